@@ -1,0 +1,73 @@
+import Foundation
+import Hummingbird
+import Logging
+import Prometheus
+import ServiceLifecycle
+
+/// Where SparkDeck listens, what it controls and where it keeps its state.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    public var dataDirectory: String
+    public var inventory: Inventory
+    /// Demo mode: the cluster is SparkSim on loopback; the dashboard says so.
+    public var demo: Bool
+
+    public init(host: String = "0.0.0.0", port: Int = 9999, dataDirectory: String, inventory: Inventory, demo: Bool = false) {
+        self.host = host
+        self.port = port
+        self.dataDirectory = dataDirectory
+        self.inventory = inventory
+        self.demo = demo
+    }
+}
+
+/// Everything the routes and services share, built once at start-up.
+public struct AppDependencies: Sendable {
+    public let configuration: ServerConfiguration
+    public let store: Store
+    public let events: EventBroadcaster
+    public let board: StatusBoard
+    public let log: ConnectivityLog
+    public let registry: PrometheusCollectorRegistry
+    public let metrics: HealthMetrics
+    public let assets: DashboardAssets
+
+    public init(configuration: ServerConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        store = try Store(dataDirectory: configuration.dataDirectory)
+        events = EventBroadcaster()
+        log = ConnectivityLog(store: store)
+        registry = PrometheusCollectorRegistry()
+        metrics = HealthMetrics(registry: registry)
+        board = try StatusBoard(inventory: configuration.inventory, log: log, events: events, metrics: metrics,
+                                demo: configuration.demo, logger: logger)
+        assets = try DashboardAssets.bundled()
+    }
+}
+
+/// Builds the router: every route SparkDeck serves.
+public func buildRouter(_ dependencies: AppDependencies) -> Router<BasicRequestContext> {
+    let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: RequestIdMiddleware())
+    SystemController(board: dependencies.board, registry: dependencies.registry).addRoutes(to: router)
+    StatusController(board: dependencies.board, events: dependencies.events, log: dependencies.log,
+                     metrics: dependencies.metrics).addRoutes(to: router)
+    dependencies.assets.addRoutes(to: router)
+    return router
+}
+
+/// Builds the SparkDeck application: the HTTP server plus the health monitor and event heartbeat services.
+/// `services` are run alongside (demo mode adds its SparkSim supervisor).
+public func buildApplication(_ configuration: ServerConfiguration, logger: Logger, services: [any Service] = [],
+                             onServerRunning: @escaping @Sendable () async -> Void = {}) throws -> some ApplicationProtocol {
+    let dependencies = try AppDependencies(configuration: configuration, logger: logger)
+    let monitor = HealthMonitor(inventory: configuration.inventory, board: dependencies.board, logger: logger)
+    return Application(
+        router: buildRouter(dependencies),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "SparkDeck"),
+        services: services + [monitor, EventHeartbeat(events: dependencies.events)],
+        onServerRunning: { _ in await onServerRunning() },
+        logger: logger
+    )
+}

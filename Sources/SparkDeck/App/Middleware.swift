@@ -1,0 +1,49 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Gives every response an `X-Request-Id` (the client's, when it sent a sane one) and turns every error into the
+/// OpenAI error envelope, unknown routes included.
+struct RequestIdMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let incoming = request.headers[.requestId].flatMap { id in
+            id.count <= 128 && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) } ? id : nil
+        }
+        let requestId = incoming ?? UUID().uuidString.lowercased()
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as APIError {
+            response = try error.response(from: request, context: context)
+        } catch let error as HTTPError {
+            response = Self.envelope(for: error, request: request)
+        } catch {
+            context.logger.error("unhandled error: \(error)")
+            response = Response.json(APIError(.internalServerError, type: "server_error", code: "internal_error",
+                                              message: "SparkDeck hit an internal error; see its log (request \(requestId)).").body,
+                                     status: .internalServerError)
+        }
+        response.headers[.requestId] = requestId
+        return response
+    }
+
+    static func envelope(for error: HTTPError, request: Request) -> Response {
+        let apiError: APIError
+        switch error.status {
+        case .notFound:
+            apiError = .notFound("No route \(request.method.rawValue) \(request.uri.path). See /openapi.json or docs/ for the API.")
+        case .methodNotAllowed:
+            apiError = .invalidRequest("\(request.method.rawValue) is not allowed on \(request.uri.path).", status: .methodNotAllowed)
+        default:
+            apiError = APIError(error.status, type: error.status.code >= 500 ? "server_error" : "invalid_request_error",
+                                message: error.body ?? error.status.reasonPhrase)
+        }
+        var response = Response.json(apiError.body, status: apiError.status)
+        response.headers.append(contentsOf: error.headers)
+        return response
+    }
+}
+
+extension HTTPField.Name {
+    static let requestId = Self("X-Request-Id")!
+}

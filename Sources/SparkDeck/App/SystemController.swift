@@ -1,0 +1,31 @@
+import Foundation
+import Hummingbird
+import Prometheus
+
+/// The controller's own endpoints: liveness, readiness, version and metrics.
+struct SystemController {
+    let board: StatusBoard
+    let registry: PrometheusCollectorRegistry
+
+    func addRoutes(to router: Router<some RequestContext>) {
+        router.get("/healthz") { _, _ in Response.json(.object(["status": .string("ok")])) }
+        router.get("/readyz") { _, _ in
+            // Reaching this handler means the store is open and the inventory loaded: both happen before the
+            // server starts listening.
+            let states = await board.serviceStates()
+            return Response.json(.object([
+                "status": .string("ready"),
+                "upstreams": .object(states.mapValues { .string($0.rawValue) }),
+            ]))
+        }
+        router.get("/api/version") { _, _ in
+            Response.json(.object([
+                "version": .string(SparkDeckVersion.version), "package_version": .string(SparkDeckVersion.packageVersion),
+            ]))
+        }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        }
+    }
+}

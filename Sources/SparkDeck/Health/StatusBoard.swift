@@ -1,0 +1,154 @@
+import Foundation
+import Logging
+
+/// The live picture of the cluster: each target's tracker, the loaded model, and what clients are told.
+///
+/// Every state change is written to the connectivity log before it is published, so what a client sees is on disk.
+public actor StatusBoard {
+    public struct Key: Hashable, Sendable {
+        public var kind: TargetKind
+        public var id: String
+    }
+
+    let inventory: Inventory
+    let log: ConnectivityLog
+    let events: EventBroadcaster
+    let metrics: HealthMetrics
+    let logger: Logger
+    let demo: Bool
+    private var trackers: [Key: TargetTracker] = [:]
+    private var servedModels: [String] = []
+    /// Latencies moved since the last `status` event.
+    private var latenciesMoved = false
+
+    public init(inventory: Inventory, log: ConnectivityLog, events: EventBroadcaster, metrics: HealthMetrics,
+                demo: Bool, logger: Logger, startedAt: Double = Timestamp.now()) throws {
+        self.inventory = inventory
+        self.log = log
+        self.events = events
+        self.metrics = metrics
+        self.demo = demo
+        self.logger = logger
+        let openServices = try log.openOutages(kind: .service)
+        let openNodes = try log.openOutages(kind: .node)
+        let nodeDefaults = HealthCheckSettings.defaults
+        for service in inventory.services {
+            trackers[Key(kind: .service, id: service.id)] = TargetTracker(
+                startedAt: startedAt, startupGraceSeconds: Double(service.health.startupGraceSeconds),
+                degradedMs: Double(service.health.degradedMs), openOutageStartedAt: openServices[service.id])
+        }
+        for node in inventory.nodes {
+            trackers[Key(kind: .node, id: node.id)] = TargetTracker(
+                startedAt: startedAt, startupGraceSeconds: Double(nodeDefaults.startupGraceSeconds),
+                degradedMs: Double(nodeDefaults.degradedMs), openOutageStartedAt: openNodes[node.id])
+        }
+    }
+
+    public func state(of key: Key) -> HealthState { trackers[key]?.state ?? .unknown }
+
+    /// Applies one probe's observation; logs and publishes a state change.
+    public func record(_ key: Key, _ observation: Observation) async {
+        guard var tracker = trackers[key] else { return }
+        let transition = tracker.apply(observation)
+        trackers[key] = tracker
+        metrics.probeFinished(target: key.id, kind: key.kind, latencyMs: observation.latencyMs,
+                              ok: observation.verdict == .ready)
+        guard let transition else {
+            latenciesMoved = true
+            return
+        }
+        if !tracker.state.isServing, key.kind == .service, inventory.service(key.id)?.kind == .vllm { servedModels = [] }
+        metrics.stateChanged(target: key.id, kind: key.kind, to: transition.to, outageStarted: transition.outage == .started)
+        logger.info("\(key.kind.rawValue) \(key.id): \(transition.from.rawValue) -> \(transition.to.rawValue)",
+                    metadata: transition.cause.map { ["cause": "\($0)"] } ?? [:])
+        var ended: OutageRecord?
+        do {
+            ended = try await log.record(target: key.id, kind: key.kind, transition: transition)
+        } catch {
+            logger.error("connectivity log write failed: \(error)")
+        }
+        await events.publish(.named("health", .object([
+            "target": .string(key.id), "target_kind": .string(key.kind.rawValue),
+            "from": .string(transition.from.rawValue), "to": .string(transition.to.rawValue),
+            "at": .string(Timestamp.iso(transition.at)), "cause": .optional(transition.cause),
+        ])))
+        if let ended { await events.publish(.named("outage", .object(ended.json(now: Timestamp.now())))) }
+        await publishStatus()
+    }
+
+    /// Sets what the LLM service lists in `/v1/models`.
+    public func setServedModels(_ names: [String]) async {
+        guard names != servedModels else { return }
+        servedModels = names
+        await publishStatus()
+    }
+
+    /// Sends a `status` event if only latencies changed since the last one (called about once a second).
+    public func publishIfLatenciesMoved() async {
+        guard latenciesMoved else { return }
+        await publishStatus()
+    }
+
+    public func publishStatus() async {
+        latenciesMoved = false
+        await events.publish(.named("status", statusDocument()))
+        metrics.sseClients(await events.subscriberCount)
+    }
+
+    /// The `/api/status` document.
+    public func statusDocument(now: Double = Timestamp.now()) -> JSONValue {
+        let nodes: [JSONValue] = inventory.nodes.map { node in
+            let tracker = trackers[Key(kind: .node, id: node.id)]
+            var fields = trackerFields(tracker)
+            fields["id"] = .string(node.id)
+            fields["host"] = .string(node.host)
+            fields["transport"] = .string(node.transport.rawValue)
+            fields["services"] = .array(inventory.services.filter { $0.node == node.id }.map { .string($0.id) })
+            return .object(fields)
+        }
+        let services: [JSONValue] = inventory.services.map { service in
+            var fields = trackerFields(trackers[Key(kind: .service, id: service.id)])
+            fields["id"] = .string(service.id)
+            fields["kind"] = .string(service.kind.rawValue)
+            fields["node"] = .string(service.node)
+            fields["url"] = .string(service.baseURL)
+            fields["health_path"] = .string(service.health.path)
+            return .object(fields)
+        }
+        return .object([
+            "generated_at": .string(Timestamp.iso(now)),
+            "version": .string(SparkDeckVersion.version),
+            "demo": .bool(demo),
+            "auth": .object(["open": .bool(true)]),
+            "cluster": .object(["name": .string(inventory.clusterName)]),
+            "nodes": .array(nodes),
+            "services": .array(services),
+            "loaded_model": loadedModel(),
+            "swap": .null,
+        ])
+    }
+
+    /// Each service's state, for `/readyz`.
+    public func serviceStates() -> [String: HealthState] {
+        Dictionary(uniqueKeysWithValues: inventory.services.map { ($0.id, state(of: Key(kind: .service, id: $0.id))) })
+    }
+
+    private func loadedModel() -> JSONValue {
+        guard let served = servedModels.first else { return .null }
+        let recipe = inventory.models.first { servedModels.contains($0.servedName) }
+        return .object(["id": .optional(recipe?.id), "served_name": .string(recipe?.servedName ?? served)])
+    }
+
+    private func trackerFields(_ tracker: TargetTracker?) -> [String: JSONValue] {
+        guard let tracker else { return ["state": .string(HealthState.unknown.rawValue)] }
+        var detail: String?
+        if tracker.state == .loading, tracker.lastError == "connection refused" { detail = "waiting for first answer" }
+        return [
+            "state": .string(tracker.state.rawValue),
+            "since": .string(Timestamp.iso(tracker.since)),
+            "latency_ms": tracker.latencyMs.map { .number(($0 * 10).rounded() / 10) } ?? .null,
+            "last_error": .optional(tracker.lastError),
+            "detail": .optional(detail),
+        ]
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+
+/// The cluster as the owner describes it: nodes, the services on them, model recipes and maintenance actions.
+///
+/// Built only by `InventoryLoader`, so every value here has been validated.
+public struct Inventory: Sendable, Equatable {
+    public var clusterName: String
+    public var nodes: [Node]
+    public var services: [ClusterService]
+    public var models: [ModelRecipe]
+    public var actions: [MaintenanceAction]
+    /// The model loaded when nothing is known yet (demo start-up; the swaps issue uses it for reconciliation).
+    public var defaultModel: String?
+
+    public func node(_ id: String) -> Node? { nodes.first { $0.id == id } }
+    public func service(_ id: String) -> ClusterService? { services.first { $0.id == id } }
+    public func model(_ id: String) -> ModelRecipe? { models.first { $0.id == id } }
+}
+
+/// One machine of the cluster.
+public struct Node: Sendable, Equatable {
+    public enum Transport: String, Sendable, Equatable, CaseIterable {
+        /// Commands run over the system OpenSSH client.
+        case ssh
+        /// Commands run on this machine with `/bin/sh -c` (demo mode, or SparkDeck running on the node itself).
+        case local
+    }
+
+    public var id: String
+    /// An IPv4 literal: mDNS `.local` names resolve IPv6-first and hang, so they are refused at load.
+    public var host: String
+    public var transport: Transport
+    public var ssh: SSHSettings?
+}
+
+/// How to reach a node over SSH.
+public struct SSHSettings: Sendable, Equatable {
+    public var user: String
+    public var port: Int
+    /// Private key path; `nil` means `<data>/ssh/id_ed25519`.
+    public var keyPath: String?
+}
+
+/// The kinds of upstream service SparkDeck knows how to probe and proxy.
+public enum ServiceKind: String, Sendable, Equatable, CaseIterable, Codable {
+    case vllm, asr, tts, embeddings, rerank, qdrant
+
+    /// The health path each upstream really serves (UPSTREAMS.md).
+    public var defaultHealthPath: String {
+        switch self {
+        case .qdrant: "/readyz"
+        default: "/health"
+        }
+    }
+}
+
+/// One upstream service on a node.
+public struct ClusterService: Sendable, Equatable {
+    public var id: String
+    public var kind: ServiceKind
+    public var node: String
+    /// `http://host:port` (no trailing slash).
+    public var baseURL: String
+    public var health: HealthCheckSettings
+    public var limits: AdmissionLimits
+}
+
+/// How often and how strictly a service is probed.
+public struct HealthCheckSettings: Sendable, Equatable {
+    public var path: String
+    /// Time between the starts of two probes while the service answers.
+    public var intervalMs: Int
+    /// A probe not answered by then counts as failed: a hung service accepts TCP and never answers.
+    public var timeoutMs: Int
+    /// Answers slower than this on three probes in a row make the service `degraded`.
+    public var degradedMs: Int
+    /// Refused connections this soon after start-up mean `loading`, not `down`.
+    public var startupGraceSeconds: Int
+
+    // Interval + timeout stays under 1 s, so no outage of 1 s or more can fall between two probes.
+    public static let defaults = HealthCheckSettings(
+        path: "/health", intervalMs: 250, timeoutMs: 500, degradedMs: 300, startupGraceSeconds: 30)
+}
+
+/// Admission limits for a service (used by the gateway).
+public struct AdmissionLimits: Sendable, Equatable {
+    public var maxInFlight: Int
+    public var queueDepth: Int
+    public var queueTimeoutMs: Int
+
+    public static let defaults = AdmissionLimits(maxInFlight: 8, queueDepth: 32, queueTimeoutMs: 30_000)
+}
+
+/// A model the LLM node(s) can load, with the commands that launch, stop and follow it.
+public struct ModelRecipe: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    /// The name vLLM lists in `/v1/models` once this model is loaded.
+    public var servedName: String
+    /// The `vllm` service this model is served by.
+    public var service: String
+    public var nodes: [String]
+    public var memoryGiB: Double?
+    public var expectedLoadSeconds: Int
+    /// Named values the command templates may use, besides `model_id` and `served_name`.
+    public var params: [String: String]
+    public var commands: RecipeCommands
+
+    /// Every value a template of this recipe may name.
+    public var templateValues: [String: String] {
+        params.merging(["model_id": id, "served_name": servedName]) { _, builtIn in builtIn }
+    }
+}
+
+/// The command templates of a model recipe.
+public struct RecipeCommands: Sendable, Equatable {
+    public var launch: CommandTemplate
+    public var stop: CommandTemplate
+    public var logs: CommandTemplate
+    public var status: CommandTemplate?
+}
+
+/// A maintenance action the owner can run on a node after confirming it.
+public struct MaintenanceAction: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var node: String
+    public var command: CommandTemplate
+    /// What happens when it runs, shown before the owner confirms.
+    public var description: String
+}

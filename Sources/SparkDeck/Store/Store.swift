@@ -1,0 +1,43 @@
+import Foundation
+import GRDB
+
+/// SparkDeck's one SQLite file (`<data>/sparkdeck.sqlite`, WAL) with versioned migrations.
+public final class Store: Sendable {
+    public let database: DatabasePool
+    public let path: String
+
+    public init(dataDirectory: String) throws {
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        path = (dataDirectory as NSString).appendingPathComponent("sparkdeck.sqlite")
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        database = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(database)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-connectivity") { db in
+            try db.create(table: "state_change") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("target", .text).notNull()
+                t.column("target_kind", .text).notNull()
+                t.column("from_state", .text).notNull()
+                t.column("to_state", .text).notNull()
+                t.column("at", .double).notNull()
+                t.column("cause", .text)
+            }
+            try db.create(index: "state_change_at", on: "state_change", columns: ["at"])
+            try db.create(table: "outage") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("target", .text).notNull()
+                t.column("target_kind", .text).notNull()
+                t.column("started_at", .double).notNull()
+                t.column("ended_at", .double)
+                t.column("cause", .text)
+            }
+            try db.create(index: "outage_started_at", on: "outage", columns: ["started_at"])
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import Hummingbird
+
+/// parakeet-asr's health behaviour: `{"status":"loading"}` while the model loads, then `ready`; requests get 503
+/// while loading.
+public enum SimASR {
+    public static func run(_ options: SimOptions) async throws {
+        let readyAt = Date().addingTimeInterval(options.loadSeconds)
+        let router = Router()
+        router.get("/health") { _, _ in
+            let ready = Date() >= readyAt
+            return SimServer.json(["status": ready ? "ready" : "loading", "model": "nvidia/parakeet-tdt-0.6b-v3",
+                                   "diarization": ready ? "ready" : "loading"])
+        }
+        for path in ["/v1/audio/transcriptions", "/v1/audio/diarizations"] {
+            router.post(RouterPath(path)) { _, _ in
+                guard Date() >= readyAt else { return SimServer.json(["detail": "Model is loading"], status: .serviceUnavailable) }
+                return SimServer.json(["detail": "SparkSim does not simulate \(path) yet"], status: .notImplemented)
+            }
+        }
+        try await SimServer.run(router, options: options, name: "asr")
+    }
+}
+
+/// Kokoro-FastAPI's health and voice list; like a container, it listens only once it has started.
+public enum SimTTS {
+    static let voices = ["af_bella", "af_sky", "af_heart", "am_adam", "bf_emma", "bm_george"]
+
+    public static func run(_ options: SimOptions) async throws {
+        try await Task.sleep(for: .seconds(options.loadSeconds))
+        let router = Router()
+        router.get("/health") { _, _ in SimServer.json(["status": "healthy"]) }
+        router.get("/v1/audio/voices") { _, _ in SimServer.json(["voices": voices.map { ["id": $0, "name": $0] }]) }
+        try await SimServer.run(router, options: options, name: "tts")
+    }
+}
+
+/// An embeddings/rerank server's health endpoint (TEI answers `/health` with 200 once the model is loaded).
+public enum SimEmbeddings {
+    public static func run(_ options: SimOptions) async throws {
+        try await Task.sleep(for: .seconds(options.loadSeconds))
+        let router = Router()
+        router.get("/health") { _, _ in SimServer.json(["status": "ok", "model": "BAAI/bge-m3"]) }
+        try await SimServer.run(router, options: options, name: "embeddings")
+    }
+}
+
+/// Qdrant's health endpoints and collection list (the search issue deepens it).
+public enum SimQdrant {
+    public static func run(_ options: SimOptions) async throws {
+        try await Task.sleep(for: .seconds(options.loadSeconds))
+        let router = Router()
+        router.get("/healthz") { _, _ in SimServer.text("healthz check passed") }
+        router.get("/livez") { _, _ in SimServer.text("healthz check passed") }
+        router.get("/readyz") { _, _ in SimServer.text("all shards are ready") }
+        router.get("/collections") { _, _ in
+            SimServer.json(["result": ["collections": [Any]()], "status": "ok", "time": 0.000012])
+        }
+        try await SimServer.run(router, options: options, name: "qdrant")
+    }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct SparkDeckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sparkdeck",
+        abstract: "Controller for a private cluster of NVIDIA DGX Spark boxes.",
+        subcommands: [Serve.self, Demo.self, Sim.self]
+    )
+}

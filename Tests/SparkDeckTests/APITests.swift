@@ -1,0 +1,191 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+@testable import SparkDeck
+
+@Suite("HTTP API")
+struct APITests {
+    static func dependencies() throws -> AppDependencies {
+        let inventory = TestSupport.inventory(services: [("vllm", .vllm, 9), ("asr", .asr, 9)])
+        let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, dataDirectory: try TestSupport.temporaryDirectory(),
+                                                inventory: inventory, demo: true)
+        return try AppDependencies(configuration: configuration, logger: TestSupport.logger)
+    }
+
+    static func app(_ dependencies: AppDependencies) -> some ApplicationProtocol {
+        Application(router: buildRouter(dependencies), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+    }
+
+    static func json(_ buffer: ByteBuffer) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any])
+    }
+
+    @Test func livenessVersionAndReadiness() async throws {
+        try await Self.app(try Self.dependencies()).test(.router) { client in
+            try await client.execute(uri: "/healthz", method: .get) { response in
+                #expect(response.status == .ok)
+                let body = try Self.json(response.body)
+                #expect(body["status"] as? String == "ok")
+                #expect(response.headers[.init("X-Request-Id")!]?.isEmpty == false)
+            }
+            try await client.execute(uri: "/api/version", method: .get) { response in
+                let body = try Self.json(response.body)
+                #expect(body["version"] as? String == SparkDeckVersion.version)
+                #expect(body["package_version"] as? String == "\(SparkDeckVersion.version):\(SparkDeckVersion.packageRevision)")
+            }
+            try await client.execute(uri: "/readyz", method: .get) { response in
+                #expect(response.status == .ok)
+                let upstreams = try Self.json(response.body)["upstreams"] as? [String: String]
+                #expect(upstreams == ["vllm": "unknown", "asr": "unknown"])
+            }
+        }
+    }
+
+    @Test func statusListsNodesAndServices() async throws {
+        try await Self.app(try Self.dependencies()).test(.router) { client in
+            try await client.execute(uri: "/api/status", method: .get) { response in
+                let body = try Self.json(response.body)
+                #expect(body["demo"] as? Bool == true)
+                let services = try #require(body["services"] as? [[String: Any]])
+                #expect(services.map { $0["id"] as? String } == ["vllm", "asr"])
+                #expect(services.allSatisfy { $0["state"] as? String == "unknown" })
+                let nodes = try #require(body["nodes"] as? [[String: Any]])
+                #expect(nodes.first?["services"] as? [String] == ["vllm", "asr"])
+                #expect(body["loaded_model"] is NSNull)
+            }
+        }
+    }
+
+    @Test func connectivityValidatesItsQuery() async throws {
+        try await Self.app(try Self.dependencies()).test(.router) { client in
+            try await client.execute(uri: "/api/connectivity?since=yesterday", method: .get) { response in
+                #expect(response.status == .badRequest)
+                let error = try #require(try Self.json(response.body)["error"] as? [String: Any])
+                #expect(error["type"] as? String == "invalid_request_error")
+                #expect(error["param"] as? String == "since")
+                #expect((error["message"] as? String)?.contains("ISO 8601") == true)
+            }
+            try await client.execute(uri: "/api/connectivity?hours=0", method: .get) { response in
+                #expect(response.status == .badRequest)
+            }
+            try await client.execute(uri: "/api/connectivity?hours=2", method: .get) { response in
+                #expect(response.status == .ok)
+                let body = try Self.json(response.body)
+                #expect(body["outages"] as? [Any] != nil)
+                #expect(body["changes"] as? [Any] != nil)
+            }
+        }
+    }
+
+    @Test func connectivityReturnsRecordedOutages() async throws {
+        let dependencies = try Self.dependencies()
+        let started = Timestamp.now() - 10
+        try await dependencies.log.record(target: "asr", kind: .service, transition: .init(
+            from: .up, to: .down, at: started, cause: "no answer within 500 ms", outage: .started))
+        try await dependencies.log.record(target: "asr", kind: .service, transition: .init(
+            from: .down, to: .up, at: started + 1.5, cause: nil, outage: .ended(startedAt: started)))
+        try await Self.app(dependencies).test(.router) { client in
+            try await client.execute(uri: "/api/connectivity?since=\(Timestamp.iso(started - 60))", method: .get) { response in
+                let body = try Self.json(response.body)
+                let outages = try #require(body["outages"] as? [[String: Any]])
+                #expect(outages.count == 1)
+                #expect(outages.first?["target"] as? String == "asr")
+                #expect(outages.first?["duration_seconds"] as? Double == 1.5)
+                #expect(outages.first?["cause"] as? String == "no answer within 500 ms")
+                #expect((body["changes"] as? [[String: Any]])?.map { $0["to"] as? String } == ["down", "up"])
+            }
+        }
+    }
+
+    @Test func unknownRouteGetsTheOpenAIErrorEnvelope() async throws {
+        try await Self.app(try Self.dependencies()).test(.router) { client in
+            try await client.execute(uri: "/v2/nothing", method: .get) { response in
+                #expect(response.status == .notFound)
+                let error = try #require(try Self.json(response.body)["error"] as? [String: Any])
+                #expect(error["type"] as? String == "invalid_request_error")
+                #expect((error["message"] as? String)?.contains("No route GET /v2/nothing") == true)
+                #expect(response.headers[.init("X-Request-Id")!] != nil)
+            }
+        }
+    }
+
+    @Test func dashboardIsServedWithContentTypesAndNoTraversal() async throws {
+        try await Self.app(try Self.dependencies()).test(.live) { client in
+            try await client.execute(uri: "/", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+                #expect(String(buffer: response.body).contains("/app.js"))
+            }
+            try await client.execute(uri: "/app.js", method: .get) { response in
+                #expect(response.headers[.contentType] == "text/javascript; charset=utf-8")
+            }
+            try await client.execute(uri: "/app.css", method: .get) { response in
+                #expect(response.headers[.contentType] == "text/css; charset=utf-8")
+            }
+            for path in ["/../Package.swift", "/%2e%2e/%2e%2e/etc/passwd", "/Resources/index.html", "/..%2fapp.js"] {
+                try await client.execute(uri: path, method: .get) { response in
+                    #expect(response.status == .notFound, "\(path) must not be served")
+                    #expect(!String(buffer: response.body).contains("root:"))
+                }
+            }
+        }
+    }
+
+    @Test func versionAgreesWithTheStartOSPackage() throws {
+        let versions = TestSupport.packageRoot.appendingPathComponent("package/startos/versions")
+        let index = try String(contentsOf: versions.appendingPathComponent("index.ts"), encoding: .utf8)
+        let current = try #require(index.firstMatch(of: /VersionGraph\.of\(\s*(\w+)/)?.1, "index.ts names no current version")
+        let files = try FileManager.default.contentsOfDirectory(atPath: versions.path).filter { $0 != "index.ts" }
+        let declaring = try files.map { try String(contentsOf: versions.appendingPathComponent($0), encoding: .utf8) }
+            .filter { $0.contains("export const \(current) = VersionInfo.of(") }
+        #expect(declaring.count == 1, "one file must export \(current)")
+        let version = try #require(declaring.first?.firstMatch(of: /version:\s*'([^']+)'/)?.1)
+        #expect(String(version) == SparkDeckVersion.packageVersion)
+    }
+}
+
+@Suite("Server-Sent Events")
+struct EventStreamTests {
+    @Test func clientsThatDisconnectLeaveNoSubscriptionBehind() async throws {
+        let dependencies = try APITests.dependencies()
+        let app = Application(router: buildRouter(dependencies),
+                              configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              services: [EventHeartbeat(events: dependencies.events, interval: .milliseconds(200))])
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let clients = 25
+            try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<clients {
+                    group.addTask {
+                        try await RawHTTPClient.connect(port: port).get("/api/events", readUntil: "event: status")
+                    }
+                }
+                for try await received in group {
+                    #expect(received.contains("text/event-stream"))
+                    #expect(received.contains("\"services\""))
+                }
+            }
+            // Every client has gone; within a few heartbeats every subscription must be gone too.
+            let drained = await TestSupport.eventually(timeout: .seconds(5)) {
+                await dependencies.events.subscriberCount == 0
+            }
+            let left = await dependencies.events.subscriberCount
+            #expect(drained, "\(left) subscriptions left behind")
+
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(String(buffer: response.body).contains("sparkdeck_sse_clients_count 0"))
+            }
+        }
+    }
+
+    @Test func eventsCarryStateChanges() async throws {
+        let events = EventBroadcaster()
+        let (_, stream) = await events.subscribe()
+        await events.publish(.named("health", .object(["target": .string("asr"), "to": .string("down")])))
+        var iterator = stream.makeAsyncIterator()
+        let event = await iterator.next()
+        #expect(event?.wireFormat == "event: health\ndata: {\"target\":\"asr\",\"to\":\"down\"}\n\n")
+        #expect(ServerEvent.ping.wireFormat == ": ping\n\n")
+    }
+}

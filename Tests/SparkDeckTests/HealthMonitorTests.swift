@@ -1,0 +1,123 @@
+import Foundation
+import Prometheus
+import Testing
+@testable import SparkDeck
+
+/// The health monitor against real SparkSim processes: hung (SIGSTOP) and killed services.
+@Suite("Health monitor with real sims", .serialized)
+struct HealthMonitorTests {
+    struct Harness {
+        let board: StatusBoard
+        let log: ConnectivityLog
+        let task: Task<Void, Never>
+
+        init(services: [(String, ServiceKind, Int)]) throws {
+            let data = try TestSupport.temporaryDirectory()
+            let store = try Store(dataDirectory: data)
+            log = ConnectivityLog(store: store)
+            let inventory = TestSupport.inventory(services: services)
+            board = try StatusBoard(inventory: inventory, log: log, events: EventBroadcaster(),
+                                    metrics: HealthMetrics(registry: PrometheusCollectorRegistry()), demo: false,
+                                    logger: TestSupport.logger)
+            let monitor = HealthMonitor(inventory: inventory, board: board, logger: TestSupport.logger)
+            task = Task { try? await monitor.run() }
+        }
+
+        func state(_ id: String) async -> HealthState { await board.state(of: .init(kind: .service, id: id)) }
+
+        func waitFor(_ id: String, _ state: HealthState, timeout: Duration = .seconds(20)) async -> Bool {
+            await TestSupport.eventually(timeout: timeout) { await self.state(id) == state }
+        }
+
+        func states(_ id: String) async throws -> [HealthState] {
+            try await log.changes(since: 0).filter { $0.target == id }.map(\.to)
+        }
+    }
+
+    @Test func hungServiceGivesExactlyOneOutageOfAboutItsLength() async throws {
+        let port = try FreePort.find(count: 1)[0]
+        let logs = try TestSupport.temporaryDirectory()
+        let sim = try TestSupport.startSim(["asr", "--port", "\(port)", "--load-seconds", "1.5"], log: logs + "/asr.log")
+        let harness = try Harness(services: [("asr", .asr, port)])
+        defer { harness.task.cancel(); sim.signal(SIGCONT); sim.signal(SIGKILL) }
+
+        #expect(await harness.waitFor("asr", .up), "the sim never came up")
+        try await Task.sleep(for: .milliseconds(600))
+        let hungAt = Timestamp.now()
+        sim.signal(SIGSTOP)
+        try await Task.sleep(for: .milliseconds(1500))
+        sim.signal(SIGCONT)
+        let resumedAt = Timestamp.now()
+        #expect(await harness.waitFor("asr", .up, timeout: .seconds(5)))
+        try await Task.sleep(for: .milliseconds(300))
+
+        let outages = try await harness.log.outages(since: 0)
+        #expect(outages.count == 1, "one hang, one outage: \(outages)")
+        let outage = try #require(outages.first)
+        let duration = try #require(outage.endedAt) - outage.startedAt
+        #expect(duration >= 1.2 && duration <= 1.9, "outage lasted \(duration) s for a 1.5 s hang")
+        #expect(outage.startedAt >= hungAt - 0.3 && outage.startedAt <= hungAt + 0.3)
+        #expect(try #require(outage.endedAt) >= resumedAt - 0.05)
+        #expect(outage.cause == "no answer within 500 ms")
+        #expect(try await harness.states("asr") == [.loading, .up, .down, .up])
+    }
+
+    @Test func killedServiceIsDownUntilItComesBackThroughLoading() async throws {
+        let port = try FreePort.find(count: 1)[0]
+        let logs = try TestSupport.temporaryDirectory()
+        let first = try TestSupport.startSim(["asr", "--port", "\(port)", "--load-seconds", "0.5"], log: logs + "/asr.log")
+        let harness = try Harness(services: [("asr", .asr, port)])
+        defer { harness.task.cancel(); first.signal(SIGKILL) }
+
+        #expect(await harness.waitFor("asr", .up))
+        first.signal(SIGKILL)
+        _ = await first.waitForExit()
+        let killedAt = Timestamp.now()
+        #expect(await harness.waitFor("asr", .down, timeout: .seconds(1)), "a killed service is seen down within a second")
+        let seenDownAfter = Timestamp.now() - killedAt
+        try await Task.sleep(for: .milliseconds(1200))
+
+        let second = try TestSupport.startSim(["asr", "--port", "\(port)", "--load-seconds", "1"], log: logs + "/asr2.log")
+        defer { second.signal(SIGKILL) }
+        #expect(await harness.waitFor("asr", .loading, timeout: .seconds(10)))
+        #expect(await harness.waitFor("asr", .up, timeout: .seconds(10)))
+        let outages = try await harness.log.outages(since: 0)
+        #expect(outages.count == 1)
+        #expect(outages.first?.cause == "connection refused")
+        #expect((outages.first?.endedAt ?? 0) - (outages.first?.startedAt ?? 0) >= 2.0)
+        #expect(try await harness.states("asr") == [.loading, .up, .down, .loading, .up])
+        print("killed sim seen down after \(Int(seenDownAfter * 1000)) ms")
+    }
+
+    @Test func vllmSimLoadsThenListsItsModel() async throws {
+        let port = try FreePort.find(count: 1)[0]
+        let logs = try TestSupport.temporaryDirectory()
+        let sim = try TestSupport.startSim(["vllm", "--port", "\(port)", "--model", "org/test-model", "--load-seconds", "1.5"],
+                                           log: logs + "/vllm.log")
+        let harness = try Harness(services: [("vllm", .vllm, port)])
+        defer { harness.task.cancel(); sim.signal(SIGKILL) }
+        #expect(await harness.waitFor("vllm", .loading, timeout: .seconds(2)), "refused while loading means loading")
+        #expect(await harness.waitFor("vllm", .up))
+        let listed = await TestSupport.eventually(timeout: .seconds(3)) {
+            if case .object(let status) = await harness.board.statusDocument(),
+               case .object(let model) = status["loaded_model"] ?? .null {
+                return model["served_name"] == .string("org/test-model")
+            }
+            return false
+        }
+        #expect(listed)
+        let log = try String(contentsOfFile: logs + "/vllm.log", encoding: .utf8)
+        #expect(log.contains("Starting to load model org/test-model..."))
+        #expect(log.contains("Application startup complete."))
+    }
+
+    @Test func oomSimExitsWithTheCUDALine() async throws {
+        let logs = try TestSupport.temporaryDirectory()
+        let sim = try TestSupport.startSim(["vllm", "--port", "1", "--model", "m-oom", "--load-seconds", "1", "--fail-at", "weights:60"],
+                                           log: logs + "/vllm.log")
+        #expect(await sim.waitForExit() == 1)
+        let log = try String(contentsOfFile: logs + "/vllm.log", encoding: .utf8)
+        #expect(log.contains("60% Completed"))
+        #expect(log.contains("torch.OutOfMemoryError: CUDA out of memory"))
+    }
+}

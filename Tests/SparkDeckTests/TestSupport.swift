@@ -1,0 +1,91 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import Testing
+@testable import SparkDeck
+
+/// Helpers shared by the integration suites: the built `sparkdeck` binary, temp folders, waiting with deadlines.
+enum TestSupport {
+    static var packageRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    /// The `sparkdeck` executable: `$SPARKDECK_BIN`, else the debug build of this checkout.
+    static var binary: String {
+        if let path = ProcessInfo.processInfo.environment["SPARKDECK_BIN"], !path.isEmpty { return path }
+        return packageRoot.appendingPathComponent(".build/debug/sparkdeck").path
+    }
+
+    static func temporaryDirectory() throws -> String {
+        let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("sparkdeck-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// Starts `sparkdeck sim ...`; the sim exits by itself if the test process dies.
+    static func startSim(_ arguments: [String], log: String) throws -> ChildProcess {
+        try ChildProcess(executable: binary,
+                         arguments: ["sim"] + arguments + ["--exit-with", "\(ProcessInfo.processInfo.processIdentifier)"],
+                         outputPath: log)
+    }
+
+    /// Polls `condition` every 20 ms until it holds or `timeout` passes; returns whether it held.
+    static func eventually(timeout: Duration, _ condition: () async throws -> Bool) async rethrows -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return try await condition()
+    }
+
+    static var logger: Logger {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        return logger
+    }
+
+    static func inventory(services: [(String, ServiceKind, Int)], grace: Int = 30) -> Inventory {
+        var health = HealthCheckSettings.defaults
+        health.startupGraceSeconds = grace
+        return Inventory(
+            clusterName: "test",
+            nodes: [Node(id: "spark-1", host: "127.0.0.1", transport: .local, ssh: nil)],
+            services: services.map { id, kind, port in
+                var settings = health
+                settings.path = kind.defaultHealthPath
+                return ClusterService(id: id, kind: kind, node: "spark-1", baseURL: "http://127.0.0.1:\(port)",
+                                      health: settings, limits: .defaults)
+            },
+            models: [], actions: [], defaultModel: nil)
+    }
+}
+
+/// A minimal HTTP client on a raw socket, to hold an SSE stream open and drop it like a browser tab that closes.
+struct RawHTTPClient {
+    let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+
+    static func connect(port: Int) async throws -> RawHTTPClient {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return RawHTTPClient(channel: channel)
+    }
+
+    /// Sends a GET and reads until `marker` has arrived; returns what was read. Closes the connection after.
+    func get(_ path: String, readUntil marker: String) async throws -> String {
+        try await channel.executeThenClose { inbound, outbound in
+            try await outbound.write(ByteBuffer(string: "GET \(path) HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n"))
+            var received = ""
+            for try await chunk in inbound {
+                received += String(buffer: chunk)
+                if received.contains(marker) { break }
+            }
+            return received
+        }
+    }
+}

@@ -1,0 +1,5 @@
+import { VersionGraph } from '@start9labs/start-sdk'
+import { v_0_1_0_0 } from './v0.1.0.0'
+
+// The current version comes first; older ones follow as migrations are added.
+export const versions = VersionGraph.of(v_0_1_0_0)
