@@ -122,6 +122,16 @@ struct InventoryTests {
         #expect((try? InventoryLoader.parse(Self.valid + "\nx-notes: anything\n", file: "t")) != nil)
     }
 
+    @Test func mergeKeysShareParametersBetweenRecipes() throws {
+        let yaml = Self.valid.replacingOccurrences(of: "params: { recipe: small-recipe, port: \"8888\" }",
+                                                   with: "params: { <<: *shared, recipe: small-recipe }")
+            + "\nx-shared: &shared { port: \"9000\", recipe: ignored }\n"
+        // The anchor must come before its use.
+        let reordered = "x-shared: &shared { port: \"9000\", recipe: ignored }\n" + yaml.replacingOccurrences(of: "\nx-shared: &shared { port: \"9000\", recipe: ignored }\n", with: "")
+        let inventory = try InventoryLoader.parse(reordered, file: "t")
+        #expect(inventory.model("small")?.params == ["port": "9000", "recipe": "small-recipe"])
+    }
+
     @Test func nodesAndServicesAreRequired() {
         expectIssue(issues("services: []"), path: "nodes", contains: "is missing")
         expectIssue(issues("nodes: []\nservices: []"), path: "nodes", contains: "is empty")

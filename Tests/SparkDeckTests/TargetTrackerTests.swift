@@ -81,6 +81,19 @@ struct TargetTrackerTests {
         #expect(up?.outage == .ended(startedAt: 40))
     }
 
+    @Test func duringMaintenanceNotAnsweringIsLoadingAndNoOutage() {
+        var tracker = TargetTracker(startedAt: 0, startupGraceSeconds: 0, degradedMs: 300)
+        _ = tracker.apply(observe(.ready, at: 1))
+        tracker.maintenance = true
+        let stopping = tracker.apply(observe(.refused, at: 100, latency: nil, cause: "connection refused"))
+        #expect(stopping?.to == .loading)
+        #expect(stopping?.outage == nil)
+        #expect(tracker.apply(observe(.failed, at: 101, latency: nil)) == nil)
+        tracker.maintenance = false
+        #expect(tracker.apply(observe(.ready, at: 130))?.outage == nil)
+        #expect(tracker.apply(observe(.refused, at: 200, latency: nil))?.outage == .started, "after the swap, an outage again")
+    }
+
     @Test func downAtStartIsAnOutage() {
         var tracker = TargetTracker(startedAt: 0, startupGraceSeconds: 30, degradedMs: 300)
         #expect(tracker.apply(observe(.failed, at: 0.1, latency: nil, cause: "HTTP 500 from health check"))?.outage == .started)

@@ -32,6 +32,9 @@ public struct AppDependencies: Sendable {
     public let registry: PrometheusCollectorRegistry
     public let metrics: HealthMetrics
     public let assets: DashboardAssets
+    public let runners: RunnerPool
+    public let swapStore: SwapStore
+    public let orchestrator: SwapOrchestrator
 
     public init(configuration: ServerConfiguration, logger: Logger) throws {
         self.configuration = configuration
@@ -43,6 +46,10 @@ public struct AppDependencies: Sendable {
         board = try StatusBoard(inventory: configuration.inventory, log: log, events: events, metrics: metrics,
                                 demo: configuration.demo, logger: logger)
         assets = try DashboardAssets.bundled()
+        runners = try RunnerPool(inventory: configuration.inventory, dataDirectory: configuration.dataDirectory)
+        swapStore = SwapStore(store: store)
+        orchestrator = SwapOrchestrator(inventory: configuration.inventory, runners: runners, store: swapStore, board: board,
+                                        events: events, logger: logger)
     }
 }
 
@@ -50,9 +57,11 @@ public struct AppDependencies: Sendable {
 public func buildRouter(_ dependencies: AppDependencies) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: RequestIdMiddleware())
-    SystemController(board: dependencies.board, registry: dependencies.registry).addRoutes(to: router)
-    StatusController(board: dependencies.board, events: dependencies.events, log: dependencies.log,
+    SystemController(board: dependencies.board, registry: dependencies.registry, events: dependencies.events,
                      metrics: dependencies.metrics).addRoutes(to: router)
+    StatusController(board: dependencies.board, events: dependencies.events, log: dependencies.log).addRoutes(to: router)
+    SwapsController(inventory: dependencies.configuration.inventory, orchestrator: dependencies.orchestrator,
+                    store: dependencies.swapStore).addRoutes(to: router)
     dependencies.assets.addRoutes(to: router)
     return router
 }
@@ -66,7 +75,8 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     return Application(
         router: buildRouter(dependencies),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "SparkDeck"),
-        services: services + [monitor, EventHeartbeat(events: dependencies.events)],
+        services: services + [monitor, EventHeartbeat(events: dependencies.events),
+                              SwapReconciler(orchestrator: dependencies.orchestrator)],
         onServerRunning: { _ in await onServerRunning() },
         logger: logger
     )

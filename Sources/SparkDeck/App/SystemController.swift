@@ -6,6 +6,8 @@ import Prometheus
 struct SystemController {
     let board: StatusBoard
     let registry: PrometheusCollectorRegistry
+    let events: EventBroadcaster
+    let metrics: HealthMetrics
 
     func addRoutes(to router: Router<some RequestContext>) {
         router.get("/healthz") { _, _ in Response.json(.object(["status": .string("ok")])) }
@@ -24,7 +26,9 @@ struct SystemController {
             ]))
         }
         router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            // Gauges of things SparkDeck can count are read at scrape time, so they are exact.
+            metrics.sseClients(await events.subscriberCount)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }
     }

@@ -22,12 +22,35 @@ public final class ChildProcess: @unchecked Sendable {
         public var description: String { "cannot start \(executable): \(String(cString: strerror(code)))" }
     }
 
-    public init(executable: String, arguments: [String], outputPath: String, truncate: Bool = false) throws {
+    /// Where the child's standard output and error go.
+    public enum Output: Sendable {
+        /// Appended to (or, with `truncate`, written over) a file.
+        case file(String, truncate: Bool)
+        /// A pipe read through `lines()`.
+        case pipe
+    }
+
+    /// The read end of the output pipe, for `.pipe`.
+    private let pipeReadEnd: Int32?
+
+    public convenience init(executable: String, arguments: [String], outputPath: String, truncate: Bool = false) throws {
+        try self.init(executable: executable, arguments: arguments, output: .file(outputPath, truncate: truncate))
+    }
+
+    public init(executable: String, arguments: [String], output: Output) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | (truncate ? O_TRUNC : O_APPEND), 0o644)
+        var pipeEnds: [Int32] = [-1, -1]
+        switch output {
+        case .file(let path, let truncate):
+            posix_spawn_file_actions_addopen(&actions, 1, path, O_WRONLY | O_CREAT | (truncate ? O_TRUNC : O_APPEND), 0o644)
+        case .pipe:
+            guard pipe(&pipeEnds) == 0 else { throw SpawnError(executable: executable, code: errno) }
+            _ = fcntl(pipeEnds[0], F_SETFD, FD_CLOEXEC)
+            posix_spawn_file_actions_adddup2(&actions, pipeEnds[1], 1)
+        }
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         Self.closeFrom3?(&actions, 3)
 
@@ -51,8 +74,13 @@ public final class ChildProcess: @unchecked Sendable {
 
         var child = pid_t()
         let code = posix_spawn(&child, executable, &actions, &attributes, argv, &environment)
-        guard code == 0 else { throw SpawnError(executable: executable, code: code) }
+        if pipeEnds[1] >= 0 { close(pipeEnds[1]) }
+        guard code == 0 else {
+            if pipeEnds[0] >= 0 { close(pipeEnds[0]) }
+            throw SpawnError(executable: executable, code: code)
+        }
         pid = child
+        pipeReadEnd = pipeEnds[0] >= 0 ? pipeEnds[0] : nil
         Thread.detachNewThread { [self, child] in
             var status: Int32 = 0
             while waitpid(child, &status, 0) == -1 && errno == EINTR {}
@@ -106,6 +134,41 @@ public final class ChildProcess: @unchecked Sendable {
     public func signal(_ signal: Int32) {
         guard !hasExited else { return }
         kill(pid, signal)
+    }
+
+    /// The child's output line by line (`.pipe` only), until it closes its output. Read once.
+    public func lines() -> AsyncStream<String> {
+        let (stream, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(4096))
+        guard let fd = pipeReadEnd else {
+            continuation.finish()
+            return stream
+        }
+        Thread.detachNewThread {
+            var pending: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+            while true {
+                let count = read(fd, &buffer, buffer.count)
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { break }
+                pending.append(contentsOf: buffer[..<count])
+                while let newline = pending.firstIndex(of: 10) {
+                    var line = pending[..<newline]
+                    if line.last == 13 { line = line.dropLast() }
+                    continuation.yield(String(decoding: line, as: UTF8.self))
+                    pending.removeSubrange(...newline)
+                }
+            }
+            if !pending.isEmpty { continuation.yield(String(decoding: pending, as: UTF8.self)) }
+            close(fd)
+            continuation.finish()
+        }
+        return stream
+    }
+
+    /// Signals the child's whole process group (it has one of its own), reaching what it started too.
+    public func signalGroup(_ signal: Int32) {
+        guard !hasExited else { return }
+        kill(-pid, signal)
     }
 
     /// SIGTERM, then SIGKILL if it has not exited within `grace`.

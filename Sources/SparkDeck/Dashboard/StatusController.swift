@@ -6,7 +6,6 @@ struct StatusController {
     let board: StatusBoard
     let events: EventBroadcaster
     let log: ConnectivityLog
-    let metrics: HealthMetrics
 
     static let defaultHours = 6.0
     static let maxHours = 720.0
@@ -19,21 +18,14 @@ struct StatusController {
 
     func eventStream() async throws -> Response {
         let (id, stream) = await events.subscribe()
-        metrics.sseClients(await events.subscriberCount)
         let first = ServerEvent.named("status", await board.statusDocument())
         let events = self.events
-        let metrics = self.metrics
         return Response(
             status: .ok,
             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", .init("X-Accel-Buffering")!: "no"],
             body: ResponseBody { writer in
                 // However the stream ends (client gone, shutdown, cancellation), the subscription goes with it.
-                defer {
-                    Task {
-                        await events.unsubscribe(id)
-                        metrics.sseClients(await events.subscriberCount)
-                    }
-                }
+                defer { Task { await events.unsubscribe(id) } }
                 try await writer.write(ByteBuffer(string: "retry: 2000\n\n" + first.wireFormat))
                 for await event in stream {
                     try await writer.write(ByteBuffer(string: event.wireFormat))

@@ -7,8 +7,15 @@ import NIOPosix
 /// Each probe opens a fresh TCP connection: a pooled keep-alive connection would hide a service that stopped
 /// accepting, and a hung service (TCP accepted, no answer) must count as a failure after the timeout.
 public protocol Prober: Sendable {
-    func httpGet(host: String, port: Int, path: String, timeoutMs: Int) async -> ProbeAnswer
+    /// One HTTP/1.1 request on a fresh connection; `body` is sent as JSON.
+    func http(_ method: String, host: String, port: Int, path: String, body: String?, timeoutMs: Int) async -> ProbeAnswer
     func tcpConnect(host: String, port: Int, timeoutMs: Int) async -> ProbeAnswer
+}
+
+extension Prober {
+    public func httpGet(host: String, port: Int, path: String, timeoutMs: Int) async -> ProbeAnswer {
+        await http("GET", host: host, port: port, path: path, body: nil, timeoutMs: timeoutMs)
+    }
 }
 
 /// The real prober: SwiftNIO sockets.
@@ -29,12 +36,17 @@ public struct SocketProber: Prober {
         }
     }
 
-    public func httpGet(host: String, port: Int, path: String, timeoutMs: Int) async -> ProbeAnswer {
+    public func http(_ method: String, host: String, port: Int, path: String, body: String?, timeoutMs: Int) async -> ProbeAnswer {
         await withDeadline(timeoutMs) {
             let channel = try await connect(host: host, port: port, timeoutMs: timeoutMs)
             return try await channel.executeThenClose { inbound, outbound in
-                let request = "GET \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUser-Agent: SparkDeck-probe\r\n"
-                    + "Accept: */*\r\nConnection: close\r\n\r\n"
+                var request = "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUser-Agent: SparkDeck-probe\r\n"
+                    + "Accept: */*\r\nConnection: close\r\n"
+                if let body {
+                    request += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body
+                } else {
+                    request += "\r\n"
+                }
                 try await outbound.write(ByteBuffer(string: request))
                 var parser = HTTPAnswerParser()
                 for try await chunk in inbound {

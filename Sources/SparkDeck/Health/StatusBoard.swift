@@ -18,6 +18,8 @@ public actor StatusBoard {
     let demo: Bool
     private var trackers: [Key: TargetTracker] = [:]
     private var servedModels: [String] = []
+    /// The running swap's document, shown in `/api/status`.
+    private var swap: JSONValue = .null
     /// Latencies moved since the last `status` event.
     private var latenciesMoved = false
 
@@ -76,6 +78,21 @@ public actor StatusBoard {
         await publishStatus()
     }
 
+    /// Marks a service as being (re)loaded by SparkDeck: not answering is then planned, not an outage.
+    public func setMaintenance(_ serviceID: String, _ on: Bool) {
+        trackers[Key(kind: .service, id: serviceID)]?.maintenance = on
+    }
+
+    /// Sets the running swap shown in `/api/status` (`.null` when none runs).
+    public func setSwap(_ document: JSONValue) async {
+        swap = document
+    }
+
+    /// The recipe whose served name the LLM service lists now.
+    public func servedModelID() -> String? {
+        inventory.models.first { servedModels.contains($0.servedName) }?.id
+    }
+
     /// Sets what the LLM service lists in `/v1/models`.
     public func setServedModels(_ names: [String]) async {
         guard names != servedModels else { return }
@@ -92,7 +109,6 @@ public actor StatusBoard {
     public func publishStatus() async {
         latenciesMoved = false
         await events.publish(.named("status", statusDocument()))
-        metrics.sseClients(await events.subscriberCount)
     }
 
     /// The `/api/status` document.
@@ -124,7 +140,7 @@ public actor StatusBoard {
             "nodes": .array(nodes),
             "services": .array(services),
             "loaded_model": loadedModel(),
-            "swap": .null,
+            "swap": swap,
         ])
     }
 

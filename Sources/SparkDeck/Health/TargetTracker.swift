@@ -23,6 +23,10 @@ public struct TargetTracker: Sendable {
     /// Start of the outage going on, if any.
     public private(set) var outageStartedAt: Double?
 
+    /// Set while SparkDeck itself is (re)loading the target (a model swap): not answering is then `loading`,
+    /// planned, and not an outage.
+    public var maintenance = false
+
     let startedAt: Double
     let startupGraceSeconds: Double
     let degradedMs: Double
@@ -52,6 +56,9 @@ public struct TargetTracker: Sendable {
         case .loading:
             slowInARow = 0
             next = .loading
+        case .refused where maintenance, .failed where maintenance:
+            slowInARow = 0
+            next = .loading
         case .refused:
             slowInARow = 0
             let inGrace = !everServed && observation.sentAt - startedAt < startupGraceSeconds
@@ -73,7 +80,7 @@ public struct TargetTracker: Sendable {
         if next.isServing, let started = outageStartedAt {
             edge = .ended(startedAt: started)
             outageStartedAt = nil
-        } else if outageStartedAt == nil, next == .down || (next == .loading && state.isServing) {
+        } else if outageStartedAt == nil, !maintenance, next == .down || (next == .loading && state.isServing) {
             edge = .started
             outageStartedAt = at
         }

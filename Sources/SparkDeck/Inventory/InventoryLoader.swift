@@ -206,8 +206,8 @@ struct InventoryValidator {
         let loadSeconds = reader.int(map, "load_seconds", at: path, in: 1...7_200, default: 180, unit: " s") ?? 180
         var params: [String: String] = [:]
         if let paramsNode = map["params"] {
-            if case .mapping(let paramMap) = paramsNode {
-                for (key, value) in paramMap {
+            if case .mapping(let rawParams) = paramsNode {
+                for (key, value) in reader.merged(rawParams, at: "\(path).params") {
                     let name = key.string ?? ""
                     let p = "\(path).params.\(name)"
                     guard CommandTemplate.isValidName(name) else {

@@ -9,12 +9,31 @@ final class YAMLReader {
         issues.append(InventoryIssue(path: path, line: node?.mark?.line, message: message))
     }
 
+    /// `mapping` with YAML merge keys (`<<: *anchor`, or a list of them) applied: its own keys win.
+    func merged(_ mapping: Yams.Node.Mapping, at path: String) -> Yams.Node.Mapping {
+        guard let merge = mapping["<<"] else { return mapping }
+        var sources: [Yams.Node.Mapping] = []
+        switch merge {
+        case .mapping(let source): sources = [source]
+        case .sequence(let list): sources = list.compactMap { if case .mapping(let m) = $0 { m } else { nil } }
+        default: report(join(path, "<<"), merge, "a merge key takes a mapping (`<<: *anchor`) or a list of them")
+        }
+        var pairs = mapping.filter { $0.key.string != "<<" }.map { ($0.key, $0.value) }
+        for source in sources {
+            for (key, value) in merged(source, at: path) where !pairs.contains(where: { $0.0.string == key.string }) {
+                pairs.append((key, value))
+            }
+        }
+        return Yams.Node.Mapping(pairs, mapping.tag, mapping.style, mapping.mark)
+    }
+
     /// The mapping at `node`, or nil after reporting that something else stands there.
     func mapping(_ node: Yams.Node, at path: String, allowedKeys: Set<String>) -> Yams.Node.Mapping? {
-        guard case .mapping(let mapping) = node else {
+        guard case .mapping(let raw) = node else {
             report(path, node, "must be a mapping of keys to values")
             return nil
         }
+        let mapping = merged(raw, at: path)
         for key in mapping.keys {
             // `x-` keys are the owner's own (YAML anchors to reuse, notes): ignored.
             guard let name = key.string, allowedKeys.contains(name) || name.hasPrefix("x-") else {

@@ -38,6 +38,19 @@ public final class Store: Sendable {
             }
             try db.create(index: "outage_started_at", on: "outage", columns: ["started_at"])
         }
+        migrator.registerMigration("v2-swaps") { db in
+            try db.create(table: "swap") { t in
+                t.primaryKey("id", .text)
+                t.column("model", .text).notNull()
+                t.column("state", .text).notNull()
+                t.column("result", .text)
+                t.column("created_at", .double).notNull()
+                t.column("finished_at", .double)
+                t.column("load_seconds", .double)
+                t.column("document", .text).notNull()
+            }
+            try db.create(index: "swap_model_created", on: "swap", columns: ["model", "created_at"])
+        }
         return migrator
     }
 }

@@ -1,4 +1,5 @@
-// SparkDeck dashboard: renders /api/status, follows /api/events (SSE), draws /api/connectivity.
+// SparkDeck dashboard: renders /api/status, follows /api/events (SSE), draws /api/connectivity,
+// lists /api/models and runs / follows model swaps (/api/swaps).
 // Server strings only ever go through textContent / title (never innerHTML).
 'use strict';
 
@@ -13,6 +14,16 @@
   let liveChanges = [];     // last health events received over the stream
   let connSeq = 0;          // guards against out-of-order connectivity responses
   let connTimer = 0;
+
+  let models = null;        // last /api/models document
+  let modelsSeq = 0;
+  let swap = null;          // the swap shown in the panel (newest version seen), null until one runs
+  let swapSeenAt = 0;       // client time that version arrived (ETA countdown)
+  let cancelling = false;   // a cancel of the shown swap was accepted, waiting for its end
+  let swapHistory = [];     // swap documents, newest first
+  let historySeq = 0;
+  let runningKey = '';      // what the model cards were last drawn for
+  let dialogAction = null;  // what #confirm-yes does while the dialog is open
 
   // ---- helpers ------------------------------------------------------------
 
@@ -58,6 +69,14 @@
       ? t : `${d.toLocaleDateString([], { month: 'short', day: 'numeric' })} ${t}`;
   }
 
+  // 6.4 -> "6.4 s", 7 -> "7 s", 95 -> "1m 35s"
+  function fmtDur(sec) {
+    if (sec === null || sec === undefined || isNaN(sec)) return '—';
+    return sec < 60 ? `${Number(Number(sec).toFixed(1))} s` : fmtSpan(sec * 1000);
+  }
+
+  const fmtAbout = (sec) => (sec < 60 ? `${Math.max(1, Math.round(sec))} s` : fmtSpan(sec * 1000));
+
   async function getJSON(url) {
     const res = await fetch(url, { cache: 'no-store' });
     if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
@@ -66,6 +85,22 @@
 
   function parse(data) {
     try { return JSON.parse(data); } catch (_) { return null; }
+  }
+
+  // POST a JSON body. Resolves {status, ok, doc} whatever the HTTP status; rejects only when the server is unreachable.
+  async function postJSON(url, body) {
+    const res = await fetch(url, {
+      method: 'POST', cache: 'no-store', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+    });
+    let doc = null;
+    try { doc = await res.json(); } catch (_) { /* empty or not JSON */ }
+    return { status: res.status, ok: res.ok, doc };
+  }
+
+  // The message of an `{"error": {"message": ...}}` answer.
+  function errorText(r) {
+    const e = r.doc && r.doc.error;
+    return (e && (typeof e === 'string' ? e : e.message)) || `HTTP ${r.status}`;
   }
 
   // ---- status: header, nodes, services ---------------------------------------
@@ -120,7 +155,8 @@
     fillList($('node-list'), (doc.nodes || []).map((n) => nodeCard(n, svcState)), 'No nodes configured.');
     fillList($('service-list'), services.map(serviceCard), 'No services configured.');
     $('loaded-model').textContent = (doc.loaded_model && (doc.loaded_model.served_name || doc.loaded_model.id)) || 'none';
-    $('swap').hidden = !doc.swap;
+    if (doc.swap) acceptSwap(doc.swap);
+    else if (swapRunning() && gen > Date.parse(swap.created_at)) fetchSwap(swap.id); // ended while we were away?
     tick();
     if (conn) renderTimeline(); // target list may have changed
   }
@@ -131,6 +167,7 @@
       const t = Date.parse(el.dataset.since);
       el.textContent = isNaN(t) ? '' : `for ${fmtSpan(now - t)}`;
     }
+    updateEta();
   }
 
   // ---- connectivity ------------------------------------------------------------
@@ -238,6 +275,361 @@
     $('change-list').replaceChildren(...items);
   }
 
+  // ---- models ------------------------------------------------------------------------
+
+  function modelName(id) {
+    if (!id) return 'none';
+    const m = models && (models.models || []).find((x) => x.id === id);
+    return (m && m.name) || id;
+  }
+
+  function modelCard(m, running) {
+    const active = !!m.active || (models && models.active === m.id);
+    const target = running && swap.model === m.id;
+    const name = m.name || m.id;
+    return h('article', { class: 'card model-card' + (active ? ' s-up' : target ? ' s-loading' : ''), data: { modelId: m.id } },
+      h('div', { class: 'card-head' }, h('h3', {}, name),
+        active ? h('span', { class: 'badge active' }, 'active')
+          : target && h('span', { class: 'badge target' }, 'loading')),
+      m.served_name && h('p', { class: 'served' }, m.served_name),
+      h('p', {}, `${(m.nodes || []).join(', ') || '—'} · ${m.memory_gib != null ? `${m.memory_gib} GiB` : 'memory ?'}`),
+      h('p', {}, m.last_load_seconds != null ? `last load ${fmtDur(m.last_load_seconds)}` : 'never loaded'),
+      m.eta_seconds != null && h('p', { class: 'muted' }, `loads in about ${fmtAbout(m.eta_seconds)}`),
+      !active && h('div', { class: 'card-foot' },
+        h('button', { type: 'button', class: 'btn load', 'aria-label': `Load ${name}`, disabled: running }, 'Load')));
+  }
+
+  function renderModels() {
+    if (!models) return;
+    const running = swapRunning();
+    runningKey = running ? `run:${swap.model}` : 'idle';
+    fillList($('model-list'), (models.models || []).map((m) => modelCard(m, running)), 'No models in the inventory.');
+  }
+
+  async function loadModels() {
+    const seq = ++modelsSeq;
+    try {
+      const doc = await getJSON('/api/models');
+      if (seq !== modelsSeq) return;
+      models = doc;
+      renderModels();
+      renderSwap();     // model names
+      renderHistory();
+    } catch (_) {
+      if (!models) fillList($('model-list'), [], 'Models unavailable; retrying.');
+    }
+  }
+
+  // ---- swaps ------------------------------------------------------------------------
+
+  const PLAN_TAIL = /\s*Send "confirm": true to go ahead\.?\s*$/;
+  const SWAP_LOG_LINES = 12;
+  const RESULT_CLASS = {
+    ready: 'r-ready', rolled_back: 'r-amber', cancelled_rolled_back: 'r-amber', rollback_failed: 'r-red', failed: 'r-red',
+  };
+  const RESULT_PILL = { 'r-ready': 's-up', 'r-amber': 's-degraded', 'r-red': 's-down' };
+
+  const swapRunning = () => !!(swap && !swap.result);
+  const resultClass = (d) => (d.result ? RESULT_CLASS[d.result] || 'r-amber' : '');
+  const swapSeconds = (d) => (d.finished_at ? (Date.parse(d.finished_at) - Date.parse(d.created_at)) / 1000 : null);
+
+  function swapStateClass(state) {
+    if (state === 'ready') return 's-up';
+    if (state === 'failed' || state === 'rollback_failed') return 's-down';
+    if (state === 'rolling_back' || state === 'rolled_back' || state === 'cancelled_rolled_back') return 's-degraded';
+    return 's-loading';
+  }
+
+  // Later versions of one swap: ended > running, then more stages, then more progress.
+  function atLeastAsNew(a, b) {
+    const rank = (d) => [d.result ? 1 : 0, (d.stages || []).length, (d.progress && d.progress.percent) || 0];
+    const ra = rank(a), rb = rank(b);
+    for (let i = 0; i < ra.length; i++) if (ra[i] !== rb[i]) return ra[i] > rb[i];
+    return true;
+  }
+
+  // A swap document from the stream, a POST answer, /api/status or a fetch: show it unless it is stale.
+  function acceptSwap(doc) {
+    if (!doc || typeof doc !== 'object' || !doc.id) return;
+    if (swap && doc.id === swap.id) {
+      if (!atLeastAsNew(doc, swap)) return;
+    } else if (swap && Date.parse(doc.created_at) < Date.parse(swap.created_at)) {
+      return; // late news of an older swap
+    }
+    const ended = !!doc.result && !(swap && swap.id === doc.id && swap.result);
+    if (!swap || swap.id !== doc.id || doc.result) cancelling = false;
+    swap = doc;
+    swapSeenAt = Date.now();
+    mergeHistory([doc]);
+    renderSwap();
+    if (ended) {
+      loadModels();
+      loadHistory();
+    }
+  }
+
+  async function fetchSwap(id) {
+    try {
+      const res = await fetch(`/api/swaps/${encodeURIComponent(id)}`, { cache: 'no-store' });
+      if (res.ok) acceptSwap(await res.json());
+      else if (res.status === 404 && swap && swap.id === id && !swap.result) {
+        acceptSwap(Object.assign({}, swap, { result: 'lost' })); // the server no longer knows it (restarted?)
+      }
+    } catch (_) {
+      // Unreachable: the stream's reconnect brings a fresh status and we look again.
+    }
+  }
+
+  function resultText(d) {
+    const err = d.error || 'unknown error';
+    const stop = /[.!?]$/.test(err) ? '' : '.';
+    const from = modelName(d.from_model);
+    switch (d.result) {
+      case 'ready': {
+        const secs = d.load_seconds != null ? d.load_seconds : swapSeconds(d);
+        return `Loaded ${modelName(d.model)} in ${fmtDur(secs)}`;
+      }
+      case 'rolled_back': return `Failed: ${err}${stop} Rolled back to ${from}.`;
+      case 'rollback_failed': return `Failed: ${err}${stop} Rollback failed too: the LLM node needs attention.`;
+      case 'failed': return `Failed: ${err}`;
+      case 'cancelled_rolled_back': return d.from_model ? `Cancelled. Rolled back to ${from}.` : 'Cancelled.';
+      case 'lost': return 'No final report for this swap (the server may have restarted): check the services above.';
+      default: return `Ended: ${d.result}` + (d.error ? `. ${d.error}` : '');
+    }
+  }
+
+  function relTime(at, t0) {
+    const s = (Date.parse(at) - t0) / 1000;
+    if (isNaN(s)) return '';
+    return s < 60 ? `+${Math.max(0, s).toFixed(1)} s` : `+${fmtSpan(s * 1000)}`;
+  }
+
+  function renderSwap() {
+    const d = swap;
+    $('swap').hidden = !d;
+    updateRunning();
+    if (!d) return;
+    const running = !d.result;
+    const rc = resultClass(d);
+    $('swap-card').className = `card swap-card ${rc}`;
+    $('swap-model').textContent = modelName(d.model);
+    $('swap-route').textContent = `${d.from_model ? modelName(d.from_model) : 'nothing loaded'} → ${modelName(d.model)}`;
+    const st = $('swap-state');
+    st.textContent = d.state || 'unknown';
+    st.className = `state ${swapStateClass(d.state)}`;
+
+    const p = d.progress || {};
+    const pct = d.result === 'ready' ? 100 : Math.max(0, Math.min(100, Math.round(Number(p.percent) || 0)));
+    $('swap-progress').style.width = `${pct}%`;
+    $('swap-bar').setAttribute('aria-valuenow', String(pct));
+    $('swap-percent').textContent = `${pct}%`;
+    const stages = d.stages || [];
+    const last = stages[stages.length - 1];
+    const rollbackError = d.rollback && typeof d.rollback === 'object' && d.rollback.error;
+    // The load's progress while the model loads; otherwise what the current stage notes (draining, releasing…).
+    const loadingNow = last && (last.state === 'launching' || last.state === 'loading');
+    const detail = !running ? (rollbackError ? `Rollback: ${rollbackError}` : '')
+      : (loadingNow ? p.detail || last.detail : (last && last.detail) || p.detail) || '';
+    $('swap-detail').textContent = detail;
+    $('swap-detail').title = p.stage ? `stage: ${p.stage}` : '';
+    updateEta();
+
+    const res = $('swap-result');
+    res.hidden = running;
+    res.className = `swap-result ${rc}`;
+    res.textContent = running ? '' : resultText(d);
+
+    const cancel = $('swap-cancel');
+    cancel.hidden = !running;
+    cancel.disabled = cancelling;
+    cancel.textContent = cancelling ? 'Cancelling…' : 'Cancel swap';
+
+    const t0 = Date.parse(d.created_at);
+    $('swap-stages').replaceChildren(...stages.map((s) => h('li', {},
+      h('span', { class: 'st-name' }, s.state), ' ',
+      h('time', { datetime: s.at }, relTime(s.at, t0)),
+      s.detail && ' ', s.detail && h('span', { class: 'st-detail' }, s.detail))));
+
+    const lines = (d.log_tail || []).slice(-SWAP_LOG_LINES);
+    const log = $('swap-log');
+    log.textContent = lines.length ? lines.join('\n') : 'No log lines yet.';
+    log.classList.toggle('empty-log', !lines.length);
+  }
+
+  // "about 8 s left", counted down between the server's updates.
+  function updateEta() {
+    const el = $('swap-eta');
+    const winding = cancelling || swap && (swap.state === 'failed' || swap.state === 'rolling_back');
+    if (!swapRunning() || winding || swap.eta_seconds == null) { el.textContent = ''; return; }
+    const left = swap.eta_seconds - (Date.now() - swapSeenAt) / 1000;
+    el.textContent = left >= 1 ? `about ${fmtAbout(left)} left` : 'almost done';
+  }
+
+  // Things that depend on whether a swap runs: the Services badge and the Load buttons.
+  function updateRunning() {
+    const running = swapRunning();
+    $('swap-badge').hidden = !running;
+    if ((running ? `run:${swap.model}` : 'idle') !== runningKey) renderModels();
+  }
+
+  function showSwapError(text) {
+    const el = $('swap-error');
+    el.textContent = text || '';
+    el.hidden = !text;
+    if (text) el.scrollIntoView({ block: 'nearest' });
+  }
+
+  // POST, reporting an unreachable server in #swap-error; resolves null then.
+  async function post(url, body) {
+    try {
+      return await postJSON(url, body);
+    } catch (e) {
+      showSwapError(`Could not reach SparkDeck (${e.message}). Nothing was changed.`);
+      return null;
+    }
+  }
+
+  // ---- confirmation dialog ------------------------------------------------------------
+
+  function openDialog({ title, text, yes, no = 'Back', danger = false, onYes }) {
+    const dlg = $('confirm-dialog');
+    $('confirm-title').textContent = title;
+    $('confirm-text').textContent = text;
+    const y = $('confirm-yes');
+    y.textContent = yes;
+    y.disabled = false;
+    y.className = danger ? 'btn btn-danger confirm' : 'btn btn-primary';
+    $('confirm-no').textContent = no;
+    dialogAction = onYes;
+    if (!dlg.open) dlg.showModal();
+  }
+
+  function closeDialog() {
+    dialogAction = null;
+    const dlg = $('confirm-dialog');
+    if (dlg.open) dlg.close();
+  }
+
+  async function onConfirmYes() {
+    const act = dialogAction;
+    if (!act) return;
+    $('confirm-yes').disabled = true;
+    try {
+      await act();
+    } finally {
+      closeDialog();
+    }
+  }
+
+  // ---- load and cancel ------------------------------------------------------------
+
+  // Load asks first without "confirm": the 400 answer is the server's own plan sentence, shown for confirmation.
+  async function requestLoad(id, button) {
+    showSwapError('');
+    button.disabled = true;
+    const r = await post('/api/swaps', { model: id });
+    button.disabled = swapRunning();
+    if (!r) return;
+    if (r.ok) {
+      acceptSwap(r.doc); // a server that needs no confirmation
+      return;
+    }
+    const msg = errorText(r);
+    if (r.status === 400 && PLAN_TAIL.test(msg)) {
+      openDialog({
+        title: `Load ${modelName(id)}?`, text: msg.replace(PLAN_TAIL, ''), yes: 'Load', onYes: () => confirmLoad(id),
+      });
+    } else {
+      showSwapError(msg);
+    }
+  }
+
+  async function confirmLoad(id) {
+    const r = await post('/api/swaps', { model: id, confirm: true });
+    closeDialog();
+    if (!r) return;
+    if (r.ok) {
+      showSwapError('');
+      acceptSwap(r.doc);
+      $('swap').scrollIntoView({ behavior: 'smooth', block: 'nearest' });
+    } else {
+      showSwapError(errorText(r));
+    }
+  }
+
+  function requestCancel() {
+    if (!swapRunning()) return;
+    const d = swap;
+    const text = d.from_model
+      ? `Cancel the swap to ${modelName(d.model)} and restore ${modelName(d.from_model)}?`
+      : `Cancel the swap to ${modelName(d.model)}?`;
+    openDialog({
+      title: 'Cancel swap?', text, yes: 'Cancel swap', no: 'Keep going', danger: true, onYes: () => confirmCancel(d.id),
+    });
+  }
+
+  async function confirmCancel(id) {
+    const r = await post(`/api/swaps/${encodeURIComponent(id)}/cancel`, { confirm: true });
+    closeDialog();
+    if (!r) return;
+    if (r.ok) {
+      showSwapError('');
+      if (swap && swap.id === id && !swap.result) cancelling = true;
+      if (r.doc && r.doc.id) acceptSwap(r.doc);
+      renderSwap();
+    } else {
+      showSwapError(errorText(r));
+      fetchSwap(id); // 409: it has ended meanwhile
+    }
+  }
+
+  // ---- swap history ------------------------------------------------------------------
+
+  // Fold swap documents into the history, keeping the newer version of each swap, newest swap first.
+  function mergeHistory(docs) {
+    const byId = new Map(swapHistory.map((d) => [d.id, d]));
+    for (const d of docs) {
+      if (!d || !d.id) continue;
+      const old = byId.get(d.id);
+      if (!old || atLeastAsNew(d, old)) byId.set(d.id, d);
+    }
+    swapHistory = [...byId.values()].sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at)).slice(0, 20);
+    renderHistory();
+  }
+
+  async function loadHistory() {
+    const seq = ++historySeq;
+    try {
+      const doc = await getJSON('/api/swaps?limit=20');
+      if (seq !== historySeq) return;
+      const list = Array.isArray(doc) ? doc : (doc && (doc.swaps || doc.items)) || [];
+      swapHistory = [];
+      mergeHistory(swap ? list.concat([swap]) : list);
+      // The shown swap may have ended without us hearing it (stream reconnecting). Whether a swap runs at all is
+      // left to /api/status and the stream.
+      const mine = swapRunning() && list.find((d) => d && d.id === swap.id && d.result);
+      if (mine) acceptSwap(mine);
+    } catch (_) {
+      // Keep what is shown; the next finished swap or page load tries again.
+    }
+  }
+
+  function renderHistory() {
+    const rows = swapHistory.map((d) => {
+      const rc = resultClass(d);
+      return h('tr', { data: { swapId: d.id } },
+        h('td', { class: 'when' }, h('time', { datetime: d.created_at }, fmtTime(d.created_at))),
+        h('td', { title: d.model }, modelName(d.model)),
+        h('td', { title: d.from_model || '' }, d.from_model ? modelName(d.from_model) : '—'),
+        h('td', {}, h('span', { class: `state pill-sm ${d.result ? RESULT_PILL[rc] : 's-loading'}` }, d.result || 'running')),
+        h('td', { class: 'num' }, d.finished_at ? fmtDur(swapSeconds(d)) : '—'),
+        h('td', { class: d.error ? 'err' : 'muted' }, d.error || '—'));
+    });
+    $('history-empty').hidden = rows.length > 0;
+    $('history-wrap').hidden = !rows.length;
+    $('swap-history').tBodies[0].replaceChildren(...rows);
+  }
+
   // ---- live stream -----------------------------------------------------------------
 
   function setConn(text, cls) {
@@ -270,6 +662,7 @@
       scheduleConnectivity();
     });
     es.addEventListener('outage', scheduleConnectivity);
+    es.addEventListener('swap', (ev) => acceptSwap(parse(ev.data)));
   }
 
   // ---- start ---------------------------------------------------------------------------
@@ -283,11 +676,24 @@
     $('timeline').addEventListener('click', showSeg);
     $('timeline').addEventListener('focusin', showSeg);
 
+    $('model-list').addEventListener('click', (ev) => {
+      const button = ev.target.closest && ev.target.closest('button.load');
+      const card = button && button.closest('[data-model-id]');
+      if (card && !button.disabled) requestLoad(card.dataset.modelId, button);
+    });
+    $('swap-cancel').addEventListener('click', requestCancel);
+    $('confirm-yes').addEventListener('click', onConfirmYes);
+    $('confirm-no').addEventListener('click', closeDialog);
+    $('confirm-dialog').addEventListener('close', () => { dialogAction = null; });
+
     getJSON('/api/status').then(renderStatus).catch(() => {});
+    loadModels();
+    loadHistory();
     loadConnectivity();
     connect();
     setInterval(tick, 1000);
     setInterval(loadConnectivity, 30000);
+    setInterval(loadModels, 30000);
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
