@@ -5,7 +5,7 @@ import SparkSim
 struct Sim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run one simulated Spark service (SparkSim) for demos and tests.",
-        subcommands: [VLLM.self, ASR.self, TTS.self, Embeddings.self, Qdrant.self]
+        subcommands: [VLLM.self, ASR.self, TTS.self, Embeddings.self, Qdrant.self, NvidiaSMI.self]
     )
 
     struct Common: ParsableArguments {
@@ -64,6 +64,19 @@ struct Sim: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "embeddings", abstract: "bge-m3 embeddings (health).")
         @OptionGroup var common: Common
         func run() async throws { try await SimEmbeddings.run(common.options) }
+    }
+
+    struct NvidiaSMI: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "nvidia-smi", abstract: "Print a GB10-like GPU reading in nvidia-smi's CSV form (memory [N/A]).")
+        @Option(help: "The GPU counts as busy while the process in this pid file runs.")
+        var busyPidFile: String?
+        @Argument(parsing: .allUnrecognized, help: "nvidia-smi's own options, accepted and ignored.")
+        var passthrough: [String] = []
+
+        func run() {
+            print(SimNvidiaSMI.line(busy: SimNvidiaSMI.isAlive(pidFile: busyPidFile)))
+        }
     }
 
     struct Qdrant: AsyncParsableCommand {

@@ -150,6 +150,16 @@ struct InventoryTests {
         expectIssue(issues(replacing: "host: 192.0.2.10", with: "host: [a, b]"), path: "nodes[0].host", contains: "must be a single value")
     }
 
+    @Test func nodeProbes() throws {
+        let yaml = Self.valid.replacingOccurrences(of: "    ssh: { user: owner }\n", with: "    ssh: { user: owner }\n    probes: { containers: podman ps, interval_seconds: 10 }\n")
+        let node = try #require(try InventoryLoader.parse(yaml, file: "t").node("spark-2"))
+        #expect(node.probes.containers == "podman ps")
+        #expect(node.probes.gpu == GPUStats.query)
+        #expect(node.probes.intervalSeconds == 10)
+        expectIssue(issues(replacing: "    ssh: { user: owner }\n", with: "    ssh: { user: owner }\n    probes: { interval_seconds: 0 }\n"),
+                    path: "nodes[1].probes.interval_seconds", contains: "must be from 1 to 3600 s")
+    }
+
     @Test func transportAndSSH() {
         expectIssue(issues(replacing: "host: 192.0.2.10\n", with: "host: 192.0.2.10\n    transport: telnet\n"),
                     path: "nodes[0].transport", contains: "must be 'ssh' or 'local'")

@@ -71,7 +71,8 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<BasicRequestC
 public func buildApplication(_ configuration: ServerConfiguration, logger: Logger, services: [any Service] = [],
                              onServerRunning: @escaping @Sendable () async -> Void = {}) throws -> some ApplicationProtocol {
     let dependencies = try AppDependencies(configuration: configuration, logger: logger)
-    let monitor = HealthMonitor(inventory: configuration.inventory, board: dependencies.board, logger: logger)
+    let monitor = HealthMonitor(inventory: configuration.inventory, board: dependencies.board,
+                                runners: dependencies.runners, logger: logger)
     return Application(
         router: buildRouter(dependencies),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "SparkDeck"),

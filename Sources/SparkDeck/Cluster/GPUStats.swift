@@ -58,10 +58,11 @@ public struct GPUStats: Sendable, Equatable {
 /// Reads a node's GPU stats through its command runner.
 public enum GPUReader {
     /// nil when the node has no `nvidia-smi` (a laptop running the demo without SparkSim's stand-in).
-    public static func read(_ runner: any CommandRunner, timeout: Duration = .seconds(5)) async throws -> GPUStats? {
+    public static func read(_ runner: any CommandRunner, command: String = GPUStats.query,
+                            timeout: Duration = .seconds(5)) async throws -> GPUStats? {
         let result: CommandResult
         do {
-            result = try await runner.run(GPUStats.query, timeout: timeout)
+            result = try await runner.run(command, timeout: timeout)
         } catch CommandRunnerError.commandNotFound {
             return nil
         }
@@ -70,6 +71,59 @@ public enum GPUReader {
             let free = try await runner.run(GPUStats.memoryFallback, timeout: timeout)
             if free.succeeded { stats = stats.withMemory(fromFree: free.output) }
         }
+        return stats
+    }
+}
+
+/// A container a node runs, as `docker ps` lists it.
+public struct ContainerInfo: Sendable, Equatable {
+    public var name: String
+    public var image: String
+    public var status: String
+
+    /// Parses `name<TAB>image<TAB>status` lines.
+    public static func parse(_ output: String) -> [ContainerInfo] {
+        output.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard fields.count >= 3, !fields[0].isEmpty else { return nil }
+            return ContainerInfo(name: fields[0], image: fields[1], status: fields[2])
+        }
+    }
+
+    public var json: JSONValue { .object(["name": .string(name), "image": .string(image), "status": .string(status)]) }
+}
+
+/// What a node's resource probe found.
+public struct NodeStats: Sendable, Equatable {
+    public var gpu: GPUStats?
+    public var containers: [ContainerInfo]?
+    /// Why a part is missing (no nvidia-smi, docker not running, node unreachable).
+    public var note: String?
+
+    /// Reads the node's GPU and containers with the commands its inventory entry gives.
+    public static func read(_ node: Node, runner: any CommandRunner) async -> NodeStats {
+        var stats = NodeStats()
+        var notes: [String] = []
+        do {
+            stats.gpu = try await GPUReader.read(runner, command: node.probes.gpu)
+            if stats.gpu == nil { notes.append("no GPU reading (nvidia-smi missing or not answering)") }
+            if stats.gpu?.memorySource == "free" { notes.append("GPU memory reads N/A (unified memory): shown from free") }
+        } catch {
+            notes.append("GPU: \(error)")
+        }
+        do {
+            let result = try await runner.run(node.probes.containers, timeout: .seconds(10))
+            if result.succeeded {
+                stats.containers = ContainerInfo.parse(result.output)
+            } else {
+                notes.append("containers: exit \(result.exitCode): \(result.output.split(separator: "\n").last ?? "")")
+            }
+        } catch CommandRunnerError.commandNotFound {
+            notes.append("containers: docker not found")
+        } catch {
+            notes.append("containers: \(error)")
+        }
+        stats.note = notes.isEmpty ? nil : notes.joined(separator: "; ")
         return stats
     }
 }

@@ -29,6 +29,19 @@ enum DemoInventory {
 
             """
         }
+        func probes(busy: String, services: [String]) -> String {
+            let pid = { (service: String) in ShellQuote.quote((pids as NSString).appendingPathComponent("\(service).pid")) }
+            let gpu = "\(ShellQuote.quote(executable)) sim nvidia-smi --busy-pid-file \(pid(busy))"
+            let containers = services.map { service in
+                #"[ -f \#(pid(service)) ] && kill -0 "$(cat \#(pid(service)))" 2>/dev/null && printf 'sparksim-%s\tsparksim/%s\tUp (pid %s)\n' \#(service) \#(service) "$(cat \#(pid(service)))""#
+            }.joined(separator: "; ") + "; true"
+            return """
+                    probes:
+                      interval_seconds: 2
+                      gpu: \(quoted(gpu))
+                      containers: \(quoted(containers))
+                """
+        }
         return """
             # Written by `sparkdeck demo` at start-up: a simulated two-node cluster on loopback (SparkSim).
             # Ports are picked afresh on every start. A real cluster's inventory looks like examples/inventory.yaml.
@@ -39,9 +52,11 @@ enum DemoInventory {
               - id: spark-1
                 host: 127.0.0.1
                 transport: local
+            \(probes(busy: "vllm", services: ["vllm"]))
               - id: spark-2
                 host: 127.0.0.1
                 transport: local
+            \(probes(busy: "asr", services: ["asr", "tts", "embeddings", "qdrant"]))
 
             services:
               - id: vllm

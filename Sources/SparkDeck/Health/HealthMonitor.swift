@@ -11,17 +11,20 @@ public struct HealthMonitor: Service {
     let inventory: Inventory
     let board: StatusBoard
     let prober: any Prober
+    /// Runs the nodes' GPU and container probes; nil to skip them.
+    let runners: RunnerPool?
     let logger: Logger
     /// Pause after a failed probe before the next one, so a refusing port is not hammered.
     let retryGapMs: Int
     /// How often the served models of the LLM service are re-read while it is up.
     static let modelRefreshEvery = 20
 
-    public init(inventory: Inventory, board: StatusBoard, prober: any Prober = SocketProber(), logger: Logger,
-                retryGapMs: Int = 50) {
+    public init(inventory: Inventory, board: StatusBoard, prober: any Prober = SocketProber(), runners: RunnerPool? = nil,
+                logger: Logger, retryGapMs: Int = 50) {
         self.inventory = inventory
         self.board = board
         self.prober = prober
+        self.runners = runners
         self.logger = logger
         self.retryGapMs = retryGapMs
     }
@@ -34,6 +37,9 @@ public struct HealthMonitor: Service {
                 }
                 for node in inventory.nodes {
                     group.addTask { await watch(node) }
+                    if let runner = runners?.runner(for: node.id) {
+                        group.addTask { await watchResources(node, runner: runner) }
+                    }
                 }
                 group.addTask { await publishLatencies() }
             }
@@ -84,6 +90,15 @@ public struct HealthMonitor: Service {
             }
             await board.record(key, observation)
             return observation.verdict == .ready
+        }
+    }
+
+    /// Reads the node's GPU and containers every `probes.interval_seconds`.
+    func watchResources(_ node: Node, runner: any CommandRunner) async {
+        while !Task.isCancelled {
+            let stats = await NodeStats.read(node, runner: runner)
+            await board.setNodeStats(node.id, stats)
+            do { try await Task.sleep(for: .seconds(node.probes.intervalSeconds)) } catch { return }
         }
     }
 

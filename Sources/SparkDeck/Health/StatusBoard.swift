@@ -18,6 +18,8 @@ public actor StatusBoard {
     let demo: Bool
     private var trackers: [Key: TargetTracker] = [:]
     private var servedModels: [String] = []
+    /// The last GPU and container reading of each node.
+    private var nodeStats: [String: NodeStats] = [:]
     /// The running swap's document, shown in `/api/status`.
     private var swap: JSONValue = .null
     /// Latencies moved since the last `status` event.
@@ -78,6 +80,13 @@ public actor StatusBoard {
         await publishStatus()
     }
 
+    /// Records a node's GPU and container reading; sent with the next `status` event.
+    public func setNodeStats(_ node: String, _ stats: NodeStats) {
+        guard nodeStats[node] != stats else { return }
+        nodeStats[node] = stats
+        latenciesMoved = true
+    }
+
     /// Marks a service as being (re)loaded by SparkDeck: not answering is then planned, not an outage.
     public func setMaintenance(_ serviceID: String, _ on: Bool) {
         trackers[Key(kind: .service, id: serviceID)]?.maintenance = on
@@ -120,6 +129,10 @@ public actor StatusBoard {
             fields["host"] = .string(node.host)
             fields["transport"] = .string(node.transport.rawValue)
             fields["services"] = .array(inventory.services.filter { $0.node == node.id }.map { .string($0.id) })
+            let stats = nodeStats[node.id]
+            fields["gpu"] = stats?.gpu?.json ?? .null
+            fields["containers"] = stats?.containers.map { .array($0.map(\.json)) } ?? .null
+            fields["probe_note"] = .optional(stats?.note)
             return .object(fields)
         }
         let services: [JSONValue] = inventory.services.map { service in

@@ -31,6 +31,22 @@ public struct Node: Sendable, Equatable {
     public var host: String
     public var transport: Transport
     public var ssh: SSHSettings?
+    /// The commands that read the node's GPU and containers.
+    public var probes: NodeProbeSettings = .defaults
+}
+
+/// How a node's GPU and containers are read (every `interval_seconds`, over the node's runner).
+public struct NodeProbeSettings: Sendable, Equatable {
+    /// Prints `utilization, memory.used, memory.total, temperature, power` as CSV without units (nvidia-smi's form).
+    public var gpu: String
+    /// Prints one container a line: `name<TAB>image<TAB>status`.
+    public var containers: String
+    public var intervalSeconds: Int
+
+    public static let defaults = NodeProbeSettings(
+        gpu: GPUStats.query,
+        containers: "docker ps --format '{{.Names}}\t{{.Image}}\t{{.Status}}'",
+        intervalSeconds: 5)
 }
 
 /// How to reach a node over SSH.

@@ -74,7 +74,7 @@ struct InventoryValidator {
     // MARK: Entries
 
     private func node(_ yaml: Yams.Node, at path: String) -> Node? {
-        guard let map = reader.mapping(yaml, at: path, allowedKeys: ["id", "host", "transport", "ssh"]) else { return nil }
+        guard let map = reader.mapping(yaml, at: path, allowedKeys: ["id", "host", "transport", "ssh", "probes"]) else { return nil }
         let id = identifier(map, at: path)
         let host = map["host"].flatMap { _ in reader.string(map, "host", at: path) }
         if map["host"] == nil { reader.report("\(path).host", nil, "is missing; give the node's IPv4 address") }
@@ -103,8 +103,15 @@ struct InventoryValidator {
         } else if transport == .ssh {
             reader.report("\(path).ssh", yaml, "is missing; a node with transport 'ssh' needs `ssh: {user: ...}`")
         }
+        var probes = NodeProbeSettings.defaults
+        if let probesNode = map["probes"], let p = reader.mapping(probesNode, at: "\(path).probes", allowedKeys: ["gpu", "containers", "interval_seconds"]) {
+            probes.gpu = reader.optionalString(p, "gpu", at: "\(path).probes") ?? probes.gpu
+            probes.containers = reader.optionalString(p, "containers", at: "\(path).probes") ?? probes.containers
+            probes.intervalSeconds = reader.int(p, "interval_seconds", at: "\(path).probes", in: 1...3600,
+                                                default: probes.intervalSeconds, unit: " s") ?? probes.intervalSeconds
+        }
         guard let id, let host else { return nil }
-        return Node(id: id, host: host, transport: transport, ssh: ssh)
+        return Node(id: id, host: host, transport: transport, ssh: ssh, probes: probes)
     }
 
     private func service(_ yaml: Yams.Node, at path: String, nodes: [Node]) -> ClusterService? {

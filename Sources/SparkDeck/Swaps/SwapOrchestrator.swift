@@ -322,34 +322,37 @@ public actor SwapOrchestrator {
         return result.succeeded && !result.output.contains("false")
     }
 
-    /// Waits until the GPU memory the previous model held is free for the next.
+    /// Waits until the GPU memory the previous model held is free for the next: until there is room for the new
+    /// model, or until memory stops shrinking (nothing more is being released).
     private func release(for next: ModelRecipe, after previous: ModelRecipe?) async throws {
         await update { $0.enter(.releasing, at: Timestamp.now(), detail: "waiting for GPU memory") }
         var notes: [String] = []
         for node in next.nodes {
             let runner = try runner(node)
+            let command = inventory.node(node)?.probes.gpu ?? GPUStats.query
             let deadline = ContinuousClock.now + settings.releaseTimeout
             var lastUsed: Double?
             while true {
                 try Task.checkCancellation()
-                guard let stats = try await GPUReader.read(runner) else {
+                guard let stats = try await GPUReader.read(runner, command: command) else {
                     notes.append("\(node): no nvidia-smi, memory not checked")
                     break
                 }
                 let free = stats.memoryFreeGiB ?? 0
                 let source = stats.memorySource == "free" ? " (unified memory, from free)" : ""
-                if let need = next.memoryGiB, free >= need {
+                let need = next.memoryGiB.map { String(format: " of the %.0f GiB %@ needs", $0, next.id) } ?? ""
+                if let needed = next.memoryGiB, free >= needed {
                     notes.append(String(format: "%@: %.0f GiB free%@", node, free, source))
                     break
                 }
-                // Without a size to wait for, memory that stopped shrinking has been released.
-                if next.memoryGiB == nil, let used = stats.memoryUsedMiB, let previousUsed = lastUsed, abs(previousUsed - used) < 256 {
-                    notes.append(String(format: "%@: %.0f GiB free%@", node, free, source))
+                if let used = stats.memoryUsedMiB, let previousUsed = lastUsed, abs(previousUsed - used) < 256 {
+                    let short = next.memoryGiB.map { free < $0 } ?? false
+                    notes.append(String(format: "%@: %.0f GiB free%@%@", node, free, short ? need + "; launching anyway" : "", source))
                     break
                 }
                 lastUsed = stats.memoryUsedMiB
                 if ContinuousClock.now >= deadline {
-                    notes.append(String(format: "%@: only %.0f GiB free after %@; launching anyway", node, free, "\(settings.releaseTimeout)"))
+                    notes.append(String(format: "%@: memory still shrinking after %@, %.0f GiB free; launching anyway", node, "\(settings.releaseTimeout)", free))
                     break
                 }
                 await update(force: false) { $0.note(String(format: "%@: %.0f GiB free, waiting", node, free)) }

@@ -118,7 +118,24 @@
       n.latency_ms != null && h('p', {}, `latency ${fmtMs(n.latency_ms)}`),
       !up && n.last_error && h('p', { class: 'error' }, n.last_error),
       h('ul', { class: 'chips', 'aria-label': 'services' },
-        ...(n.services || []).map((id) => h('li', { class: 'chip ' + stateClass(svcState[id]) }, id))));
+        ...(n.services || []).map((id) => h('li', { class: 'chip ' + stateClass(svcState[id]) }, id))),
+      gpuBlock(n.gpu),
+      n.containers && h('ul', { class: 'containers muted', 'aria-label': 'containers' },
+        ...n.containers.map((c) => h('li', {}, `${c.name} · ${c.status}`))),
+      n.probe_note && h('p', { class: 'muted small' }, n.probe_note));
+  }
+
+  // GPU utilisation, memory, temperature and power of a node, when its probe has read them.
+  function gpuBlock(g) {
+    if (!g) return null;
+    const parts = [];
+    if (g.utilization_percent != null) parts.push(`GPU ${Math.round(g.utilization_percent)}%`);
+    if (g.memory_used_mib != null && g.memory_total_mib != null) {
+      parts.push(`${(g.memory_used_mib / 1024).toFixed(1)} / ${(g.memory_total_mib / 1024).toFixed(0)} GiB`);
+    }
+    if (g.temperature_c != null) parts.push(`${Math.round(g.temperature_c)} °C`);
+    if (g.power_w != null) parts.push(`${Math.round(g.power_w)} W`);
+    return h('p', { class: 'gpu' }, parts.join(' · '));
   }
 
   function serviceCard(s) {
