@@ -5,7 +5,6 @@ import { VersionInfo, IMPOSSIBLE } from '@start9labs/start-sdk'
 export const v_0_2_1_0 = VersionInfo.of({
   version: '0.2.1:0',
   releaseNotes: 'Node cards show GPU utilisation, memory, temperature, power and running containers.',
-    'One-click model swaps over SSH with live progress, readiness checks and automatic rollback; swap history; sparkdeck swap and status commands.',
   migrations: {
     up: async ({ effects }) => {},
     down: IMPOSSIBLE,
