@@ -152,6 +152,8 @@ public enum SimVLLM {
                 try await Task.sleep(until: clock + gap * (index + 1))
                 var chunk = base
                 chunk["choices"] = [streamChoice(chat: chat, text: token, finish: nil)]
+                // When the sim sent the token (ms since 1970): lets tests measure what a proxy in between adds.
+                chunk["sparksim_sent_at_ms"] = Date().timeIntervalSince1970 * 1000
                 try await writer.write(event(chunk))
                 sent += 1
             }

@@ -88,6 +88,9 @@ private func pad(_ value: Any?, _ width: Int) -> String {
 struct ServerOptions: ParsableArguments {
     @Option(help: "SparkDeck's address.")
     var server = "http://127.0.0.1:9999"
+
+    @Option(help: "An API key with the admin scope, when the server has keys (default: $SPARKDECK_API_KEY).")
+    var apiKey = ProcessInfo.processInfo.environment["SPARKDECK_API_KEY"]
 }
 
 /// A small JSON client for the CLI commands that talk to a running SparkDeck.
@@ -98,6 +101,7 @@ struct APIClient {
         guard let url = URL(string: server.server + path) else { throw ValidationError("--server is not a URL: \(server.server)") }
         var request = URLRequest(url: url, timeoutInterval: 30)
         request.httpMethod = method
+        if let key = server.apiKey, !key.isEmpty { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
         if let json {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
             request.httpBody = try JSONSerialization.data(withJSONObject: json)

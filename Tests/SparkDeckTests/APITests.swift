@@ -10,7 +10,9 @@ struct APITests {
         let inventory = TestSupport.inventory(services: [("vllm", .vllm, 9), ("asr", .asr, 9)])
         let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, dataDirectory: try TestSupport.temporaryDirectory(),
                                                 inventory: inventory, demo: true)
-        return try AppDependencies(configuration: configuration, logger: TestSupport.logger)
+        let dependencies = try AppDependencies(configuration: configuration, logger: TestSupport.logger)
+        TestSupport.keepAlive(dependencies)
+        return dependencies
     }
 
     static func app(_ dependencies: AppDependencies) -> some ApplicationProtocol {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 import Testing
 @testable import SparkDeck
 
@@ -39,6 +40,13 @@ enum TestSupport {
         }
         return try await condition()
     }
+
+    /// Keeps test dependencies alive for the whole run: their HTTP client may not be dropped without a shutdown,
+    /// and the suites that build them do not run the service that shuts it down.
+    static func keepAlive(_ dependencies: AppDependencies) {
+        kept.withLock { $0.append(dependencies) }
+    }
+    private static let kept = Mutex<[AppDependencies]>([])
 
     static var logger: Logger {
         var logger = Logger(label: "test")

@@ -90,10 +90,17 @@ def start_swap(demo: Demo, model: str) -> dict:
     return doc
 
 
+def settle(demo: Demo) -> str:
+    """Waits until no swap runs, every service is up and a model is active (at start-up the demo loads its default
+    model outside any swap, and /api/models says `active: null` until it answers). Returns the active model."""
+    wait_no_swap(demo)
+    demo.wait_all_up(timeout=60)
+    return poll(lambda: ((active := active_model(demo)) is not None, active), 10, "/api/models naming an active model")
+
+
 def ensure_active(demo: Demo, model: str) -> None:
     """Makes `model` the active one (through a confirmed swap when it is not), with no swap running afterwards."""
-    wait_no_swap(demo)
-    if active_model(demo) == model:
+    if settle(demo) == model:
         return
     doc = wait_swap_end(demo, start_swap(demo, model)["id"])
     assert doc["result"] == "ready", f"setting up: swap to {model} ended {doc['result']}: {doc.get('error')}"
@@ -101,8 +108,8 @@ def ensure_active(demo: Demo, model: str) -> None:
 
 
 def other_model(demo: Demo) -> tuple[str, str]:
-    """(active model, the one of demo-small / demo-large-tp2 that is not active)."""
-    active = active_model(demo)
+    """(active model, the one of demo-small / demo-large-tp2 that is not active), once the demo has settled."""
+    active = settle(demo)
     assert active in ("demo-small", "demo-large-tp2"), f"unexpected active model {active!r}"
     return active, ("demo-large-tp2" if active == "demo-small" else "demo-small")
 
@@ -138,6 +145,12 @@ def model_is_active(driver, model_id: str) -> bool:
 def percent_value(text: str | None) -> int | None:
     match = re.fullmatch(r"(\d+)%", (text or "").strip())
     return int(match.group(1)) if match else None
+
+
+def screenshot_swap(driver, name: str) -> None:
+    """A screenshot with the swap panel in view."""
+    driver.execute_script("const el = document.getElementById('swap'); if (el && !el.hidden) el.scrollIntoView({block: 'start'});")
+    driver.save_screenshot(str(ARTIFACTS / name))
 
 
 def fail_page(driver, what: str, screenshot: str, observed: Any = None) -> None:
@@ -239,7 +252,13 @@ def test_swap_from_the_dashboard(demo: Demo, browser):  # noqa: F811 - fixture i
     seen = wait_panel(browser, loading_with_progress, 40, "#swap-percent above 0% while #swap-state is `loading`",
                       "swap-dashboard-failed.png", interval=0.1)
     assert seen["width"] == seen["percent"], f"#swap-progress width {seen['width']!r} vs #swap-percent {seen['percent']!r}"
-    browser.save_screenshot(str(ARTIFACTS / "swap-progress.png"))
+    # For a more telling picture, give the load a moment to reach the weights (not a check: it may go faster).
+    try:
+        poll(lambda: ((p := panel(browser))["state"] == "loading" and (percent_value(p["percent"]) or 0) >= 10, p),
+             8, "load progress at 10%", interval=0.1)
+    except PollTimeout:
+        pass
+    screenshot_swap(browser, "swap-progress.png")
 
     remaining = 60 - (time.monotonic() - clicked)
     done = wait_panel(browser, lambda d: ((p := panel(d))["state"] == "ready" and not p["result_hidden"]
@@ -268,17 +287,14 @@ def test_swap_from_the_dashboard(demo: Demo, browser):  # noqa: F811 - fixture i
 
     wait_panel(browser, history_row, 10, f"a history row {row_selector} naming the model and `ready`",
                "swap-dashboard-failed.png", interval=0.2)
-    browser.save_screenshot(str(ARTIFACTS / "swap-done.png"))
+    screenshot_swap(browser, "swap-done.png")
 
-    print("CONSOLE", json.dumps(console(browser), indent=1)); severe = unexpected_severe(browser, demo.base_url)
+    severe = unexpected_severe(browser, demo.base_url)
     assert not severe, "SEVERE browser console entries:\n" + json.dumps(severe, indent=1)
 
 
 def test_oom_swap_rolls_back_and_the_page_says_so(demo: Demo, browser):  # noqa: F811
-    wait_no_swap(demo)
-    previous = active_model(demo)
-    assert previous is not None, "no model active before the OOM swap"
-    demo.wait_all_up(timeout=30)
+    previous = settle(demo)
 
     open_dashboard(browser, demo, "swap-oom-failed.png")
     browser.execute_script("window.__sparkdeckNoReload = 'still here';")
@@ -313,17 +329,16 @@ def test_oom_swap_rolls_back_and_the_page_says_so(demo: Demo, browser):  # noqa:
                        interval=0.2)
     assert "CUDA out of memory" in shown["result"], f"#swap-result does not give the cause: {shown['result']!r}"
     assert shown["state"] == "rolled_back", f"#swap-state: {shown['state']!r}"
-    browser.save_screenshot(str(ARTIFACTS / "swap-rolled-back.png"))
+    screenshot_swap(browser, "swap-rolled-back.png")
     assert browser.execute_script("return window.__sparkdeckNoReload;") == "still here", "the page reloaded"
     wait_panel(browser, lambda d: (model_is_active(d, previous), panel(d)), 10,
                f"the {previous} card marked active again", "swap-oom-failed.png")
 
-    print("CONSOLE", json.dumps(console(browser), indent=1)); severe = unexpected_severe(browser, demo.base_url)
+    severe = unexpected_severe(browser, demo.base_url)
     assert not severe, "SEVERE browser console entries:\n" + json.dumps(severe, indent=1)
 
 
 def test_swap_api_refusals(demo: Demo):
-    wait_no_swap(demo)
     active, target = other_model(demo)
     names = model_names(demo)
 

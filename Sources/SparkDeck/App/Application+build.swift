@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Logging
@@ -35,6 +36,12 @@ public struct AppDependencies: Sendable {
     public let runners: RunnerPool
     public let swapStore: SwapStore
     public let orchestrator: SwapOrchestrator
+    public let httpClient: HTTPClient
+    public let gates: GatewayGates
+    public let gatewayMetrics: GatewayMetrics
+    public let proxy: UpstreamProxy
+    public let keys: APIKeyStore
+    public let activity: GatewayActivity
 
     public init(configuration: ServerConfiguration, logger: Logger) throws {
         self.configuration = configuration
@@ -48,8 +55,15 @@ public struct AppDependencies: Sendable {
         assets = try DashboardAssets.bundled()
         runners = try RunnerPool(inventory: configuration.inventory, dataDirectory: configuration.dataDirectory)
         swapStore = SwapStore(store: store)
+        httpClient = UpstreamProxy.makeClient()
+        let gates = GatewayGates()
+        self.gates = gates
         orchestrator = SwapOrchestrator(inventory: configuration.inventory, runners: runners, store: swapStore, board: board,
-                                        events: events, logger: logger)
+                                        events: events, gatewayInFlight: { await gates.inFlight(serviceID: $0) }, logger: logger)
+        gatewayMetrics = GatewayMetrics(registry: registry)
+        activity = GatewayActivity()
+        proxy = UpstreamProxy(client: httpClient, gates: gates, board: board, metrics: gatewayMetrics, activity: activity, logger: logger)
+        keys = APIKeyStore(store: store)
     }
 }
 
@@ -57,11 +71,15 @@ public struct AppDependencies: Sendable {
 public func buildRouter(_ dependencies: AppDependencies) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: RequestIdMiddleware())
+    router.add(middleware: APIKeyMiddleware(keys: dependencies.keys))
     SystemController(board: dependencies.board, registry: dependencies.registry, events: dependencies.events,
                      metrics: dependencies.metrics).addRoutes(to: router)
     StatusController(board: dependencies.board, events: dependencies.events, log: dependencies.log).addRoutes(to: router)
     SwapsController(inventory: dependencies.configuration.inventory, orchestrator: dependencies.orchestrator,
                     store: dependencies.swapStore).addRoutes(to: router)
+    LLMGatewayController(inventory: dependencies.configuration.inventory, board: dependencies.board,
+                         orchestrator: dependencies.orchestrator, proxy: dependencies.proxy,
+                         metrics: dependencies.gatewayMetrics).addRoutes(to: router)
     dependencies.assets.addRoutes(to: router)
     return router
 }
@@ -77,7 +95,10 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         router: buildRouter(dependencies),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "SparkDeck"),
         services: services + [monitor, EventHeartbeat(events: dependencies.events),
-                              SwapReconciler(orchestrator: dependencies.orchestrator)],
+                              SwapReconciler(orchestrator: dependencies.orchestrator),
+                              HTTPClientShutdown(client: dependencies.httpClient),
+                              GatewayStatusPublisher(board: dependencies.board, keys: dependencies.keys,
+                                                     gates: dependencies.gates, activity: dependencies.activity)],
         onServerRunning: { _ in await onServerRunning() },
         logger: logger
     )

@@ -20,6 +20,10 @@ public actor StatusBoard {
     private var servedModels: [String] = []
     /// The last GPU and container reading of each node.
     private var nodeStats: [String: NodeStats] = [:]
+    /// Whether the API is open (no API keys exist); refreshed about once a second.
+    private var authOpen = true
+    /// The gateway's admission gates, shown as live load.
+    private var gatewayLoad: JSONValue = .object([:])
     /// The running swap's document, shown in `/api/status`.
     private var swap: JSONValue = .null
     /// Latencies moved since the last `status` event.
@@ -97,6 +101,9 @@ public actor StatusBoard {
         swap = document
     }
 
+    /// What the LLM service lists in `/v1/models` (empty while it is not serving).
+    public func servedModelNames() -> [String] { servedModels }
+
     /// The recipe whose served name the LLM service lists now.
     public func servedModelID() -> String? {
         inventory.models.first { servedModels.contains($0.servedName) }?.id
@@ -107,6 +114,13 @@ public actor StatusBoard {
         guard names != servedModels else { return }
         servedModels = names
         await publishStatus()
+    }
+
+    /// Sets whether the API is open, and the gateway's load; both go out with the next `status` event.
+    public func setAccess(open: Bool, gatewayLoad: JSONValue) {
+        if open != authOpen || gatewayLoad != self.gatewayLoad { latenciesMoved = true }
+        authOpen = open
+        self.gatewayLoad = gatewayLoad
     }
 
     /// Sends a `status` event if only latencies changed since the last one (called about once a second).
@@ -148,7 +162,8 @@ public actor StatusBoard {
             "generated_at": .string(Timestamp.iso(now)),
             "version": .string(SparkDeckVersion.version),
             "demo": .bool(demo),
-            "auth": .object(["open": .bool(true)]),
+            "auth": .object(["open": .bool(authOpen)]),
+            "gateway": gatewayLoad,
             "cluster": .object(["name": .string(inventory.clusterName)]),
             "nodes": .array(nodes),
             "services": .array(services),

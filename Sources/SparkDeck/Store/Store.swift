@@ -51,6 +51,17 @@ public final class Store: Sendable {
             }
             try db.create(index: "swap_model_created", on: "swap", columns: ["model", "created_at"])
         }
+        migrator.registerMigration("v3-api-keys") { db in
+            try db.create(table: "api_key") { t in
+                t.primaryKey("id", .text)
+                t.column("name", .text).notNull()
+                t.column("prefix", .text).notNull()
+                t.column("hash", .text).notNull().unique()
+                t.column("scopes", .text).notNull()
+                t.column("created_at", .double).notNull()
+                t.column("revoked_at", .double)
+            }
+        }
         return migrator
     }
 }

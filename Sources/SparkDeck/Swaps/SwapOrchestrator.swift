@@ -38,13 +38,17 @@ public actor SwapOrchestrator {
     let prober: any Prober
     let settings: Settings
     let logger: Logger
+    /// Requests the gateway has in flight to a service (drained before a swap stops the model).
+    let gatewayInFlight: @Sendable (String) async -> Int
     private var running: SwapRecord?
     private var task: Task<Void, Never>?
     private var cancelRequested = false
     private var lastPublished = ContinuousClock.now - .seconds(1)
 
     public init(inventory: Inventory, runners: RunnerPool, store: SwapStore, board: StatusBoard, events: EventBroadcaster,
-                prober: any Prober = SocketProber(), settings: Settings = Settings(), logger: Logger) {
+                prober: any Prober = SocketProber(), settings: Settings = Settings(),
+                gatewayInFlight: @escaping @Sendable (String) async -> Int = { _ in 0 }, logger: Logger) {
+        self.gatewayInFlight = gatewayInFlight
         self.inventory = inventory
         self.runners = runners
         self.store = store
@@ -275,7 +279,8 @@ public actor SwapOrchestrator {
         let deadline = ContinuousClock.now + settings.drainTimeout
         while true {
             try Task.checkCancellation()
-            let inFlight = await endpoint.requestsRunning() ?? 0
+            // New requests already get 503 model_swapping; wait for the ones in flight, as vLLM and the gateway count them.
+            let inFlight = max(await endpoint.requestsRunning() ?? 0, await gatewayInFlight(target.service))
             if inFlight == 0 {
                 await update { $0.note("no requests in flight") }
                 return

@@ -88,12 +88,21 @@
   }
 
   // POST a JSON body. Resolves {status, ok, doc} whatever the HTTP status; rejects only when the server is unreachable.
-  async function postJSON(url, body) {
-    const res = await fetch(url, {
-      method: 'POST', cache: 'no-store', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
-    });
+  // With API keys configured, cluster actions need an admin key: asked for once, kept in this browser.
+  async function postJSON(url, body, retried) {
+    const headers = { 'Content-Type': 'application/json' };
+    const key = localStorage.getItem('sparkdeck-admin-key');
+    if (key) headers.Authorization = `Bearer ${key}`;
+    const res = await fetch(url, { method: 'POST', cache: 'no-store', headers, body: JSON.stringify(body) });
     let doc = null;
     try { doc = await res.json(); } catch (_) { /* empty or not JSON */ }
+    if ((res.status === 401 || res.status === 403) && !retried) {
+      const entered = window.prompt('This SparkDeck needs an API key with the admin scope for cluster actions:');
+      if (entered) {
+        localStorage.setItem('sparkdeck-admin-key', entered.trim());
+        return postJSON(url, body, true);
+      }
+    }
     return { status: res.status, ok: res.ok, doc };
   }
 
@@ -152,6 +161,18 @@
     list.replaceChildren(...(cards.length ? cards : [h('p', { class: 'empty muted' }, emptyText)]));
   }
 
+  // "12 requests, 1 error in the last minute · vllm 2 in flight, 0 queued"
+  function gatewayText(g) {
+    if (!g) return 'no requests yet';
+    const n = g.requests_last_minute || 0;
+    const e = g.errors_last_minute || 0;
+    const parts = [`${n} request${n === 1 ? '' : 's'}, ${e} error${e === 1 ? '' : 's'} in the last minute`];
+    for (const [name, load] of Object.entries(g.gates || {})) {
+      parts.push(`${name} ${load.in_flight} in flight, ${load.queued} queued`);
+    }
+    return parts.join(' · ');
+  }
+
   function renderStatus(doc) {
     if (!doc || typeof doc !== 'object') return;
     // Ignore a document older than the one shown (initial fetch racing the stream).
@@ -171,6 +192,7 @@
     const svcState = Object.fromEntries(services.map((s) => [s.id, s.state]));
     fillList($('node-list'), (doc.nodes || []).map((n) => nodeCard(n, svcState)), 'No nodes configured.');
     fillList($('service-list'), services.map(serviceCard), 'No services configured.');
+    $('gateway-load').textContent = gatewayText(doc.gateway);
     $('loaded-model').textContent = (doc.loaded_model && (doc.loaded_model.served_name || doc.loaded_model.id)) || 'none';
     if (doc.swap) acceptSwap(doc.swap);
     else if (swapRunning() && gen > Date.parse(swap.created_at)) fetchSwap(swap.id); // ended while we were away?

@@ -1,0 +1,102 @@
+import Crypto
+import Foundation
+import GRDB
+
+/// What an API key may do.
+public enum APIScope: String, Sendable, CaseIterable, Codable {
+    case chat, audio, embeddings, search, redaction, admin
+}
+
+/// An API key as stored: never the key itself, only its SHA-256.
+public struct APIKeyRecord: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    /// The first characters of the key, to recognise it in a list.
+    public var prefix: String
+    public var scopes: Set<APIScope>
+    public var createdAt: Double
+    public var revokedAt: Double?
+
+    public var json: JSONValue {
+        .object(["id": .string(id), "name": .string(name), "prefix": .string(prefix),
+                 "scopes": .array(scopes.map(\.rawValue).sorted().map(JSONValue.string)),
+                 "created_at": .string(Timestamp.iso(createdAt)),
+                 "revoked_at": revokedAt.map { .string(Timestamp.iso($0)) } ?? .null])
+    }
+}
+
+/// API keys in the store, with an in-memory view refreshed every couple of seconds so keys created or revoked by
+/// `sparkdeck keys` (another process) take effect without a restart.
+public actor APIKeyStore {
+    let store: Store
+    private var byHash: [String: APIKeyRecord] = [:]
+    private var loadedAt = ContinuousClock.now - .seconds(3600)
+    static let refreshEvery: Duration = .seconds(2)
+    static let keyPrefix = "sdk_"
+
+    public init(store: Store) { self.store = store }
+
+    /// Creates a key; returns the key text (shown once) and its record.
+    public func create(name: String, scopes: Set<APIScope>) async throws -> (key: String, record: APIKeyRecord) {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        var generator = SystemRandomNumberGenerator()
+        let secret = String((0..<40).map { _ in alphabet.randomElement(using: &generator)! })
+        let key = Self.keyPrefix + secret
+        let record = APIKeyRecord(id: "key_" + String(secret.prefix(8)).lowercased() + String(Int.random(in: 1000...9999)),
+                                  name: name, prefix: String(key.prefix(10)), scopes: scopes, createdAt: Timestamp.now())
+        try await store.database.write { db in
+            try db.execute(sql: "INSERT INTO api_key (id, name, prefix, hash, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [record.id, name, record.prefix, Self.hash(key),
+                                       scopes.map(\.rawValue).sorted().joined(separator: ","), record.createdAt])
+        }
+        loadedAt = ContinuousClock.now - .seconds(3600)
+        return (key, record)
+    }
+
+    public func list() async throws -> [APIKeyRecord] {
+        try await store.database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM api_key ORDER BY created_at").map(Self.record)
+        }
+    }
+
+    /// Revokes a key by id; false when there is no such active key.
+    public func revoke(id: String) async throws -> Bool {
+        let changed = try await store.database.write { db in
+            try db.execute(sql: "UPDATE api_key SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [Timestamp.now(), id])
+            return db.changesCount
+        }
+        loadedAt = ContinuousClock.now - .seconds(3600)
+        return changed > 0
+    }
+
+    /// True while no active key exists: the API is then open (a LAN-only deployment).
+    public func isOpen() async -> Bool {
+        await refreshIfStale()
+        return byHash.isEmpty
+    }
+
+    /// The active key with this text, if any.
+    public func lookup(_ key: String) async -> APIKeyRecord? {
+        await refreshIfStale()
+        return byHash[Self.hash(key)]
+    }
+
+    private func refreshIfStale() async {
+        guard ContinuousClock.now - loadedAt >= Self.refreshEvery else { return }
+        loadedAt = ContinuousClock.now
+        let rows = (try? await store.database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM api_key WHERE revoked_at IS NULL").map { (String($0["hash"] as String), Self.record($0)) }
+        }) ?? []
+        byHash = Dictionary(rows, uniquingKeysWith: { first, _ in first })
+    }
+
+    static func record(_ row: Row) -> APIKeyRecord {
+        APIKeyRecord(id: row["id"], name: row["name"], prefix: row["prefix"],
+                     scopes: Set((row["scopes"] as String).split(separator: ",").compactMap { APIScope(rawValue: String($0)) }),
+                     createdAt: row["created_at"], revokedAt: row["revoked_at"])
+    }
+
+    static func hash(_ key: String) -> String {
+        SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import Hummingbird
+
+/// The OpenAI-compatible LLM routes: `/v1/models`, `/v1/chat/completions`, `/v1/completions`.
+struct LLMGatewayController {
+    let inventory: Inventory
+    let board: StatusBoard
+    let orchestrator: SwapOrchestrator
+    let proxy: UpstreamProxy
+    let metrics: GatewayMetrics
+
+    static let bodyLimit = 8 * 1024 * 1024
+
+    func addRoutes(to router: Router<some RequestContext>) {
+        router.get("/v1/models") { _, _ in await models() }
+        router.post("/v1/chat/completions") { request, context in
+            try await complete(request, context: context, route: "chat", path: "/v1/chat/completions")
+        }
+        router.post("/v1/completions") { request, context in
+            try await complete(request, context: context, route: "completions", path: "/v1/completions")
+        }
+    }
+
+    func models() async -> Response {
+        let created = Double(Int(Date().timeIntervalSince1970))
+        let served = await board.servedModelNames()
+        let entries: [JSONValue] = served.map { name in
+            .object(["id": .string(name), "object": .string("model"), "created": .number(created), "owned_by": .string("sparkdeck")])
+        }
+        return Response.json(.object(["object": .string("list"), "data": .array(entries)]))
+    }
+
+    func complete(_ request: Request, context: some RequestContext, route: String, path: String) async throws -> Response {
+        var body = try await GatewayBody.jsonObject(request, context: context, limit: Self.bodyLimit)
+        guard let model = body["model"] as? String, !model.isEmpty else {
+            throw APIError.invalidRequest("`model` is required: the name GET /v1/models lists.", param: "model")
+        }
+        if route == "chat" {
+            guard let messages = body["messages"] as? [Any], !messages.isEmpty else {
+                throw APIError.invalidRequest("`messages` must be a non-empty list of {role, content}.", param: "messages")
+            }
+        } else if body["prompt"] == nil {
+            throw APIError.invalidRequest("`prompt` is required.", param: "prompt")
+        }
+        if let stream = body["stream"], !(stream is Bool) {
+            throw APIError.invalidRequest("`stream` must be true or false.", param: "stream")
+        }
+
+        if let swap = await orchestrator.current() {
+            let eta = Int((swap.etaSeconds(now: Timestamp.now()) ?? 30).rounded(.up))
+            metrics.rejected(upstream: "llm", reason: "model_swapping")
+            var error = APIError(.serviceUnavailable, type: "model_swapping", code: "model_swapping",
+                                 message: "The LLM is being swapped to \(swap.model) (\(swap.state.rawValue)); retry in about \(eta) s.")
+            error.headers[.retryAfter] = "\(max(1, eta))"
+            throw error
+        }
+        let served = await board.servedModelNames()
+        guard let loaded = served.first, let recipeService = llmService() else {
+            var error = APIError(.serviceUnavailable, type: "upstream_unavailable", code: "no_model_loaded",
+                                 message: "No model is loaded on the LLM node; load one from the dashboard or POST /api/swaps.")
+            error.headers[.retryAfter] = "10"
+            throw error
+        }
+        var forwardedModel = model
+        if !served.contains(model) {
+            // A recipe id names its served model.
+            if let recipe = inventory.model(model), served.contains(recipe.servedName) {
+                forwardedModel = recipe.servedName
+            } else {
+                throw APIError(.notFound, type: "invalid_request_error", code: "model_not_found",
+                               message: "The model `\(model)` is not loaded; the loaded model is `\(loaded)`. Use it, or load `\(model)` first.",
+                               param: "model")
+            }
+        }
+        body["model"] = forwardedModel
+        let payload = try JSONSerialization.data(withJSONObject: body)
+        let metrics = self.metrics
+        return try await proxy.forward(route: route, service: recipeService, method: .POST, path: path,
+                                       body: ByteBuffer(bytes: payload), contentType: "application/json") { answer in
+            if let usage = (try? JSONSerialization.jsonObject(with: Data(buffer: answer)) as? [String: Any])?["usage"] as? [String: Any] {
+                metrics.tokens(upstream: recipeService.id, prompt: usage["prompt_tokens"] as? Int ?? 0,
+                               completion: usage["completion_tokens"] as? Int ?? 0)
+            }
+        }
+    }
+
+    func llmService() -> ClusterService? {
+        inventory.services.first { $0.kind == .vllm }
+    }
+}
+
+/// Reads a gateway request's JSON body, with OpenAI-shaped errors that say what to fix.
+enum GatewayBody {
+    static func jsonObject(_ request: Request, context: some RequestContext, limit: Int) async throws -> [String: Any] {
+        let type = request.headers[.contentType]?.lowercased() ?? ""
+        guard type.hasPrefix("application/json") else {
+            throw APIError.invalidRequest("Send the body as JSON with `Content-Type: application/json`" + (type.isEmpty ? "." : " (got \(type))."),
+                                          status: .unsupportedMediaType)
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch {
+            throw APIError.invalidRequest("The body is over \(limit / 1024 / 1024) MiB.", status: .contentTooLarge)
+        }
+        let parsed: Any
+        do {
+            parsed = try JSONSerialization.jsonObject(with: Data(buffer: buffer))
+        } catch {
+            throw APIError.invalidRequest("The body is not valid JSON; check quotes, commas and braces.")
+        }
+        guard let object = parsed as? [String: Any] else {
+            throw APIError.invalidRequest("The body must be a JSON object.")
+        }
+        return object
+    }
+}

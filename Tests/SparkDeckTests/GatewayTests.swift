@@ -1,0 +1,194 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Prometheus
+import Testing
+@testable import SparkDeck
+
+/// The gateway's proxy core against a fake upstream that misbehaves on request: refuses, hangs, breaks mid-stream,
+/// or is slow (for admission).
+@Suite("Gateway proxy core")
+struct GatewayTests {
+    /// A fake vLLM: `content` of the first message picks the behaviour.
+    static func fakeUpstream() -> some ApplicationProtocol {
+        let router = Router()
+        router.post("/v1/chat/completions") { request, _ in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let object = try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] ?? [:]
+            let content = ((object["messages"] as? [[String: Any]])?.first?["content"] as? String) ?? ""
+            switch content {
+            case "hang":
+                try await Task.sleep(for: .seconds(3))
+                return Response(status: .ok)
+            case "slow":
+                try await Task.sleep(for: .milliseconds(400))
+                return Response(status: .ok, headers: [.contentType: "application/json"],
+                                body: .init(byteBuffer: ByteBuffer(string: #"{"usage":{"prompt_tokens":3,"completion_tokens":4}}"#)))
+            case "break":
+                return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: ResponseBody { writer in
+                    try await writer.write(ByteBuffer(string: "data: {\"n\":1}\n\n"))
+                    try await writer.write(ByteBuffer(string: "data: {\"n\":2}\n\n"))
+                    try await Task.sleep(for: .milliseconds(50))
+                    struct Boom: Error {}
+                    throw Boom()
+                })
+            default:
+                return Response(status: .ok, headers: [.contentType: "application/json"],
+                                body: .init(byteBuffer: ByteBuffer(string: #"{"echo":"\#(content)","model":"\#(object["model"] as? String ?? "")"}"#)))
+            }
+        }
+        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+    }
+
+    /// SparkDeck's gateway routes in front of an upstream on `port`, with the LLM marked up and `fake/model` loaded.
+    static func gateway(port: Int, limits: AdmissionLimits = .defaults, settings: UpstreamSettings = UpstreamSettings()) async throws -> some ApplicationProtocol {
+        var inventory = TestSupport.inventory(services: [("vllm", .vllm, port)])
+        inventory.services[0].limits = limits
+        let data = try TestSupport.temporaryDirectory()
+        let store = try Store(dataDirectory: data)
+        let registry = PrometheusCollectorRegistry()
+        let events = EventBroadcaster()
+        let board = try StatusBoard(inventory: inventory, log: ConnectivityLog(store: store), events: events,
+                                    metrics: HealthMetrics(registry: registry), demo: false, logger: TestSupport.logger)
+        let now = Timestamp.now()
+        await board.record(.init(kind: .service, id: "vllm"), Observation(verdict: .ready, latencyMs: 1, sentAt: now, finishedAt: now))
+        await board.setServedModels(["fake/model"])
+        let client = UpstreamProxy.makeClient(settings: settings)
+        let proxy = UpstreamProxy(client: client, gates: GatewayGates(), board: board, metrics: GatewayMetrics(registry: registry),
+                                  settings: settings, logger: TestSupport.logger)
+        let orchestrator = SwapOrchestrator(inventory: inventory, runners: RunnerPool(runners: [:]), store: SwapStore(store: store),
+                                            board: board, events: events, logger: TestSupport.logger)
+        let router = Router()
+        router.add(middleware: RequestIdMiddleware())
+        LLMGatewayController(inventory: inventory, board: board, orchestrator: orchestrator, proxy: proxy,
+                             metrics: GatewayMetrics(registry: registry)).addRoutes(to: router)
+        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                           services: [HTTPClientShutdown(client: client)])
+    }
+
+    static func chat(_ content: String, model: String = "fake/model", stream: Bool = false) -> ByteBuffer {
+        ByteBuffer(string: #"{"model":"\#(model)","stream":\#(stream),"messages":[{"role":"user","content":"\#(content)"}]}"#)
+    }
+
+    static let json: HTTPFields = [.contentType: "application/json"]
+
+    @Test func forwardsAndRewritesNothingButTheModelAlias() async throws {
+        try await Self.fakeUpstream().test(.live) { upstream in
+            try await Self.gateway(port: try #require(upstream.port)).test(.live) { client in
+                try await client.execute(uri: "/v1/chat/completions", method: .post, headers: Self.json, body: Self.chat("hello")) { response in
+                    #expect(response.status == .ok)
+                    #expect(String(buffer: response.body) == #"{"echo":"hello","model":"fake/model"}"#)
+                    #expect(response.headers[.init("X-SparkDeck-Upstream")!] == "vllm")
+                    #expect(response.headers[.init("X-SparkDeck-Queue-Ms")!] == "0")
+                }
+                try await client.execute(uri: "/v1/chat/completions", method: .post, headers: Self.json, body: Self.chat("x", model: "other")) { response in
+                    #expect(response.status == .notFound)
+                    #expect(String(buffer: response.body).contains("the loaded model is `fake/model`"))
+                }
+            }
+        }
+    }
+
+    @Test func upstreamThatRefusesGivesA502AfterRetries() async throws {
+        let closed = try FreePort.find(count: 1)[0]
+        let started = ContinuousClock.now
+        try await Self.gateway(port: closed).test(.live) { client in
+            try await client.execute(uri: "/v1/chat/completions", method: .post, headers: Self.json, body: Self.chat("hello")) { response in
+                #expect(response.status == .badGateway)
+                let text = String(buffer: response.body)
+                #expect(text.contains("upstream_unavailable") && text.contains("Could not reach the vllm service"))
+            }
+        }
+        #expect(ContinuousClock.now - started < .seconds(10))
+    }
+
+    @Test func upstreamThatHangsGivesA504AtTheFirstByteTimeout() async throws {
+        let settings = { var settings = UpstreamSettings(); settings.firstByteTimeout = .milliseconds(500); return settings }()
+        try await Self.fakeUpstream().test(.live) { upstream in
+            try await Self.gateway(port: try #require(upstream.port), settings: settings).test(.live) { client in
+                let started = ContinuousClock.now
+                try await client.execute(uri: "/v1/chat/completions", method: .post, headers: Self.json, body: Self.chat("hang")) { response in
+                    #expect(response.status == .gatewayTimeout)
+                    #expect(String(buffer: response.body).contains("did not answer within"))
+                }
+                #expect(ContinuousClock.now - started < .seconds(3))
+            }
+        }
+    }
+
+    @Test func streamThatBreaksMidwayEndsWithACleanErrorEvent() async throws {
+        try await Self.fakeUpstream().test(.live) { upstream in
+            try await Self.gateway(port: try #require(upstream.port)).test(.live) { client in
+                try await client.execute(uri: "/v1/chat/completions", method: .post, headers: Self.json, body: Self.chat("break", stream: true)) { response in
+                    #expect(response.status == .ok)
+                    let text = String(buffer: response.body)
+                    #expect(text.hasPrefix("data: {\"n\":1}\n\ndata: {\"n\":2}\n\n"))
+                    #expect(text.hasSuffix("\n\n"))
+                    let last = try #require(text.split(separator: "\n\n").last)
+                    #expect(last.contains("\"type\":\"upstream_unavailable\"") && last.contains("stream_interrupted"))
+                }
+            }
+        }
+    }
+
+    @Test func capPlusOneWaitsThenQueueFillsThen503WithRetryAfter() async throws {
+        let limits = AdmissionLimits(maxInFlight: 2, queueDepth: 1, queueTimeoutMs: 5000)
+        try await Self.fakeUpstream().test(.live) { upstream in
+            try await Self.gateway(port: try #require(upstream.port), limits: limits).test(.live) { client in
+                let port = try #require(client.port)
+                // Separate connections, so the four requests really are concurrent.
+                let http = HTTPClient(eventLoopGroupProvider: .singleton)
+                defer { _ = http.shutdown() }
+                let results = try await withThrowingTaskGroup(of: (Int, String?, String?).self) { group in
+                    for index in 0..<4 {
+                        group.addTask {
+                            // Staggered so arrival order is known: the 4th finds both slots and the queue taken.
+                            try await Task.sleep(for: .milliseconds(40 * index))
+                            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/chat/completions")
+                            request.method = .POST
+                            request.headers.add(name: "Content-Type", value: "application/json")
+                            request.body = .bytes(Self.chat("slow"))
+                            let response = try await http.execute(request, timeout: .seconds(10))
+                            _ = try await response.body.collect(upTo: 1 << 20)
+                            return (Int(response.status.code), response.headers.first(name: "X-SparkDeck-Queue-Ms"),
+                                    response.headers.first(name: "Retry-After"))
+                        }
+                    }
+                    var all: [(Int, String?, String?)] = []
+                    for try await result in group { all.append(result) }
+                    return all
+                }
+                #expect(results.filter { $0.0 == 200 }.count == 3)
+                let rejected = try #require(results.first { $0.0 == 503 })
+                #expect(Int(rejected.2 ?? "") ?? 0 >= 1, "503 carries Retry-After")
+                let waited = results.compactMap { $0.1.flatMap(Int.init) }.max() ?? 0
+                #expect(waited >= 250, "the queued request waited for a slot (\(waited) ms)")
+            }
+        }
+    }
+
+    @Test func badInputGetsOpenAIShapedErrors() async throws {
+        try await Self.gateway(port: 9).test(.router) { client in
+            for (body, type, status, text) in [
+                ("{", "application/json", HTTPResponse.Status.badRequest, "not valid JSON"),
+                ("[1]", "application/json", .badRequest, "must be a JSON object"),
+                ("{\"messages\":[]}", "application/json", .badRequest, "`model` is required"),
+                ("{\"model\":\"fake/model\",\"messages\":[]}", "application/json", .badRequest, "`messages` must be a non-empty list"),
+                ("{\"model\":\"fake/model\",\"messages\":[{}],\"stream\":\"yes\"}", "application/json", .badRequest, "`stream` must be true or false"),
+                ("hello", "text/plain", .unsupportedMediaType, "Content-Type: application/json"),
+            ] {
+                try await client.execute(uri: "/v1/chat/completions", method: .post, headers: [.contentType: type],
+                                         body: ByteBuffer(string: body)) { response in
+                    #expect(response.status == status, "\(body)")
+                    let text2 = String(buffer: response.body)
+                    #expect(text2.contains(text) && text2.contains("\"invalid_request_error\""), "\(text2)")
+                }
+            }
+            let huge = ByteBuffer(repeating: UInt8(ascii: "a"), count: LLMGatewayController.bodyLimit + 10)
+            try await client.execute(uri: "/v1/chat/completions", method: .post, headers: Self.json, body: huge) { response in
+                #expect(response.status == .contentTooLarge)
+            }
+        }
+    }
+}
