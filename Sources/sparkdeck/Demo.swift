@@ -27,9 +27,11 @@ struct Demo: AsyncParsableCommand {
         } catch {
             throw ValidationError("the generated demo inventory is invalid (a bug): \(error.description)")
         }
-        let launcher = DemoModelLauncher(inventory: inventory, runner: LocalCommandRunner(), logger: logger)
         let configuration = ServerConfiguration(host: host, port: port, dataDirectory: data, inventory: inventory, demo: true)
-        let app = try buildApplication(configuration, logger: logger, services: [cluster, launcher]) {
+        let dependencies = try AppDependencies(configuration: configuration, logger: logger)
+        let launcher = DemoModelLauncher(inventory: inventory, orchestrator: dependencies.orchestrator,
+                                         runner: LocalCommandRunner(), logger: logger)
+        let app = buildApplication(dependencies, logger: logger, services: [cluster, launcher]) {
             Console.say("""
                 SparkDeck \(SparkDeckVersion.version) demo: a simulated two-node cluster (SparkSim) on loopback.
                 Open the dashboard: http://\(host):\(port)

@@ -88,7 +88,14 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<BasicRequestC
 /// `services` are run alongside (demo mode adds its SparkSim supervisor).
 public func buildApplication(_ configuration: ServerConfiguration, logger: Logger, services: [any Service] = [],
                              onServerRunning: @escaping @Sendable () async -> Void = {}) throws -> some ApplicationProtocol {
-    let dependencies = try AppDependencies(configuration: configuration, logger: logger)
+    try buildApplication(AppDependencies(configuration: configuration, logger: logger), logger: logger, services: services,
+                         onServerRunning: onServerRunning)
+}
+
+/// Builds the application from dependencies made beforehand (demo mode hands its services the orchestrator).
+public func buildApplication(_ dependencies: AppDependencies, logger: Logger, services: [any Service] = [],
+                             onServerRunning: @escaping @Sendable () async -> Void = {}) -> some ApplicationProtocol {
+    let configuration = dependencies.configuration
     let monitor = HealthMonitor(inventory: configuration.inventory, board: dependencies.board,
                                 runners: dependencies.runners, logger: logger)
     return Application(

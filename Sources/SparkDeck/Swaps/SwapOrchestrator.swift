@@ -26,6 +26,8 @@ public actor SwapOrchestrator {
         public var releaseTimeout: Duration = .seconds(60)
         public var commandTimeout: Duration = .seconds(120)
         public var pollInterval: Duration = .milliseconds(250)
+        /// How often `/health` is asked while a model loads: SparkDeck's own share of a swap is about half of it.
+        public var loadPollInterval: Duration = .milliseconds(100)
         public var rollback = true
         public init() {}
     }
@@ -385,21 +387,25 @@ public actor SwapOrchestrator {
         let started = Timestamp.now()
         let expected = await expectedSeconds(model)
         let timeout = Duration.seconds(max(120, expected * 2.5))
+        // Progress, ETA and load time describe the swap's own model; a rollback's load only adds log lines.
+        let isTarget = running?.model == model.id
         await update { record in
             record.enter(.loading, at: started, detail: "\(model.id); gives up after \(timeout)")
-            record.loadStartedAt = started
-            record.progress = LoadProgress(stage: .starting, percent: 0, detail: "launched")
-            if record.model != model.id { record.expectedSeconds = expected }
+            if isTarget {
+                record.loadStartedAt = started
+                record.progress = LoadProgress(stage: .starting, percent: 0, detail: "launched")
+                record.expectedSeconds = expected
+            }
         }
         let logCommand = try model.commands.logs.render(model.templateValues)
-        let pollInterval = settings.pollInterval
+        let pollInterval = settings.loadPollInterval
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 for try await line in runner.follow(logCommand) {
                     let event = LoadProgressParser.parse(line)
                     await self.update(force: event != nil) { record in
                         record.appendLog(line)
-                        if case .progress(let progress) = event, progress.percent >= (record.progress?.percent ?? 0) {
+                        if isTarget, case .progress(let progress) = event, progress.percent >= (record.progress?.percent ?? 0) {
                             record.progress = progress
                         }
                     }
@@ -413,7 +419,7 @@ public actor SwapOrchestrator {
                 while true {
                     if await endpoint.isHealthy(timeoutMs: 1000) { return }
                     checks += 1
-                    if checks % 8 == 0, model.commands.status != nil, !(await self.isRunning(model)) {
+                    if checks % 10 == 0, model.commands.status != nil, !(await self.isRunning(model)) {
                         let last = await self.running?.logTail.last ?? "no log lines"
                         throw SwapStepFailure("\(model.id) exited while loading; last log line: \(last)")
                     }
@@ -428,9 +434,11 @@ public actor SwapOrchestrator {
             group.cancelAll()
         }
         let seconds = Timestamp.now() - started
-        await update { record in
-            if record.model == model.id { record.loadSeconds = seconds }
-            record.progress = LoadProgress(stage: .ready, percent: 100, detail: String(format: "healthy after %.1f s", seconds))
+        if isTarget {
+            await update { record in
+                record.loadSeconds = seconds
+                record.progress = LoadProgress(stage: .ready, percent: 100, detail: String(format: "healthy after %.1f s", seconds))
+            }
         }
     }
 
