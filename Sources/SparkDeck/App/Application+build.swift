@@ -42,6 +42,8 @@ public struct AppDependencies: Sendable {
     public let proxy: UpstreamProxy
     public let keys: APIKeyStore
     public let activity: GatewayActivity
+    public let scrubber: Scrubber
+    public let vault: PlaceholderVault
 
     public init(configuration: ServerConfiguration, logger: Logger) throws {
         self.configuration = configuration
@@ -64,6 +66,8 @@ public struct AppDependencies: Sendable {
         activity = GatewayActivity()
         proxy = UpstreamProxy(client: httpClient, gates: gates, board: board, metrics: gatewayMetrics, activity: activity, logger: logger)
         keys = APIKeyStore(store: store)
+        scrubber = Scrubber(names: try PersonNameDetector.bundled(), standingTerms: configuration.inventory.redactionTerms)
+        vault = try PlaceholderVault(store: store, dataDirectory: configuration.dataDirectory)
     }
 }
 
@@ -80,6 +84,7 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<BasicRequestC
     LLMGatewayController(inventory: dependencies.configuration.inventory, board: dependencies.board,
                          orchestrator: dependencies.orchestrator, proxy: dependencies.proxy,
                          metrics: dependencies.gatewayMetrics).addRoutes(to: router)
+    RedactionController(scrubber: dependencies.scrubber, vault: dependencies.vault).addRoutes(to: router)
     dependencies.assets.addRoutes(to: router)
     return router
 }

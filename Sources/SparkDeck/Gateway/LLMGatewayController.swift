@@ -31,7 +31,7 @@ struct LLMGatewayController {
     }
 
     func complete(_ request: Request, context: some RequestContext, route: String, path: String) async throws -> Response {
-        var body = try await GatewayBody.jsonObject(request, context: context, limit: Self.bodyLimit)
+        var body = try await JSONBody.object(request, context: context, limit: Self.bodyLimit)
         guard let model = body["model"] as? String, !model.isEmpty else {
             throw APIError.invalidRequest("`model` is required: the name GET /v1/models lists.", param: "model")
         }
@@ -86,32 +86,5 @@ struct LLMGatewayController {
 
     func llmService() -> ClusterService? {
         inventory.services.first { $0.kind == .vllm }
-    }
-}
-
-/// Reads a gateway request's JSON body, with OpenAI-shaped errors that say what to fix.
-enum GatewayBody {
-    static func jsonObject(_ request: Request, context: some RequestContext, limit: Int) async throws -> [String: Any] {
-        let type = request.headers[.contentType]?.lowercased() ?? ""
-        guard type.hasPrefix("application/json") else {
-            throw APIError.invalidRequest("Send the body as JSON with `Content-Type: application/json`" + (type.isEmpty ? "." : " (got \(type))."),
-                                          status: .unsupportedMediaType)
-        }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: limit)
-        } catch {
-            throw APIError.invalidRequest("The body is over \(limit / 1024 / 1024) MiB.", status: .contentTooLarge)
-        }
-        let parsed: Any
-        do {
-            parsed = try JSONSerialization.jsonObject(with: Data(buffer: buffer))
-        } catch {
-            throw APIError.invalidRequest("The body is not valid JSON; check quotes, commas and braces.")
-        }
-        guard let object = parsed as? [String: Any] else {
-            throw APIError.invalidRequest("The body must be a JSON object.")
-        }
-        return object
     }
 }

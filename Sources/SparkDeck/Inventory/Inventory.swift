@@ -9,6 +9,8 @@ public struct Inventory: Sendable, Equatable {
     public var services: [ClusterService]
     public var models: [ModelRecipe]
     public var actions: [MaintenanceAction]
+    /// Terms always scrubbed by the redaction gateway: the owner's own names and companies.
+    public var redactionTerms: [String] = []
     /// The model loaded when nothing is known yet (demo start-up; the swaps issue uses it for reconciliation).
     public var defaultModel: String?
 

@@ -44,7 +44,7 @@ struct InventoryValidator {
 
     func inventory(_ root: Yams.Node) -> Inventory? {
         guard let top = reader.mapping(root, at: "", allowedKeys: [
-            "cluster", "nodes", "services", "models", "default_model", "actions",
+            "cluster", "nodes", "services", "models", "default_model", "actions", "redaction",
         ]) else { return nil }
 
         var clusterName = "SparkDeck cluster"
@@ -67,8 +67,18 @@ struct InventoryValidator {
             reader.report("default_model", top["default_model"],
                           "names model '\(defaultModel)', which is not in models: (\(list(models.map(\.id))))")
         }
+        var terms: [String] = []
+        if let redaction = top["redaction"], let r = reader.mapping(redaction, at: "redaction", allowedKeys: ["custom_terms"]) {
+            for (index, entry) in reader.sequence(r, "custom_terms", at: "redaction", required: false).enumerated() {
+                guard case .scalar(let scalar) = entry, scalar.string.trimmingCharacters(in: .whitespaces).count >= 2 else {
+                    reader.report("redaction.custom_terms[\(index)]", entry, "must be a term of at least 2 characters")
+                    continue
+                }
+                terms.append(scalar.string)
+            }
+        }
         return Inventory(clusterName: clusterName, nodes: nodes, services: services, models: models,
-                         actions: actions, defaultModel: defaultModel)
+                         actions: actions, redactionTerms: terms, defaultModel: defaultModel)
     }
 
     // MARK: Entries

@@ -62,6 +62,14 @@ public final class Store: Sendable {
                 t.column("revoked_at", .double)
             }
         }
+        migrator.registerMigration("v4-scrub-sessions") { db in
+            try db.create(table: "scrub_session") { t in
+                t.primaryKey("id", .text)
+                t.column("expires_at", .double).notNull()
+                t.column("sealed", .blob).notNull()
+            }
+            try db.create(index: "scrub_session_expires", on: "scrub_session", columns: ["expires_at"])
+        }
         return migrator
     }
 }

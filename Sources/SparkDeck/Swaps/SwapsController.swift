@@ -18,7 +18,7 @@ struct SwapsController {
         }
         router.post("/api/swaps/:id/cancel") { request, context in
             let id = try context.parameters.require("id")
-            let body = try await JSONBody.object(request, context: context)
+            let body = try await JSONBody.object(request, context: context, limit: 1024 * 1024)
             guard body["confirm"] as? Bool == true else {
                 throw APIError.invalidRequest("Cancelling stops the load and restores the previous model. Send \"confirm\": true to go ahead.", param: "confirm")
             }
@@ -48,7 +48,7 @@ struct SwapsController {
     }
 
     func start(_ request: Request, context: some RequestContext) async throws -> Response {
-        let body = try await JSONBody.object(request, context: context)
+        let body = try await JSONBody.object(request, context: context, limit: 1024 * 1024)
         guard let model = body["model"] as? String, !model.isEmpty else {
             throw APIError.invalidRequest("Give the model to load: {\"model\": \"<id>\", \"confirm\": true}; ids are listed by GET /api/models.", param: "model")
         }
@@ -95,28 +95,5 @@ struct SwapsController {
         case .alreadyEnded(let id):
             return APIError(.conflict, type: "conflict", code: "swap_ended", message: "Swap \(id) has already ended; nothing to cancel.")
         }
-    }
-}
-
-/// Reads a JSON object body, with errors that say what to fix.
-enum JSONBody {
-    static let limit = 1024 * 1024
-
-    static func object(_ request: Request, context: some RequestContext) async throws -> [String: Any] {
-        if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json") {
-            throw APIError.invalidRequest("Send the body as JSON with Content-Type: application/json (got \(type)).",
-                                          status: .unsupportedMediaType)
-        }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: limit)
-        } catch {
-            throw APIError.invalidRequest("The body is over \(limit / 1024) KiB.", status: .contentTooLarge)
-        }
-        if buffer.readableBytes == 0 { return [:] }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any] else {
-            throw APIError.invalidRequest("The body is not a JSON object.")
-        }
-        return object
     }
 }

@@ -1,0 +1,73 @@
+import Crypto
+import Foundation
+import GRDB
+
+/// Scrub sessions in the store, encrypted at rest (AES-GCM with a key file in the data folder, mode 0600), each
+/// expiring after its TTL and deletable at once. Survives restarts.
+public actor PlaceholderVault {
+    let store: Store
+    let key: SymmetricKey
+
+    public init(store: Store, dataDirectory: String) throws {
+        self.store = store
+        key = try Self.loadOrCreateKey(at: (dataDirectory as NSString).appendingPathComponent("vault.key"))
+    }
+
+    static func loadOrCreateKey(at path: String) throws -> SymmetricKey {
+        if let data = FileManager.default.contents(atPath: path) {
+            guard data.count == 32 else { throw VaultError.badKeyFile(path) }
+            return SymmetricKey(data: data)
+        }
+        let key = SymmetricKey(size: .bits256)
+        let data = key.withUnsafeBytes { Data($0) }
+        guard FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600]) else {
+            throw VaultError.cannotWriteKey(path)
+        }
+        return key
+    }
+
+    public enum VaultError: Error, CustomStringConvertible {
+        case badKeyFile(String), cannotWriteKey(String)
+        public var description: String {
+            switch self {
+            case .badKeyFile(let path): "the vault key \(path) is not 32 bytes; restore it from a backup or delete it (and every session)"
+            case .cannotWriteKey(let path): "cannot write the vault key \(path)"
+            }
+        }
+    }
+
+    /// The session, or nil when it does not exist or has expired.
+    public func session(_ id: String, now: Double = Timestamp.now()) async throws -> ScrubSession? {
+        guard let row = try await store.database.read({ db in
+            try Row.fetchOne(db, sql: "SELECT sealed, expires_at FROM scrub_session WHERE id = ?", arguments: [id])
+        }) else { return nil }
+        guard (row["expires_at"] as Double) > now else {
+            _ = try await delete(id)
+            return nil
+        }
+        let box = try AES.GCM.SealedBox(combined: row["sealed"] as Data)
+        return try JSONDecoder().decode(ScrubSession.self, from: try AES.GCM.open(box, using: key, authenticating: Data(id.utf8)))
+    }
+
+    public func save(_ session: ScrubSession) async throws {
+        let plain = try JSONEncoder().encode(session)
+        // The id is authenticated with the data: a sealed session cannot be moved under another id.
+        guard let sealed = try AES.GCM.seal(plain, using: key, authenticating: Data(session.id.utf8)).combined else { return }
+        let now = Timestamp.now()
+        try await store.database.write { db in
+            try db.execute(sql: """
+                INSERT INTO scrub_session (id, expires_at, sealed) VALUES (?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET expires_at = excluded.expires_at, sealed = excluded.sealed
+                """, arguments: [session.id, session.expiresAt, sealed])
+            try db.execute(sql: "DELETE FROM scrub_session WHERE expires_at <= ?", arguments: [now])
+        }
+    }
+
+    /// Forgets a session now; false when there was none.
+    public func delete(_ id: String) async throws -> Bool {
+        try await store.database.write { db in
+            try db.execute(sql: "DELETE FROM scrub_session WHERE id = ?", arguments: [id])
+            return db.changesCount > 0
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import Hummingbird
+
+/// `/scrub`, `/rehydrate` and `DELETE /scrub/sessions/{id}`.
+struct RedactionController {
+    let scrubber: Scrubber
+    let vault: PlaceholderVault
+
+    static let defaultTTL = 3600.0
+    static let maxTTL = 7 * 24 * 3600.0
+    static let bodyLimit = 4 * 1024 * 1024
+    static let sessionIDPattern = try! NSRegularExpression(pattern: #"^[A-Za-z0-9_\-]{8,128}$"#)
+
+    func addRoutes(to router: Router<some RequestContext>) {
+        router.post("/scrub") { request, context in try await scrub(request, context: context) }
+        router.post("/rehydrate") { request, context in try await rehydrate(request, context: context) }
+        router.delete("/scrub/sessions/:id") { _, context in
+            let id = try context.parameters.require("id")
+            guard try await vault.delete(id) else { throw APIError.notFound("No scrub session \(id) (it may have expired).") }
+            return Response(status: .noContent)
+        }
+    }
+
+    func scrub(_ request: Request, context: some RequestContext) async throws -> Response {
+        let body = try await JSONBody.object(request, context: context, limit: Self.bodyLimit)
+        guard let text = body["text"] as? String else {
+            throw APIError.invalidRequest("`text` (a string) is required.", param: "text")
+        }
+        var types: Set<EntityType>?
+        if let requested = body["entities"] {
+            guard let names = requested as? [String] else {
+                throw APIError.invalidRequest("`entities` must be a list of types: \(Self.typeList).", param: "entities")
+            }
+            types = []
+            for name in names {
+                guard let type = EntityType(rawValue: name.uppercased()) else {
+                    throw APIError.invalidRequest("Unknown entity type '\(name)'; types are \(Self.typeList).", param: "entities")
+                }
+                types?.insert(type)
+            }
+        }
+        let terms = body["custom_terms"].map { $0 as? [String] } ?? []
+        guard let terms else { throw APIError.invalidRequest("`custom_terms` must be a list of strings.", param: "custom_terms") }
+        var ttl = Self.defaultTTL
+        if let value = body["ttl_seconds"] {
+            guard let seconds = value as? Double, seconds >= 1, seconds <= Self.maxTTL else {
+                throw APIError.invalidRequest("`ttl_seconds` must be a number from 1 to \(Int(Self.maxTTL)).", param: "ttl_seconds")
+            }
+            ttl = seconds
+        }
+        var session: ScrubSession
+        if let id = body["session_id"] {
+            guard let id = id as? String,
+                  Self.sessionIDPattern.firstMatch(in: id, range: NSRange(location: 0, length: (id as NSString).length)) != nil else {
+                throw APIError.invalidRequest("`session_id` must be 8 to 128 letters, digits, '-' or '_'.", param: "session_id")
+            }
+            session = try await vault.session(id) ?? ScrubSession(id: id, expiresAt: 0)
+        } else {
+            session = ScrubSession(id: "scrub-" + UUID().uuidString.lowercased(), expiresAt: 0)
+        }
+        session.expiresAt = Timestamp.now() + ttl
+        let result = scrubber.scrub(text, session: &session, types: types, customTerms: terms)
+        // Saved before answering: a placeholder the client holds can always be rehydrated while the session lives.
+        try await vault.save(session)
+        return Response.json(.object([
+            "text": .string(result.text),
+            "session_id": .string(session.id),
+            "expires_at": .string(Timestamp.iso(session.expiresAt)),
+            "entities": .array(result.entities.map { .object(["placeholder": .string($0.placeholder), "type": .string($0.type.rawValue)]) }),
+        ]))
+    }
+
+    func rehydrate(_ request: Request, context: some RequestContext) async throws -> Response {
+        let body = try await JSONBody.object(request, context: context, limit: Self.bodyLimit)
+        guard let text = body["text"] as? String else {
+            throw APIError.invalidRequest("`text` (a string) is required.", param: "text")
+        }
+        guard let id = body["session_id"] as? String else {
+            throw APIError.invalidRequest("`session_id` (from /scrub) is required.", param: "session_id")
+        }
+        guard let session = try await vault.session(id) else {
+            throw APIError.notFound("No scrub session \(id): it expired or was deleted, so its placeholders cannot be filled in.")
+        }
+        let (output, unresolved) = Rehydrator.rehydrate(text, session: session)
+        return Response.json(.object(["text": .string(output), "unresolved": .array(unresolved.map(JSONValue.string))]))
+    }
+
+    static var typeList: String { EntityType.allCases.map(\.rawValue).joined(separator: ", ") }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import Testing
+@testable import SparkDeck
+
+/// Detectors, placeholders and rehydration (pure), and the vault.
+@Suite("Redaction")
+struct RedactionTests {
+    static let scrubber = Scrubber(names: try! PersonNameDetector.bundled(), standingTerms: ["Project Nightjar"])
+
+    func scrub(_ text: String, session: inout ScrubSession, custom: [String] = []) -> ScrubResult {
+        Self.scrubber.scrub(text, session: &session, customTerms: custom)
+    }
+
+    func scrub(_ text: String) -> ScrubResult {
+        var session = ScrubSession(id: "test-session", expiresAt: .infinity)
+        return scrub(text, session: &session)
+    }
+
+    func types(_ text: String) -> [EntityType] { scrub(text).entities.map(\.type) }
+
+    @Test(arguments: [
+        ("mail maria.gonzalez@example.co.uk now", EntityType.email),
+        ("call 630-596-1111 today", .phone),
+        ("call630-596-1111", .phone),
+        ("ring (312) 555-0188", .phone),
+        ("+1 415 555 2671", .phone),
+        ("+44 20 7946 0958", .phone),
+        ("+49 (0)30 12345678", .phone),
+        ("0049 30 12345678", .phone),
+        ("card 4111 1111 1111 1111", .creditCard),
+        ("card 5500-0000-0000-0004", .creditCard),
+        ("SSN 078-05-1120", .ssn),
+        ("ssn: 078051120", .ssn),
+        ("IBAN GB82 WEST 1234 5698 7654 32", .iban),
+        ("from 192.0.2.44.", .ipAddress),
+        ("from 2001:db8::8a2e:370:7334", .ipAddress),
+        ("see https://example.org/a?b=c, ok", .url),
+        ("mac 00:1A:2B:3C:4D:5E", .macAddress),
+        ("btc 1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa", .cryptoAddress),
+        ("btc bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", .cryptoAddress),
+        ("eth 0x52908400098527886E0F7030069857D2E4169EE7", .cryptoAddress),
+        ("DOB: 03/14/1985", .dateOfBirth),
+        ("she was born on March 14, 1985", .dateOfBirth),
+        ("lives at 1600 Pennsylvania Avenue NW", .address),
+        ("Springfield, IL 62704", .zipCode),
+        ("works at Initech Solutions LLC", .organization),
+        ("signed by Acme GmbH", .organization),
+    ])
+    func detectsEachStructuredType(text: String, type: EntityType) {
+        #expect(types(text).contains(type), "\(text) -> \(scrub(text).text)")
+    }
+
+    @Test(arguments: [
+        "card 4111 1111 1111 1112",      // fails Luhn
+        "SSN 000-12-3456", "SSN 666-12-3456", "SSN 912-12-3456", "SSN 123-00-4567", "SSN 123-45-0000",
+        "IBAN GB82 WEST 1234 5698 7654 33",  // fails mod-97
+        "version 1.2.3.4.5", "the ratio 3:4:5",
+        "btc 1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb",  // bad checksum
+        "Will you call me in May?",
+    ])
+    func rejectsLookAlikes(text: String) {
+        #expect(scrub(text).entities.isEmpty, "\(text) -> \(scrub(text).text)")
+    }
+
+    @Test func oneValueOnePlaceholderAcrossCallsAndSpellings() {
+        var session = ScrubSession(id: "s", expiresAt: .infinity)
+        let first = scrub("Maria Gonzalez wrote from maria@example.com; call (630) 596-1111.", session: &session)
+        let second = scrub("MARIA replied. Maria's mail MARIA@EXAMPLE.COM, phone 630.596.1111.", session: &session)
+        #expect(first.text == "<PERSON_1> wrote from <EMAIL_1>; call <PHONE_1>.")
+        #expect(second.text == "<PERSON_1> replied. <PERSON_1>'s mail <EMAIL_1>, phone <PHONE_1>.")
+        #expect(session.values["<PERSON_1>"] == "Maria Gonzalez")
+    }
+
+    @Test func textThatLooksLikeAPlaceholderIsReserved() {
+        var session = ScrubSession(id: "s", expiresAt: .infinity)
+        let result = scrub("Template <PERSON_1> for John Smith", session: &session)
+        #expect(result.text == "Template <PERSON_1> for <PERSON_2>")
+        let (back, unresolved) = Rehydrator.rehydrate(result.text, session: session)
+        #expect(back == "Template <PERSON_1> for John Smith", "the user's own <PERSON_1> is never filled with a value")
+        #expect(unresolved == ["<PERSON_1>"])
+    }
+
+    @Test func rehydrationToleratesWhatModelsDoOnlyForKnownPlaceholders() {
+        var session = ScrubSession(id: "s", expiresAt: .infinity)
+        _ = scrub("Ask Maria Gonzalez at maria@example.com", session: &session)
+        let answer = "Dear [PERSON_1], I wrote to <email_1>. PERSON_1 agreed; <person_1 > too. ITEM_2 and <PHONE_9> stay."
+        let (text, unresolved) = Rehydrator.rehydrate(answer, session: session)
+        #expect(text == "Dear Maria Gonzalez, I wrote to maria@example.com. Maria Gonzalez agreed; Maria Gonzalez too. ITEM_2 and <PHONE_9> stay.")
+        #expect(unresolved == ["<PHONE_9>"])
+    }
+
+    @Test func homoglyphsZeroWidthAndFullWidthAreSeenThrough() {
+        let cyrillic = "write to j\u{043E}hn@ex\u{0430}mple.com"
+        #expect(scrub(cyrillic).text == "write to <EMAIL_1>")
+        #expect(scrub("mail jo\u{200B}hn@exam\u{200D}ple.com").text == "mail <EMAIL_1>")
+        #expect(scrub("mail john\u{FF20}example.com").text == "mail <EMAIL_1>")
+        #expect(scrub("call 630\u{2011}596\u{2011}1111").text == "call <PHONE_1>")
+    }
+
+    @Test func customAndStandingTerms() {
+        var session = ScrubSession(id: "s", expiresAt: .infinity)
+        let result = scrub("Project Nightjar ships with Bluefin for PROJECT NIGHTJAR.", session: &session, custom: ["Bluefin"])
+        #expect(result.text == "<CUSTOM_1> ships with <CUSTOM_2> for <CUSTOM_1>.")
+    }
+
+    @Test func vaultEncryptsExpiresDeletesAndSurvivesARestart() async throws {
+        let data = try TestSupport.temporaryDirectory()
+        var session = ScrubSession(id: "vault-test-1", expiresAt: Timestamp.now() + 60)
+        _ = scrub("Maria Gonzalez, maria@example.com", session: &session)
+        let vault = try PlaceholderVault(store: try Store(dataDirectory: data), dataDirectory: data)
+        try await vault.save(session)
+        let attributes = try FileManager.default.attributesOfItem(atPath: data + "/vault.key")
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        let onDisk = (FileManager.default.contents(atPath: data + "/sparkdeck.sqlite") ?? Data())
+            + (FileManager.default.contents(atPath: data + "/sparkdeck.sqlite-wal") ?? Data())
+        #expect(onDisk.range(of: Data("maria@example.com".utf8)) == nil, "no original is stored in the clear")
+        #expect(onDisk.range(of: Data("Gonzalez".utf8)) == nil)
+
+        let reopened = try PlaceholderVault(store: try Store(dataDirectory: data), dataDirectory: data)
+        #expect(try await reopened.session("vault-test-1") == session, "a restart loses nothing")
+        #expect(try await reopened.session("vault-test-1", now: Timestamp.now() + 120) == nil, "expired sessions are gone")
+
+        var second = ScrubSession(id: "vault-test-2", expiresAt: Timestamp.now() + 60)
+        _ = scrub("John Smith", session: &second)
+        try await reopened.save(second)
+        #expect(try await reopened.delete("vault-test-2"))
+        #expect(try await reopened.session("vault-test-2") == nil)
+        #expect(try await !reopened.delete("vault-test-2"))
+    }
+}
