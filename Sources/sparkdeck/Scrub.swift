@@ -10,12 +10,43 @@ struct Scrub: ParsableCommand {
     @Option(name: .customLong("term"), help: "A term to scrub as well (repeatable): a name, a company, a project.")
     var terms: [String] = []
 
+    @Flag(help: "Read one JSON string per line; write one JSON object per line: the scrubbed text and each span found (type, start, end in Unicode code points). For benchmarks and tooling.")
+    var jsonl = false
+
     func run() throws {
+        if jsonl { return try runJSONLines() }
         let input = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         var session = ScrubSession(id: "cli", expiresAt: .infinity)
         let result = Scrubber(names: try PersonNameDetector.bundled()).scrub(input, session: &session, customTerms: terms)
         FileHandle.standardOutput.write(Data(result.text.utf8))
         let counts = Dictionary(grouping: result.entities, by: \.type.rawValue).map { "\($0.key) \($0.value.count)" }.sorted()
         FileHandle.standardError.write(Data("scrubbed: \(counts.isEmpty ? "nothing found" : counts.joined(separator: ", "))\n".utf8))
+    }
+
+    func runJSONLines() throws {
+        let scrubber = Scrubber(names: try PersonNameDetector.bundled())
+        var output = Data()
+        while let line = readLine(strippingNewline: true) {
+            guard !line.isEmpty else { continue }
+            guard let text = try JSONSerialization.jsonObject(with: Data(line.utf8), options: [.fragmentsAllowed]) as? String else {
+                throw ValidationError("each input line must be a JSON string")
+            }
+            var session = ScrubSession(id: "cli", expiresAt: .infinity)
+            let result = scrubber.scrub(text, session: &session, customTerms: terms)
+            let utf16 = Array(text.utf16)
+            func scalarOffset(_ utf16Offset: Int) -> Int {
+                String(decoding: utf16[..<utf16Offset], as: UTF16.self).unicodeScalars.count
+            }
+            let spans: [[String: Any]] = result.spans.map {
+                ["type": $0.type.rawValue, "start": scalarOffset($0.range.location), "end": scalarOffset($0.range.location + $0.range.length)]
+            }
+            output.append(try JSONSerialization.data(withJSONObject: ["text": result.text, "spans": spans]))
+            output.append(10)
+            if output.count > 1 << 16 {
+                FileHandle.standardOutput.write(output)
+                output.removeAll(keepingCapacity: true)
+            }
+        }
+        FileHandle.standardOutput.write(output)
     }
 }

@@ -132,6 +132,15 @@ struct InventoryTests {
         #expect(inventory.model("small")?.params == ["port": "9000", "recipe": "small-recipe"])
     }
 
+    @Test func redactionSettings() throws {
+        let yaml = Self.valid + "\nredaction:\n  custom_terms: [Bluefin, Project Nightjar]\n  external: { url: https://api.example.com/v1/, api_key_env: EXTERNAL_KEY }\n"
+        let inventory = try InventoryLoader.parse(yaml, file: "t")
+        #expect(inventory.redactionTerms == ["Bluefin", "Project Nightjar"])
+        #expect(inventory.externalModel == ExternalEndpoint(url: "https://api.example.com/v1", apiKeyEnv: "EXTERNAL_KEY", apiKeyFile: nil))
+        expectIssue(issues(Self.valid + "\nredaction:\n  external: { url: ftp://x }\n"), path: "redaction.external.url", contains: "must be an http")
+        expectIssue(issues(Self.valid + "\nredaction:\n  custom_terms: [x]\n"), path: "redaction.custom_terms[0]", contains: "at least 2 characters")
+    }
+
     @Test func nodesAndServicesAreRequired() {
         expectIssue(issues("services: []"), path: "nodes", contains: "is missing")
         expectIssue(issues("nodes: []\nservices: []"), path: "nodes", contains: "is empty")

@@ -26,6 +26,7 @@ public struct ServerConfiguration: Sendable {
 /// Everything the routes and services share, built once at start-up.
 public struct AppDependencies: Sendable {
     public let configuration: ServerConfiguration
+    public let logger: Logger
     public let store: Store
     public let events: EventBroadcaster
     public let board: StatusBoard
@@ -47,6 +48,7 @@ public struct AppDependencies: Sendable {
 
     public init(configuration: ServerConfiguration, logger: Logger) throws {
         self.configuration = configuration
+        self.logger = logger
         store = try Store(dataDirectory: configuration.dataDirectory)
         events = EventBroadcaster()
         log = ConnectivityLog(store: store)
@@ -85,6 +87,9 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<BasicRequestC
                          orchestrator: dependencies.orchestrator, proxy: dependencies.proxy,
                          metrics: dependencies.gatewayMetrics).addRoutes(to: router)
     RedactionController(scrubber: dependencies.scrubber, vault: dependencies.vault).addRoutes(to: router)
+    PrivateChatController(scrubber: dependencies.scrubber, vault: dependencies.vault,
+                          external: dependencies.configuration.inventory.externalModel, client: dependencies.httpClient,
+                          logger: dependencies.logger).addRoutes(to: router)
     dependencies.assets.addRoutes(to: router)
     return router
 }

@@ -11,6 +11,8 @@ public struct Inventory: Sendable, Equatable {
     public var actions: [MaintenanceAction]
     /// Terms always scrubbed by the redaction gateway: the owner's own names and companies.
     public var redactionTerms: [String] = []
+    /// The outside OpenAI-compatible endpoint the private chat proxy sends scrubbed text to.
+    public var externalModel: ExternalEndpoint?
     /// The model loaded when nothing is known yet (demo start-up; the swaps issue uses it for reconciliation).
     public var defaultModel: String?
 
@@ -146,4 +148,22 @@ public struct MaintenanceAction: Sendable, Equatable {
     public var command: CommandTemplate
     /// What happens when it runs, shown before the owner confirms.
     public var description: String
+}
+
+/// An OpenAI-compatible endpoint outside the LAN (only scrubbed text is sent to it).
+public struct ExternalEndpoint: Sendable, Equatable {
+    /// Base URL, e.g. `https://api.openai.com/v1` (no trailing slash).
+    public var url: String
+    /// Where the API key comes from: an environment variable, or a file (first line).
+    public var apiKeyEnv: String?
+    public var apiKeyFile: String?
+
+    /// The key, read when needed (so a rotated key file takes effect without a restart).
+    public func apiKey() -> String? {
+        if let name = apiKeyEnv, let value = ProcessInfo.processInfo.environment[name], !value.isEmpty { return value }
+        if let path = apiKeyFile, let text = try? String(contentsOfFile: path, encoding: .utf8) {
+            return text.split(separator: "\n").first.map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        return nil
+    }
 }

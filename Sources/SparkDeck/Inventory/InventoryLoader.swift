@@ -68,7 +68,19 @@ struct InventoryValidator {
                           "names model '\(defaultModel)', which is not in models: (\(list(models.map(\.id))))")
         }
         var terms: [String] = []
-        if let redaction = top["redaction"], let r = reader.mapping(redaction, at: "redaction", allowedKeys: ["custom_terms"]) {
+        var external: ExternalEndpoint?
+        if let redaction = top["redaction"], let r = reader.mapping(redaction, at: "redaction", allowedKeys: ["custom_terms", "external"]) {
+            if let node = r["external"], let e = reader.mapping(node, at: "redaction.external", allowedKeys: ["url", "api_key_env", "api_key_file"]) {
+                if let url = reader.string(e, "url", at: "redaction.external") {
+                    if let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil {
+                        external = ExternalEndpoint(url: url.hasSuffix("/") ? String(url.dropLast()) : url,
+                                                    apiKeyEnv: reader.optionalString(e, "api_key_env", at: "redaction.external"),
+                                                    apiKeyFile: reader.optionalString(e, "api_key_file", at: "redaction.external"))
+                    } else {
+                        reader.report("redaction.external.url", e["url"], "must be an http:// or https:// URL, got '\(url)'")
+                    }
+                }
+            }
             for (index, entry) in reader.sequence(r, "custom_terms", at: "redaction", required: false).enumerated() {
                 guard case .scalar(let scalar) = entry, scalar.string.trimmingCharacters(in: .whitespaces).count >= 2 else {
                     reader.report("redaction.custom_terms[\(index)]", entry, "must be a term of at least 2 characters")
@@ -78,7 +90,7 @@ struct InventoryValidator {
             }
         }
         return Inventory(clusterName: clusterName, nodes: nodes, services: services, models: models,
-                         actions: actions, redactionTerms: terms, defaultModel: defaultModel)
+                         actions: actions, redactionTerms: terms, externalModel: external, defaultModel: defaultModel)
     }
 
     // MARK: Entries

@@ -39,6 +39,8 @@ public struct ScrubSession: Codable, Sendable, Equatable {
 public struct ScrubResult: Sendable, Equatable {
     public var text: String
     public var entities: [(placeholder: String, type: EntityType)]
+    /// Each replaced span of the input: its type and UTF-16 range in the original text.
+    public var spans: [(type: EntityType, range: NSRange)] = []
 
     public static func == (a: ScrubResult, b: ScrubResult) -> Bool {
         a.text == b.text && a.entities.map(\.placeholder) == b.entities.map(\.placeholder)
@@ -80,6 +82,7 @@ public struct Scrubber: Sendable {
         var output = ""
         var cursor = 0
         var entities: [(String, EntityType)] = []
+        var spans: [(EntityType, NSRange)] = []
         for finding in kept {
             let range = normalized.originalRange(of: finding.range)
             guard range.location != NSNotFound, range.location >= cursor else { continue }
@@ -88,11 +91,12 @@ public struct Scrubber: Sendable {
             let placeholder = session.placeholder(type: finding.type, identity: Self.identity(of: finding),
                                                   original: originalValue)
             output += placeholder
+            spans.append((finding.type, range))
             if !entities.contains(where: { $0.0 == placeholder }) { entities.append((placeholder, finding.type)) }
             cursor = range.location + range.length
         }
         output += original.substring(from: cursor)
-        return ScrubResult(text: output, entities: entities)
+        return ScrubResult(text: output, entities: entities, spans: spans)
     }
 
     /// What makes two findings the same value: digits for numbers, the person for names, else the lowercase text.
