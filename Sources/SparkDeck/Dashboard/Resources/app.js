@@ -1,5 +1,5 @@
 // SparkDeck dashboard: renders /api/status, follows /api/events (SSE), draws /api/connectivity,
-// lists /api/models and runs / follows model swaps (/api/swaps).
+// lists /api/models and runs / follows model swaps (/api/swaps), and has a playground for /scrub and /rehydrate.
 // Server strings only ever go through textContent / title (never innerHTML).
 'use strict';
 
@@ -87,24 +87,30 @@
     try { return JSON.parse(data); } catch (_) { return null; }
   }
 
-  // POST a JSON body. Resolves {status, ok, doc} whatever the HTTP status; rejects only when the server is unreachable.
-  // With API keys configured, cluster actions need an admin key: asked for once, kept in this browser.
-  async function postJSON(url, body, retried) {
-    const headers = { 'Content-Type': 'application/json' };
+  // Send a JSON body (POST unless told). Resolves {status, ok, doc} whatever the HTTP status; rejects only when the
+  // server is unreachable. With API keys configured, actions need a key (admin for cluster actions, redaction for
+  // /scrub and /rehydrate; an admin key passes both): asked for on 401/403, kept in this browser.
+  async function sendJSON(method, url, body, retried) {
+    const headers = {};
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
     const key = localStorage.getItem('sparkdeck-admin-key');
     if (key) headers.Authorization = `Bearer ${key}`;
-    const res = await fetch(url, { method: 'POST', cache: 'no-store', headers, body: JSON.stringify(body) });
+    const init = { method, cache: 'no-store', headers };
+    if (body !== undefined) init.body = JSON.stringify(body);
+    const res = await fetch(url, init);
     let doc = null;
     try { doc = await res.json(); } catch (_) { /* empty or not JSON */ }
     if ((res.status === 401 || res.status === 403) && !retried) {
-      const entered = window.prompt('This SparkDeck needs an API key with the admin scope for cluster actions:');
-      if (entered) {
+      const entered = window.prompt('This SparkDeck needs an API key for this action:');
+      if (entered && entered.trim()) {
         localStorage.setItem('sparkdeck-admin-key', entered.trim());
-        return postJSON(url, body, true);
+        return sendJSON(method, url, body, true);
       }
     }
     return { status: res.status, ok: res.ok, doc };
   }
+
+  const postJSON = (url, body) => sendJSON('POST', url, body);
 
   // The message of an `{"error": {"message": ...}}` answer.
   function errorText(r) {
@@ -205,6 +211,11 @@
     for (const el of document.querySelectorAll('[data-since]')) {
       const t = Date.parse(el.dataset.since);
       el.textContent = isNaN(t) ? '' : `for ${fmtSpan(now - t)}`;
+    }
+    for (const el of document.querySelectorAll('[data-expires]')) {
+      const left = Date.parse(el.dataset.expires) - now;
+      el.textContent = isNaN(left) ? '' : left > 0 ? `(in ${fmtSpan(left)})` : '(expired: the next scrub starts it afresh)';
+      el.classList.toggle('error', left <= 0);
     }
     updateEta();
   }
@@ -669,6 +680,201 @@
     $('swap-history').tBodies[0].replaceChildren(...rows);
   }
 
+  // ---- scrub playground ------------------------------------------------------------------
+
+  const PLACEHOLDER = /<[A-Z][A-Z_]*_\d+>/g;
+  const PLACEHOLDER_SPLIT = new RegExp(`(${PLACEHOLDER.source})`); // keeps the placeholders: odd parts of split()
+  const PH_FAMILY = {
+    PERSON: 'person',
+    EMAIL: 'contact', PHONE: 'contact', URL: 'contact',
+    CREDIT_CARD: 'finance', IBAN: 'finance', CRYPTO_ADDRESS: 'finance', SSN: 'finance',
+    ADDRESS: 'place', ZIP_CODE: 'place',
+    CUSTOM: 'custom',
+  };
+  const SCRUB_EMPTY = 'Nothing scrubbed yet.';
+  const REHYDRATE_EMPTY = 'Nothing rehydrated yet.';
+
+  let scrubSession = null;  // {id, expiresAt} from the last scrub in this page: later scrubs reuse it
+  let scrubGen = 0;         // bumped by "New session": answers for a forgotten session are dropped
+  let scrubBusy = false;
+  let rehydrateBusy = false;
+
+  const phType = (ph) => ph.slice(1, -1).replace(/_\d+$/, '');
+  const phChip = (ph, type) => {
+    const t = type || phType(ph);
+    return h('span', { class: `ph ph-${PH_FAMILY[t] || 'other'}`, title: t }, ph);
+  };
+  const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+  // Fills a <pre> with text, the parts matched by the capturing regex `split` as chips (chip(part) -> node).
+  function showChipped(el, text, split, chip, emptyText) {
+    const empty = typeof text !== 'string' || text === '';
+    el.classList.toggle('empty-log', empty);
+    if (empty) { el.textContent = emptyText; return; }
+    const parts = split ? text.split(split) : [text];
+    el.replaceChildren(...parts.map((p, i) => (i % 2 ? chip(p) : p)).filter((p) => p !== ''));
+  }
+
+  function showScrubError(text) {
+    const el = $('scrub-error');
+    el.textContent = text || '';
+    el.hidden = !text;
+    if (text) el.scrollIntoView({ block: 'nearest' });
+  }
+
+  function renderScrubButtons() {
+    const run = $('scrub-run');
+    run.disabled = scrubBusy;
+    run.textContent = scrubBusy ? 'Scrubbing…' : 'Scrub';
+    $('scrub-new').disabled = scrubBusy || !scrubSession;
+    const re = $('rehydrate-run');
+    re.disabled = rehydrateBusy;
+    re.textContent = rehydrateBusy ? 'Rehydrating…' : 'Rehydrate';
+  }
+
+  function renderEntities(list) {
+    const items = (Array.isArray(list) ? list : [])
+      .filter((e) => e && typeof e.placeholder === 'string')
+      .map((e) => h('li', {},
+        phChip(e.placeholder, e.type),
+        h('span', { class: 'muted', 'aria-hidden': 'true' }, '→'),
+        h('span', { class: 'ph-type' }, e.type || phType(e.placeholder))));
+    $('scrub-entities').replaceChildren(...(items.length ? items : [h('li', { class: 'muted' }, 'none found')]));
+  }
+
+  function renderSession() {
+    const el = $('scrub-session');
+    const s = scrubSession;
+    if (!s) {
+      el.replaceChildren('No session yet: the first scrub starts one.');
+    } else {
+      el.replaceChildren('Session ', h('code', { class: 'sid' }, s.id), ' · expires ',
+        h('time', { datetime: s.expiresAt }, fmtTime(s.expiresAt)), ' ', h('span', { data: { expires: s.expiresAt } }));
+      tick();
+    }
+    renderScrubButtons();
+  }
+
+  function resetRehydrate() {
+    showChipped($('rehydrate-output'), '', null, null, REHYDRATE_EMPTY);
+    $('rehydrate-unresolved').replaceChildren('none');
+    $('rehydrate-unresolved').className = 'muted';
+  }
+
+  function customTerms() {
+    return [...new Set($('scrub-terms').value.split(',').map((t) => t.trim()).filter(Boolean))];
+  }
+
+  async function runScrub() {
+    if (scrubBusy) return;
+    const text = $('scrub-input').value;
+    if (!text.trim()) {
+      showScrubError('Enter some text to scrub.');
+      $('scrub-input').focus();
+      return;
+    }
+    const body = { text, custom_terms: customTerms() };
+    if (scrubSession) body.session_id = scrubSession.id;
+    showScrubError('');
+    scrubBusy = true;
+    renderScrubButtons();
+    let r = null;
+    try {
+      r = await postJSON('/scrub', body);
+    } catch (e) {
+      showScrubError(`Could not reach SparkDeck (${e.message}).`);
+    } finally {
+      scrubBusy = false;
+      renderScrubButtons();
+    }
+    if (!r) return;
+    const doc = r.doc;
+    if (!r.ok || !doc || typeof doc.text !== 'string') {
+      showScrubError(r.ok ? `Unexpected answer from /scrub (HTTP ${r.status}).` : errorText(r));
+      return;
+    }
+    if (typeof doc.session_id === 'string' && doc.session_id) {
+      scrubSession = { id: doc.session_id, expiresAt: doc.expires_at || '' };
+    }
+    showChipped($('scrub-output'), doc.text, PLACEHOLDER_SPLIT, (ph) => phChip(ph), '(empty)');
+    renderEntities(doc.entities);
+    renderSession();
+    $('rehydrate-input').value = doc.text;
+    resetRehydrate();
+  }
+
+  // "New session": forget the session here at once, then delete it on the server (a 404 means it had expired).
+  async function newSession() {
+    const s = scrubSession;
+    if (!s || scrubBusy) return;
+    scrubSession = null;
+    scrubGen++;
+    showScrubError('');
+    showChipped($('scrub-output'), '', null, null, SCRUB_EMPTY);
+    $('scrub-entities').replaceChildren(h('li', { class: 'muted' }, 'none yet'));
+    $('rehydrate-input').value = '';
+    resetRehydrate();
+    renderSession();
+    const until = s.expiresAt ? ` It expires on its own at ${fmtTime(s.expiresAt)}.` : '';
+    try {
+      const r = await sendJSON('DELETE', `/scrub/sessions/${encodeURIComponent(s.id)}`);
+      if (!r.ok && r.status !== 404) showScrubError(`The old session was not deleted: ${errorText(r)}${until}`);
+    } catch (e) {
+      showScrubError(`Could not reach SparkDeck to delete the old session (${e.message}).${until}`);
+    }
+  }
+
+  async function runRehydrate() {
+    if (rehydrateBusy) return;
+    if (!scrubSession) {
+      showScrubError('Scrub some text first: rehydration fills in the placeholders of that scrub session.');
+      return;
+    }
+    const text = $('rehydrate-input').value;
+    if (!text.trim()) {
+      showScrubError('Enter text with placeholders to rehydrate.');
+      $('rehydrate-input').focus();
+      return;
+    }
+    const gen = scrubGen;
+    showScrubError('');
+    rehydrateBusy = true;
+    renderScrubButtons();
+    let r = null;
+    try {
+      r = await postJSON('/rehydrate', { text, session_id: scrubSession.id });
+    } catch (e) {
+      if (gen === scrubGen) showScrubError(`Could not reach SparkDeck (${e.message}).`);
+    } finally {
+      rehydrateBusy = false;
+      renderScrubButtons();
+    }
+    if (!r || gen !== scrubGen) return;
+    const doc = r.doc;
+    if (!r.ok || !doc || typeof doc.text !== 'string') {
+      showScrubError(r.ok ? `Unexpected answer from /rehydrate (HTTP ${r.status}).` : errorText(r));
+      return;
+    }
+    const unresolved = (Array.isArray(doc.unresolved) ? doc.unresolved : []).filter((u) => typeof u === 'string' && u);
+    const split = unresolved.length ? new RegExp(`(${unresolved.map(escapeRegExp).join('|')})`) : null;
+    const mark = (ph) => h('span', { class: 'ph ph-unresolved', title: 'not in this session: left as is' }, ph);
+    showChipped($('rehydrate-output'), doc.text, split, mark, '(empty)');
+    const list = $('rehydrate-unresolved');
+    list.className = unresolved.length ? 'ph-inline' : 'muted';
+    list.replaceChildren(...(unresolved.length ? unresolved.map(mark) : ['none']));
+  }
+
+  // Ctrl/Cmd+Enter in a field runs its action; Enter in the terms line scrubs.
+  function onKeyRun(action, plainEnter) {
+    return (ev) => {
+      if (ev.key !== 'Enter' || ev.isComposing) return;
+      if (plainEnter || ev.ctrlKey || ev.metaKey) {
+        ev.preventDefault();
+        action();
+      }
+    };
+  }
+
   // ---- live stream -----------------------------------------------------------------
 
   function setConn(text, cls) {
@@ -724,6 +930,14 @@
     $('confirm-yes').addEventListener('click', onConfirmYes);
     $('confirm-no').addEventListener('click', closeDialog);
     $('confirm-dialog').addEventListener('close', () => { dialogAction = null; });
+
+    $('scrub-run').addEventListener('click', runScrub);
+    $('scrub-new').addEventListener('click', newSession);
+    $('rehydrate-run').addEventListener('click', runRehydrate);
+    $('scrub-input').addEventListener('keydown', onKeyRun(runScrub, false));
+    $('scrub-terms').addEventListener('keydown', onKeyRun(runScrub, true));
+    $('rehydrate-input').addEventListener('keydown', onKeyRun(runRehydrate, false));
+    renderScrubButtons();
 
     getJSON('/api/status').then(renderStatus).catch(() => {});
     loadModels();
