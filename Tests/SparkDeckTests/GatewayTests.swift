@@ -99,6 +99,11 @@ struct GatewayTests {
                 let text = String(buffer: response.body)
                 #expect(text.contains("upstream_unavailable") && text.contains("Could not reach the vllm service"))
             }
+            // The failure counts as a passive health signal: the next request is refused at once, without a connect.
+            try await client.execute(uri: "/v1/chat/completions", method: .post, headers: Self.json, body: Self.chat("hello")) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect(String(buffer: response.body).contains("upstream_down"))
+            }
         }
         #expect(ContinuousClock.now - started < .seconds(10))
     }
@@ -163,7 +168,7 @@ struct GatewayTests {
                 let rejected = try #require(results.first { $0.0 == 503 })
                 #expect(Int(rejected.2 ?? "") ?? 0 >= 1, "503 carries Retry-After")
                 let waited = results.compactMap { $0.1.flatMap(Int.init) }.max() ?? 0
-                #expect(waited >= 250, "the queued request waited for a slot (\(waited) ms)")
+                #expect(waited >= 150, "the queued request waited for a slot (\(waited) ms)")
             }
         }
     }

@@ -54,6 +54,13 @@ struct LLMGatewayController {
             error.headers[.retryAfter] = "\(max(1, eta))"
             throw error
         }
+        if let service = llmService(), !(await board.state(of: .init(kind: .service, id: service.id)).isServing) {
+            metrics.rejected(upstream: service.id, reason: "upstream_down")
+            var error = APIError(.serviceUnavailable, type: "upstream_unavailable", code: "upstream_down",
+                                 message: "The LLM service \(service.id) is not answering right now; retry shortly.")
+            error.headers[.retryAfter] = "5"
+            throw error
+        }
         let served = await board.servedModelNames()
         guard let loaded = served.first, let recipeService = llmService() else {
             var error = APIError(.serviceUnavailable, type: "upstream_unavailable", code: "no_model_loaded",

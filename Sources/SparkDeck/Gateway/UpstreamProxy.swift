@@ -164,7 +164,15 @@ public struct UpstreamProxy: Sendable {
                     try await Task.sleep(for: settings.backoff * (Double(attempt) * jitter))
                     continue
                 }
-                throw Self.apiError(for: error, service: service, timeout: settings.firstByteTimeout)
+                let apiError = Self.apiError(for: error, service: service, timeout: settings.firstByteTimeout)
+                if apiError.code == "upstream_unreachable" || apiError.code == "upstream_timeout" {
+                    // A passive signal: a client just found the service not answering. The health monitor's next
+                    // probe (within a quarter second) confirms or clears it.
+                    let now = Timestamp.now()
+                    await board.record(.init(kind: .service, id: service.id), Observation(
+                        verdict: .failed, cause: "gateway: \(apiError.message)", sentAt: now, finishedAt: now))
+                }
+                throw apiError
             }
         }
     }

@@ -21,7 +21,7 @@ public enum EntityType: String, Sendable, CaseIterable, Codable {
         case .dateOfBirth: 60
         case .address: 55
         case .organization: 50
-        case .zipCode: 45
+        case .zipCode: 66
         case .person: 40
         }
     }
@@ -51,8 +51,9 @@ public enum PatternDetectors {
     static let phoneNANP = regex(#"(?<![\d+])(?:\+?1[\s.\-]?)?(?:\(\s*[2-9]\d{2}\s*\)|[2-9]\d{2})[\s.\-]?[2-9]\d{2}[\s.\-]?\d{4}(?!\d)"#)
     // International: +CC or 00CC, then groups; 8 to 15 digits in all (checked after).
     static let phoneInternational = regex(#"(?<![\w+])(?:\+|00)[1-9]\d{0,3}(?:[\s.\-]?\(?\d{1,5}\)?){2,6}(?!\d)"#)
-    // National trunk-prefixed forms like 020 7946 0958 or (030) 1234567.
-    static let phoneTrunk = regex(#"(?<![\w+])(?:\(0\d{1,4}\)|0\d{1,4})[\s.\-/]?\d{3,4}[\s.\-]?\d{3,4}(?!\d)"#)
+    // National trunk-prefixed forms written with separators: 020 7946 0958, (030) 1234567, 01 42 68 53 00,
+    // 04102 12345. A bare run of digits starting with 0 is more often an account or invoice number.
+    static let phoneTrunk = regex(#"(?<![\w+\-/])(?:\(0[1-9]\d{0,4}\)\s?\d{3,9}|0[1-9]\d{0,4}[ .\-/]\d{2,8}(?:[ .\-]\d{2,8}){0,3})(?![\d\-/])"#)
     static let creditCard = regex(#"(?<!\d)(?:\d[ \-]?){12,18}\d(?!\d)"#)
     static let ssn = regex(#"(?<!\d)(\d{3})([- ]?)(\d{2})\2(\d{4})(?!\d)"#)
     static let ssnContext = regex(#"(?i)(?:ssn|social\s+security(?:\s+(?:number|no\.?|#))?)\s*[:#]?\s*$"#)
@@ -65,10 +66,12 @@ public enum PatternDetectors {
     static let eth = regex(#"\b0x[a-fA-F0-9]{40}\b"#)
     static let date = regex(#"(?i)\b(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:19|20)\d{2}|(?:19|20)\d{2}-\d{2}-\d{2}|(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+(?:19|20)\d{2}|\d{1,2}(?:st|nd|rd|th)?\s+(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?,?\s+(?:19|20)\d{2})\b"#)
     static let birthContext = regex(#"(?i)(?:\bborn\b|\bdob\b|d\.o\.b\.?|date\s+of\s+birth|birth\s*date|birthday)[^.\n]{0,25}$"#)
-    static let streetAddress = regex(#"\b\d{1,6}[A-Za-z]?\s+(?:[NSEW]\.?\s+)?(?:[A-Z0-9][A-Za-z0-9'\-]*\.?\s+){1,4}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter|Parkway|Pkwy|Circle|Cir|Highway|Hwy|Square|Sq|Trail|Trl)\b\.?(?:,?\s*(?:Apt|Apartment|Suite|Ste|Unit|#)\.?\s*[A-Za-z0-9\-]+)?"#)
+    // A number, one to four capitalised words on the same line, a USPS street suffix, an optional unit.
+    static let streetAddress = regex(#"\b\d{1,6}[A-Za-z]?[ \t]+(?:[NSEW]\.?[ \t]+)?(?:[A-Z0-9][A-Za-z0-9'\-]*\.?[ \t]+){1,4}(?:Alley|Aly|Annex|Arcade|Avenue|Ave|Bayou|Beach|Bend|Bluffs?|Bottom|Boulevard|Blvd|Branch|Bridge|Brooks?|Burgs?|Bypass|Camp|Canyon|Cape|Causeway|Centers?|Circles?|Cir|Cliffs?|Club|Common|Corners?|Course|Courts?|Ct|Coves?|Creek|Crescent|Crest|Crossing|Crossroad|Curve|Dale|Dam|Divide|Drives?|Dr|Estates?|Expressway|Extensions?|Falls?|Ferry|Fields?|Flats?|Fords?|Forest|Forges?|Forks?|Fort|Freeway|Gardens?|Gateway|Glens?|Greens?|Groves?|Harbors?|Haven|Heights|Highway|Hwy|Hills?|Hollow|Inlet|Islands?|Isle|Junctions?|Keys?|Knolls?|Lakes?|Land|Landing|Lane|Ln|Light|Lights|Loaf|Locks?|Lodge|Loop|Mall|Manors?|Meadows?|Mews|Mill|Mills|Mission|Motorway|Mount|Mountains?|Neck|Orchard|Oval|Overpass|Park|Parkways?|Pkwy|Pass|Passage|Path|Pike|Pines?|Place|Pl|Plains?|Plaza|Points?|Ports?|Prairie|Radial|Ramp|Ranch|Rapids?|Rest|Ridges?|River|Roads?|Rd|Route|Row|Rue|Run|Shoals?|Shores?|Skyway|Springs?|Spur|Squares?|Sq|Station|Stravenue|Stream|Streets?|St|Summit|Terrace|Ter|Throughway|Trace|Track|Trafficway|Trail|Trl|Trailer|Tunnel|Turnpike|Underpass|Unions?|Valleys?|Viaduct|Views?|Villages?|Ville|Vista|Walks?|Wall|Way|Ways|Wells?)\b\.?(?:,?[ \t]*(?:Apt|Apartment|Suite|Ste|Unit|#)\.?[ \t]*[A-Za-z0-9\-]+)?"#)
     static let stateZip = regex(#"\b(?:A[LKZR]|C[AOT]|D[EC]|FL|GA|HI|I[DLNA]|K[SY]|LA|M[EDAINSOT]|N[EVHJMYCD]|O[HKR]|PA|RI|S[CD]|T[NX]|UT|V[TA]|W[AVIY])\s+(\d{5}(?:-\d{4})?)\b"#)
     static let zipContext = regex(#"(?i)\b(?:zip(?:\s*code)?|postal\s+code)\s*[:#]?\s*(\d{5}(?:-\d{4})?)\b"#)
-    static let organization = regex(#"\b(?:[A-Z][\w&'\-]*(?:\s+|\s*&\s*)){1,5}(?:Inc|LLC|L\.L\.C\.|Ltd|Limited|GmbH|Corp|Corporation|Company|Co|AG|SA|S\.A\.|PLC|LLP|BV|B\.V\.|Pty|KG|SARL|SpA|S\.p\.A\.|NV|N\.V\.)\b\.?"#)
+    // Capitalised words (with commas, "and", "&" between: "Tanner, Stevens and Young Corp.") ending in a legal form.
+    static let organization = regex(#"\b(?:[A-Z][\w&'\-]*(?:,?[ \t]+(?:and[ \t]+|&[ \t]+)?|[ \t]*&[ \t]*)){1,6}(?:Inc|LLC|L\.L\.C\.|Ltd|Limited|GmbH|Corp|Corporation|Company|Co|AG|SA|S\.A\.|PLC|LLP|BV|B\.V\.|Pty|KG|SARL|SpA|S\.p\.A\.|NV|N\.V\.)\b\.?"#)
 
     /// Every structured finding in `text`.
     public static func find(in text: String) -> [Finding] {

@@ -7,7 +7,18 @@ public struct PersonNameDetector: Sendable {
     let firstNames: Set<String>
     let surnames: Set<String>
 
-    /// First names that are also everyday words: alone, or lowercase, they are not taken for names.
+    /// Words that are never a name on their own, however they are written.
+    static let functionWords: Set<String> = [
+        "will", "may", "can", "an", "the", "so", "in", "by", "do", "to", "on", "or", "and", "as", "at", "be", "he", "me",
+        "my", "no", "us", "we", "is", "it", "if", "of", "up", "go", "hi", "yes", "see", "man", "new", "one", "all", "per",
+        "con", "lay", "ma", "pa", "la", "le", "de", "del", "van", "von", "du", "el", "thanks", "thank", "dear", "hello",
+        "please", "call", "note", "god", "lord", "you", "for", "employee", "patient", "insurance", "customer", "client",
+        "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mon", "tue", "wed", "thu",
+        "fri", "sat", "sun", "emeritus", "contact", "name", "manager", "agent", "doctor", "nurse", "team", "support",
+    ]
+
+    /// First names that are also everyday words: lowercase, or capitalised at the start of a sentence, they are not
+    /// taken for names ("Mark the box"); capitalised inside a sentence, they are ("ask Mark").
     static let everydayWords: Set<String> = [
         "will", "may", "june", "april", "august", "mark", "bill", "rose", "grace", "hope", "faith", "joy", "dawn", "art",
         "ray", "sue", "pat", "don", "jack", "frank", "gene", "carol", "guy", "major", "page", "lane", "chance", "summer",
@@ -104,6 +115,21 @@ public struct PersonNameDetector: Sendable {
 
     func isCapitalized(_ token: Token) -> Bool { token.shape == .title || token.shape == .caps }
 
+    /// Whether a token starts a sentence or line (nothing but punctuation, bullets or spaces before it back to a
+    /// `.`, `!`, `?`, a line break or the start).
+    func startsSentence(_ token: Token, in ns: NSString) -> Bool {
+        var index = token.range.location - 1
+        while index >= 0 {
+            let unit = ns.character(at: index)
+            switch unit {
+            case 10, 13, 46, 33, 63: return true           // \n \r . ! ?
+            case 32, 9, 34, 39, 40, 45, 42, 8226: index -= 1  // space tab " ' ( - * •
+            default: return false
+            }
+        }
+        return true
+    }
+
     public func find(in text: String) -> [Finding] {
         var known: [String: String] = [:]
         return find(in: text, known: &known)
@@ -140,6 +166,7 @@ public struct PersonNameDetector: Sendable {
                     end = next
                     break
                 }
+                guard !Self.functionWords.contains(token.lower), !Self.honorifics.contains(token.lower) else { break }
                 let knownSurname = surnames.contains(token.lower)
                 let plausible = !lowercaseRun && !Self.everydayWords.contains(token.lower) && token.word.count > 1
                 if knownSurname || plausible {
@@ -171,14 +198,15 @@ public struct PersonNameDetector: Sendable {
                 continue
             }
             // A context cue before a capitalised word: "my name is Xochitl".
-            if isCapitalized(token), !Self.honorifics.contains(token.lower), cueBefore(index, tokens: tokens, ns: ns),
-               !Self.everydayWords.contains(token.lower) || firstNames.contains(token.lower) {
+            if (token.shape == .title || (token.shape == .caps && (firstNames.contains(token.lower) || surnames.contains(token.lower)))),
+               !Self.honorifics.contains(token.lower), !Self.functionWords.contains(token.lower),
+               cueBefore(index, tokens: tokens, ns: ns) {
                 let end = extend(from: index, requireSurname: false) ?? index
                 add(index, end)
                 index = end + 1
                 continue
             }
-            if firstNames.contains(token.lower) {
+            if firstNames.contains(token.lower), !Self.functionWords.contains(token.lower) {
                 switch token.shape {
                 case .title, .caps:
                     if let end = extend(from: index, requireSurname: true) {
@@ -188,7 +216,8 @@ public struct PersonNameDetector: Sendable {
                     }
                     // A first name alone counts in title case ("Thanks, Jennifer"); alone in capitals it is more often
                     // an acronym ("MAC", "AL") and counts only once the full name was seen.
-                    if token.shape == .title, !Self.everydayWords.contains(token.lower), token.word.count > 1 {
+                    if token.shape == .title, token.word.count > 1, !Self.functionWords.contains(token.lower),
+                       !Self.everydayWords.contains(token.lower) || !startsSentence(token, in: ns) {
                         add(index, index)
                     }
                 case .lower:
@@ -236,7 +265,8 @@ public struct PersonNameDetector: Sendable {
             finding.canonical = canonical
             result.append(finding)
             guard parts.count >= 2 else { continue }
-            for part in parts where learned[part.lower] == nil && !Self.everydayWords.contains(part.lower) {
+            for part in parts where learned[part.lower] == nil && !Self.functionWords.contains(part.lower)
+                && !Self.honorifics.contains(part.lower) {
                 learned[part.lower] = canonical
             }
         }
@@ -247,6 +277,8 @@ public struct PersonNameDetector: Sendable {
         guard !learned.isEmpty else { return result }
         for token in tokens {
             guard let canonical = learned[token.lower] else { continue }
+            // "Mark" the person, not "mark" the verb.
+            if Self.everydayWords.contains(token.lower), token.shape == .lower { continue }
             if result.contains(where: { NSIntersectionRange($0.range, token.range).length > 0 }) { continue }
             result.append(Finding(type: .person, range: token.range, value: ns.substring(with: token.range), canonical: canonical))
         }
