@@ -14,20 +14,26 @@ takes ~1 ms and the proxies' own cost dominates):
 
 Load generator: one asyncio process (aiohttp, uvloop when installed), the same code for every peer. For each cell
 (concurrency 1, 64, 256 x non-streaming / streaming) and each peer in turn: N workers loop requests for
-warm-up + --seconds; only requests started after the warm-up count.
+warm-up + --seconds, then stop starting requests and finish the ones in flight. Latencies and errors: every
+request that ended after the warm-up (also one that started during it, so a request stuck across the window shows).
   non-stream  POST /v1/chat/completions, max_tokens 1; latency = until the whole body is read.
   stream      the same with "stream": true, max_tokens 16; TTFT = until the first event with a non-empty content
               delta; total = until [DONE]. A stream counts as an error unless it brings 16 tokens and [DONE].
 Per cell: req/s (completions inside the window / window), p50/p99, added p50/p99 over direct (p50(peer) - p50(direct),
 from the distributions), errors, the longest stretch without any completion (a stall shows there), the peak VmRSS of
-each server (sampled every 100 ms; VmHWM of SparkDeck too) and the CPU each server and the load generator used.
+each server (sampled every 100 ms; VmHWM of SparkDeck too) and the CPU each server, the sim, the load generator and
+everything else on the machine used. Then one more row set: non-streaming c=64 paced at --paced-rate req/s in total
+(below saturation), where the added latency is the proxy's own cost rather than queueing for the shared CPU.
+Auth is on for both proxies by default: SparkDeck with an API key (`sparkdeck keys create`), LiteLLM with a master
+key (it refuses to start without one); --no-auth runs both open.
 
 --soak SECONDS runs only the soak instead: 256 streaming clients through SparkDeck for that long, RSS every 5 s,
 a per-minute table, and first/last/max RSS.
 
 The machine has few cores (os.cpu_count() is printed): the load generator, the sim and the proxy share them, so
 req/s are those of the whole loop on this box, not of the proxy alone. The generator's own CPU use is printed
-per cell; near 100 % of one core it is the bottleneck.
+per cell; near 100 % of one core it is the bottleneck. Before each measurement the bench waits (up to --quiet-wait s)
+until other work on the machine is quiet, and 'other cpu%' shows what other work took during the cell anyway.
 
 Usage
   python3 bench/gateway.py [--bin /tmp/sparkdeck-release] [--seconds 10] [--warmup 2]
@@ -278,6 +284,7 @@ class Peer:
     pids: list[int]               # the server's process tree (for RSS / CPU)
     proc: subprocess.Popen | None = None
     key: str = "x"                # sent as `Authorization: Bearer <key>` (the sim ignores it)
+    log: Path | None = None       # its stdout and stderr
 
 
 def start_sim(procs: Processes, binary: str, tmp: Path, tokens_per_second: float) -> Peer:
@@ -319,7 +326,7 @@ def start_sparkdeck(procs: Processes, binary: str, tmp: Path, sim_port: int, aut
                                      "--host", "127.0.0.1", "--port", str(port)], log, cwd=tmp)
     base = f"http://127.0.0.1:{port}"
     wait_until("SparkDeck listing bench/model on /v1/models", 60, lambda: MODEL in models_list(base, key), proc, log)
-    return Peer("sparkdeck", base, [proc.pid], proc, key)
+    return Peer("sparkdeck", base, [proc.pid], proc, key, log)
 
 
 def litellm_install(venv: Path, allow_install: bool, tmp: Path) -> tuple[Path | None, str]:
@@ -410,7 +417,7 @@ class CellResult:
     concurrency: int
     seconds: float
     completed: int = 0                 # successful completions inside the window
-    latencies: list[float] = field(default_factory=list)   # ms, requests started inside the window
+    latencies: list[float] = field(default_factory=list)   # ms, requests that ended after the warm-up
     ttfts: list[float] = field(default_factory=list)       # ms, streams only
     errors: int = 0
     error_kinds: dict[str, int] = field(default_factory=dict)
@@ -421,6 +428,7 @@ class CellResult:
     server_cpu: float = float("nan")   # % of one core
     sim_cpu: float = float("nan")      # % of one core
     other_cpu: float = float("nan")    # % of one core used by everything else on the machine
+    health_flips: int = 0              # times SparkDeck took the vllm service out of service during the cell
     client_cpu: float = float("nan")   # % of one core
     done_times: list[float] = field(default_factory=list, repr=False)
 
@@ -450,8 +458,12 @@ async def one_request(session: aiohttp.ClientSession, url: str, body: bytes, str
     """Returns (error kind or None, TTFT in s or None)."""
     async with session.post(url, data=body, headers={"Content-Type": "application/json"}) as response:
         if response.status != 200:
-            await response.read()
-            return f"http {response.status}", None
+            raw = await response.read()
+            try:
+                code = (json.loads(raw).get("error") or {}).get("code")
+            except (ValueError, AttributeError):
+                code = None
+            return f"http {response.status}" + (f" {code}" if code else ""), None
         if not stream:
             payload = json.loads(await response.read())
             choices = payload.get("choices") or []
@@ -484,8 +496,10 @@ async def one_request(session: aiohttp.ClientSession, url: str, body: bytes, str
 
 
 async def drive(url: str, key: str, stream: bool, concurrency: int, warmup: float, seconds: float, max_tokens: int,
-                timeout: float, result: CellResult, on_done=None) -> None:
-    """N workers loop requests for warm-up + seconds; fills `result` with what happened inside the window."""
+                timeout: float, result: CellResult, on_done=None, rate: float = 0.0) -> None:
+    """N workers loop requests for warm-up + seconds; fills `result` with what happened inside the window.
+    With `rate` > 0 the workers share a fixed schedule of `rate` requests/s (round robin; a worker that is late sends
+    at once) instead of sending back to back."""
     body = request_body(stream, max_tokens)
     connector = aiohttp.TCPConnector(limit=concurrency, limit_per_host=concurrency, use_dns_cache=True)
     client_timeout = aiohttp.ClientTimeout(total=timeout)
@@ -495,8 +509,15 @@ async def drive(url: str, key: str, stream: bool, concurrency: int, warmup: floa
         window_start = start + warmup
         end = window_start + seconds
 
-        async def worker() -> None:
+        async def worker(index: int) -> None:
+            sent = 0
             while True:
+                if rate > 0:
+                    slot = start + (sent * concurrency + index) / rate
+                    sent += 1
+                    delay = slot - time.perf_counter()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
                 started = time.perf_counter()
                 if started >= end:
                     return
@@ -510,7 +531,9 @@ async def drive(url: str, key: str, stream: bool, concurrency: int, warmup: floa
                 if kind is None and window_start <= done <= end:
                     result.completed += 1
                     result.done_times.append(done)
-                if started >= window_start:
+                # Every request that ends after the warm-up is a sample, also one that started during it: a
+                # request stuck across the whole window must show in the tail, not vanish from it.
+                if done >= window_start:
                     if kind is None:
                         result.latencies.append((done - started) * 1000)
                         if ttft is not None:
@@ -525,7 +548,7 @@ async def drive(url: str, key: str, stream: bool, concurrency: int, warmup: floa
                 if kind is not None:
                     await asyncio.sleep(0.01)   # no hot loop against a peer that refuses
 
-        tasks = [asyncio.create_task(worker()) for _ in range(concurrency)]
+        tasks = [asyncio.create_task(worker(i)) for i in range(concurrency)]
         try:
             await asyncio.wait_for(asyncio.gather(*tasks), timeout=warmup + seconds + timeout + 10)
         except asyncio.TimeoutError:
@@ -538,7 +561,33 @@ async def drive(url: str, key: str, stream: bool, concurrency: int, warmup: floa
         result.done_times = []
 
 
-def run_cell(peer: Peer, sim: Peer, sparkdeck: Peer | None, mode: str, concurrency: int, args) -> CellResult:
+def wait_quiet(args) -> None:
+    """Waits (at most --quiet-wait s) until the rest of the machine uses less than --quiet-cpu % of a core."""
+    if args.quiet_wait <= 0:
+        return
+    deadline = time.monotonic() + args.quiet_wait
+    waited = False
+    while True:
+        busy0 = machine_busy_seconds()
+        time.sleep(1.0)
+        busy = (machine_busy_seconds() - busy0) * 100
+        if busy < args.quiet_cpu:
+            if waited:
+                print(f"    (the machine is quiet again: {busy:.0f} % of a core busy)", flush=True)
+            return
+        if time.monotonic() >= deadline:
+            print(f"    (still {busy:.0f} % of a core busy with other work after {args.quiet_wait:g} s; measuring anyway)",
+                  flush=True)
+            return
+        if not waited:
+            print(f"    (other work uses {busy:.0f} % of a core; waiting up to {args.quiet_wait:g} s for quiet)", flush=True)
+            waited = True
+
+
+def run_cell(peer: Peer, sim: Peer, sparkdeck: Peer | None, mode: str, concurrency: int, args,
+             rate: float = 0.0) -> CellResult:
+    wait_quiet(args)
+    flips_before = len(health_flips(sparkdeck)) if sparkdeck is not None else 0
     stream = mode == "stream"
     max_tokens = args.stream_max_tokens if stream else 1
     result = CellResult(peer.name, mode, concurrency, args.seconds)
@@ -554,20 +603,22 @@ def run_cell(peer: Peer, sim: Peer, sparkdeck: Peer | None, mode: str, concurren
     sampler.start()
     try:
         asyncio.run(drive(peer.base + "/v1/chat/completions", peer.key, stream, concurrency, args.warmup, args.seconds,
-                          max_tokens, args.timeout, result), **loop_kwargs(args))
+                          max_tokens, args.timeout, result, rate=rate), **loop_kwargs(args))
     finally:
         sampler.stop()
     wall = time.perf_counter() - wall0
     client1 = os.times()
     result.server_cpu = (cpu_seconds(peer.pids) - server_cpu0) / wall * 100
     result.sim_cpu = (cpu_seconds(sim.pids) - sim_cpu0) / wall * 100
+    result.client_cpu = ((client1.user - client0.user) + (client1.system - client0.system)) / wall * 100
     busy = (machine_busy_seconds() - busy0) / wall * 100
     ours = result.server_cpu + result.client_cpu + (result.sim_cpu if peer is not sim else 0.0)
     result.other_cpu = max(0.0, busy - ours)
-    result.client_cpu = ((client1.user - client0.user) + (client1.system - client0.system)) / wall * 100
     result.peak_rss_mb = sampler.peak_mb(peer.name)
     if peer.name == "sparkdeck":
         result.hwm_mb = status_kb(peer.pids[0], "VmHWM") / 1024
+    if sparkdeck is not None:
+        result.health_flips = len(health_flips(sparkdeck)) - flips_before
     return result
 
 
@@ -606,11 +657,13 @@ def verdict(ok: bool | None) -> str:
     return "n/a" if ok is None else ("PASS" if ok else "FAIL")
 
 
-def print_cell(mode: str, concurrency: int, results: dict[str, CellResult], args) -> None:
+def print_cell(mode: str, concurrency: int, results: dict[str, CellResult], args, rate: float = 0.0) -> None:
     direct = results.get("direct")
     print()
     title = (f"non-streaming, max_tokens 1" if mode == "nonstream"
              else f"streaming, max_tokens {args.stream_max_tokens}")
+    if rate:
+        title += f", paced at {rate:g} req/s in total"
     print(f"== {title}, concurrency {concurrency} "
           f"({fmt(args.seconds, 0)} s measured after {fmt(args.warmup, 0)} s warm-up) ==")
     rows = []
@@ -648,6 +701,9 @@ def print_cell(mode: str, concurrency: int, results: dict[str, CellResult], args
             notes.append(f"{r.warmup_errors} errors during the warm-up (not counted)")
         if name == "sparkdeck":
             notes.append(f"VmHWM {fmt(r.hwm_mb, 1)} MB (peak since start)")
+        if r.health_flips:
+            notes.append(f"SparkDeck's health monitor took the vllm service out of service {r.health_flips} times "
+                         f"during this measurement")
         if notes:
             print(f"  {name}: " + "; ".join(notes))
 
@@ -666,6 +722,19 @@ def run_matrix(peers: dict[str, Peer], args) -> dict:
             all_results[(mode, concurrency)] = results
             print_cell(mode, concurrency, results, args)
             sys.stdout.flush()
+    if args.paced_rate > 0 and "nonstream" in args.modes:
+        # The closed loop above saturates the 2 cores, so its added latency at 64 clients is mostly queueing for
+        # CPU (Little's law); at a fixed rate below saturation it is closer to the proxy's own per-request cost.
+        results = {}
+        for name in ("direct", "sparkdeck", "litellm"):
+            if name not in peers:
+                continue
+            print(f"  running nonstream c=64 paced at {args.paced_rate:g} req/s {name} ...", flush=True)
+            results[name] = run_cell(peers[name], peers["direct"], peers.get("sparkdeck"), "nonstream", 64, args,
+                                     rate=args.paced_rate)
+            time.sleep(0.5)
+        all_results[("nonstream-paced", 64)] = results
+        print_cell("nonstream", 64, results, args, rate=args.paced_rate)
     return all_results
 
 
@@ -684,7 +753,7 @@ def print_summary(all_results: dict, peers: dict[str, Peer], litellm_reason: str
         rows = []
         for (mode, concurrency), results in all_results.items():
             sd, ll = results.get("sparkdeck"), results.get("litellm")
-            if not sd or not ll:
+            if not sd or not ll or mode == "nonstream-paced":
                 continue
             ratio = sd.rps / ll.rps if ll.rps > 0 else float("inf")
             cell = f"{mode} c={concurrency}"
@@ -693,7 +762,7 @@ def print_summary(all_results: dict, peers: dict[str, Peer], litellm_reason: str
                          verdict(ratio >= TARGET_RATIO)])
         print(table(["cell", "sparkdeck req/s", "litellm req/s", "ratio", f">= {TARGET_RATIO:g}x"], rows))
     else:
-        print(f"LiteLLM: not available ({litellm_reason})")
+        print(f"LiteLLM: not available ({litellm_reason})" if litellm_reason else "LiteLLM: not run (--peers)")
 
     print()
     print("== Targets (from the issue) ==")
@@ -708,6 +777,14 @@ def print_summary(all_results: dict, peers: dict[str, Peer], litellm_reason: str
                      f"< {TARGET_ADDED_P99_MS:g} ms", verdict(add99 < TARGET_ADDED_P99_MS)])
     else:
         rows.append(["SparkDeck added p50/p99, 64 clients, non-streaming", "not measured", "", "n/a"])
+    paced = all_results.get(("nonstream-paced", 64), {})
+    if "direct" in paced and "sparkdeck" in paced:
+        add50 = percentile(paced["sparkdeck"].latencies, 50) - percentile(paced["direct"].latencies, 50)
+        add99 = percentile(paced["sparkdeck"].latencies, 99) - percentile(paced["direct"].latencies, 99)
+        rows.append([f"  (same, paced at {args.paced_rate:g} req/s: added p50)", fmt(add50) + " ms",
+                     f"< {TARGET_ADDED_P50_MS:g} ms", verdict(add50 < TARGET_ADDED_P50_MS)])
+        rows.append([f"  (same, paced at {args.paced_rate:g} req/s: added p99)", fmt(add99) + " ms",
+                     f"< {TARGET_ADDED_P99_MS:g} ms", verdict(add99 < TARGET_ADDED_P99_MS)])
     if ratios:
         worst = min(ratios, key=ratios.get)
         rows.append(["throughput vs LiteLLM, every cell", f"min {fmt(ratios[worst])}x ({worst})",
@@ -716,7 +793,8 @@ def print_summary(all_results: dict, peers: dict[str, Peer], litellm_reason: str
             rows.append([f"  throughput vs LiteLLM, {cell}", f"{fmt(ratio)}x", f">= {TARGET_RATIO:g}x",
                          verdict(ratio >= TARGET_RATIO)])
     else:
-        rows.append(["throughput vs LiteLLM", "LiteLLM not available", f">= {TARGET_RATIO:g}x", "n/a"])
+        rows.append(["throughput vs LiteLLM", "LiteLLM not available" if litellm_reason else "LiteLLM not run",
+                     f">= {TARGET_RATIO:g}x", "n/a"])
     stream256 = all_results.get(("stream", 256), {}).get("sparkdeck")
     if stream256 is not None:
         rows.append(["SparkDeck peak VmRSS, 256 streams", fmt(stream256.peak_rss_mb, 1) + " MB",
@@ -728,19 +806,30 @@ def print_summary(all_results: dict, peers: dict[str, Peer], litellm_reason: str
 
 # --------------------------------------------------------------------------------------------- soak
 
-def run_soak(sparkdeck: Peer, args) -> dict:
+def health_flips(sparkdeck: Peer) -> list[str]:
+    """SparkDeck's log lines where its health monitor took the vLLM service out of service."""
+    if sparkdeck.log is None or not sparkdeck.log.exists():
+        return []
+    return [line for line in sparkdeck.log.read_text(errors="replace").splitlines()
+            if "service vllm:" in line and ("-> down" in line or "-> loading" in line)]
+
+
+def run_soak(sparkdeck: Peer, sim: Peer, args) -> dict:
     seconds = args.soak
     interval = 5.0
     print(f"\n== Soak: 256 streaming clients (max_tokens {args.stream_max_tokens}) through SparkDeck for "
           f"{seconds:g} s, RSS every {interval:g} s ==", flush=True)
     pid = sparkdeck.pids[0]
+    wait_quiet(args)
     baseline = status_kb(pid, "VmRSS") / 1024
     minute = 60.0 if seconds >= 120 else max(5.0, seconds / 5)
     buckets: dict[int, dict[str, Any]] = {}
+    last_bucket = max(0, math.ceil(seconds / minute) - 1)
     t0 = time.perf_counter()
 
     def on_done(done: float, kind: str | None, latency_ms: float, ttft: float | None) -> None:
-        bucket = buckets.setdefault(int((done - t0) // minute), {"ok": 0, "errors": 0, "lat": [], "ttft": []})
+        index = min(last_bucket, int((done - t0) // minute))
+        bucket = buckets.setdefault(index, {"ok": 0, "errors": 0, "lat": [], "ttft": []})
         if kind is None:
             bucket["ok"] += 1
             bucket["lat"].append(latency_ms)
@@ -750,17 +839,26 @@ def run_soak(sparkdeck: Peer, args) -> dict:
             bucket["errors"] += 1
 
     samples: list[tuple[float, float]] = []
+    # (t, machine busy s, our processes' CPU s): for the share of the machine other work took, per window.
+    cpu_marks: list[tuple[float, float, float]] = []
     stop = threading.Event()
+
+    def our_cpu() -> float:
+        own = os.times()
+        return cpu_seconds(sparkdeck.pids) + cpu_seconds(sim.pids) + own.user + own.system
 
     def sample() -> None:
         next_at = time.perf_counter() + interval
         while not stop.wait(max(0.0, next_at - time.perf_counter())):
-            samples.append((time.perf_counter() - t0, rss_kb(pid) / 1024))
+            now = time.perf_counter() - t0
+            samples.append((now, rss_kb(pid) / 1024))
+            cpu_marks.append((now, machine_busy_seconds(), our_cpu()))
             next_at += interval
 
     sampler = threading.Thread(target=sample, daemon=True)
     result = CellResult("sparkdeck", "stream", 256, seconds)
     cpu0 = cpu_seconds(sparkdeck.pids)
+    cpu_marks.append((0.0, machine_busy_seconds(), our_cpu()))
     sampler.start()
     try:
         asyncio.run(drive(sparkdeck.base + "/v1/chat/completions", sparkdeck.key, True, 256, 0.0, seconds,
@@ -778,12 +876,18 @@ def run_soak(sparkdeck: Peer, args) -> dict:
         bucket = buckets[index]
         span = min(minute, max(1e-9, seconds - index * minute))
         in_bucket = [mb for t, mb in samples if index * minute < t <= (index + 1) * minute]
+        marks = [m for m in cpu_marks if index * minute - 1 <= m[0] <= (index + 1) * minute + 1]
+        other = float("nan")
+        if len(marks) >= 2:
+            (ta, ba, oa), (tb, bb, ob) = marks[0], marks[-1]
+            other = max(0.0, ((bb - ba) - (ob - oa)) / max(1e-9, tb - ta) * 100)
         rows.append([f"{index * minute:.0f}-{min(seconds, (index + 1) * minute):.0f} s",
                      fmt(bucket["ok"] / span, 0), fmt(percentile(bucket["ttft"], 50)),
                      fmt(percentile(bucket["ttft"], 99)), fmt(percentile(bucket["lat"], 50)),
                      fmt(percentile(bucket["lat"], 99)), str(bucket["errors"]),
-                     fmt(max(in_bucket), 1) if in_bucket else "-"])
-    print(table(["window", "req/s", "ttft p50", "ttft p99", "total p50", "total p99", "errors", "max RSS MB"], rows))
+                     fmt(max(in_bucket), 1) if in_bucket else "-", fmt(other, 0)])
+    print(table(["window", "req/s", "ttft p50", "ttft p99", "total p50", "total p99", "errors", "max RSS MB",
+                 "other cpu%"], rows))
     print("RSS samples (MB, every 5 s): " + " ".join(fmt(mb, 1) for _, mb in samples))
     values = [mb for _, mb in samples]
     first, last, peak = (values[0], values[-1], max(values)) if values else (float("nan"),) * 3
@@ -791,22 +895,33 @@ def run_soak(sparkdeck: Peer, args) -> dict:
     tail = [mb for t, mb in samples if t > seconds - minute] or values[-1:]
     growth = percentile(tail, 50) - percentile(head, 50) if values else float("nan")
     allowed = max(FLAT_MB, FLAT_FRACTION * percentile(head, 50)) if values else float("nan")
+    # The same over the second half only: growth that stops (allocator warm-up) versus growth that goes on.
+    half = [(t, mb) for t, mb in samples if t > seconds / 2]
+    half_head = [mb for t, mb in half if t <= seconds / 2 + minute] or [mb for _, mb in half[:1]]
+    growth_half = percentile(tail, 50) - percentile(half_head, 50) if half_head else float("nan")
     print(f"RSS before the load {fmt(baseline, 1)} MB; first sample {fmt(first, 1)} MB, last {fmt(last, 1)} MB, "
           f"max {fmt(peak, 1)} MB; VmHWM {fmt(hwm, 1)} MB; {fmt(after, 1)} MB after the load")
     print(f"requests {result.completed} ({fmt(result.rps, 0)} req/s), errors {result.errors}"
           + (" (" + ", ".join(f"{k} x{v}" for k, v in sorted(result.error_kinds.items())) + ")" if result.error_kinds else "")
           + f", longest stretch without a completion {fmt(result.max_gap_ms, 0)} ms, SparkDeck cpu {fmt(server_cpu, 0)}%")
+    flips = health_flips(sparkdeck)
+    if flips:
+        print(f"SparkDeck's health monitor took the vllm service out of service {len(flips)} times (new requests get "
+              f"503 until a good probe and a fresh /v1/models read bring it back); first: {flips[0].strip()[:200]}")
     print()
     print(table(["target", "measured", "goal", "result"], [
         ["SparkDeck max VmRSS, 256 streams", fmt(peak, 1) + " MB", f"< {TARGET_RSS_MB:g} MB",
          verdict(peak < TARGET_RSS_MB) if values else "n/a"],
         [f"RSS flat: median of the last {minute:g} s - of the first {minute:g} s", fmt(growth, 1) + " MB",
          f"<= {fmt(allowed, 1)} MB", verdict(growth <= allowed) if values else "n/a"],
+        [f"  (the same over the second half: last {minute:g} s - first {minute:g} s after {seconds / 2:g} s)",
+         fmt(growth_half, 1) + " MB", f"<= {fmt(allowed, 1)} MB",
+         verdict(growth_half <= allowed) if not math.isnan(growth_half) else "n/a"],
         ["soak length", f"{seconds:g} s", ">= 300 s", verdict(seconds >= 300)],
     ]))
     return {"seconds": seconds, "rss_samples_mb": samples, "first_mb": first, "last_mb": last, "max_mb": peak,
-            "hwm_mb": hwm, "growth_mb": growth, "requests": result.completed, "errors": result.errors,
-            "error_kinds": result.error_kinds, "max_gap_ms": result.max_gap_ms}
+            "hwm_mb": hwm, "growth_mb": growth, "growth_second_half_mb": growth_half, "requests": result.completed, "errors": result.errors,
+            "error_kinds": result.error_kinds, "max_gap_ms": result.max_gap_ms, "health_flips": flips}
 
 
 # --------------------------------------------------------------------------------------------- main
@@ -830,6 +945,13 @@ def parse_args() -> argparse.Namespace:
                         help="run SparkDeck without API keys and LiteLLM without a master key (default: both check one)")
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop",
                         help="the load generator's event loop (uvloop when installed, default)")
+    parser.add_argument("--paced-rate", type=float, default=500.0, metavar="REQ_PER_S",
+                        help="also run non-streaming c=64 at this fixed total rate (default 500; 0: skip)")
+    parser.add_argument("--quiet-wait", type=float, default=120.0, metavar="SECONDS",
+                        help="before each measurement wait up to this long for other work on the machine to stop "
+                             "(default 120; 0: never wait)")
+    parser.add_argument("--quiet-cpu", type=float, default=20.0, metavar="PERCENT",
+                        help="'quiet' = everything on the machine uses less than this %% of one core (default 20)")
     parser.add_argument("--soak", type=float, default=0.0, metavar="SECONDS",
                         help="run only the soak: 256 streaming clients through SparkDeck for SECONDS")
     parser.add_argument("--json", metavar="FILE", help="write every number to FILE")
@@ -914,7 +1036,7 @@ def main() -> int:
         if args.soak:
             if "sparkdeck" not in peers:
                 raise BenchError("the soak needs SparkDeck")
-            report["soak"] = run_soak(peers["sparkdeck"], args)
+            report["soak"] = run_soak(peers["sparkdeck"], peers["direct"], args)
         else:
             all_results = run_matrix(peers, args)
             ratios = print_summary(all_results, peers, litellm_reason, args)

@@ -33,10 +33,15 @@ struct Scrub: ParsableCommand {
             }
             var session = ScrubSession(id: "cli", expiresAt: .infinity)
             let result = scrubber.scrub(text, session: &session, customTerms: terms)
-            let utf16 = Array(text.utf16)
-            func scalarOffset(_ utf16Offset: Int) -> Int {
-                String(decoding: utf16[..<utf16Offset], as: UTF16.self).unicodeScalars.count
+            // UTF-16 offset -> code point offset, in one pass over the text.
+            var codePointAt = [Int](repeating: 0, count: text.utf16.count + 1)
+            var utf16Offset = 0
+            for (index, scalar) in text.unicodeScalars.enumerated() {
+                for step in 0..<scalar.utf16.count { codePointAt[utf16Offset + step] = index }
+                utf16Offset += scalar.utf16.count
             }
+            codePointAt[utf16Offset] = text.unicodeScalars.count
+            func scalarOffset(_ offset: Int) -> Int { codePointAt[offset] }
             let spans: [[String: Any]] = result.spans.map {
                 ["type": $0.type.rawValue, "start": scalarOffset($0.range.location), "end": scalarOffset($0.range.location + $0.range.length)]
             }

@@ -150,3 +150,38 @@ struct HTTPAnswerParserTests {
         #expect(throws: HTTPAnswerParser.Malformed.self) { try parse("SSH-2.0-OpenSSH_9.2\r\n") }
     }
 }
+
+import Prometheus
+
+@Suite("Status board signals")
+struct StatusBoardSignalTests {
+    func board(traffic: TrafficClock) throws -> StatusBoard {
+        let store = try Store(dataDirectory: try TestSupport.temporaryDirectory())
+        return try StatusBoard(inventory: TestSupport.inventory(services: [("vllm", .vllm, 9)]), log: ConnectivityLog(store: store),
+                               events: EventBroadcaster(), metrics: HealthMetrics(registry: PrometheusCollectorRegistry()),
+                               demo: false, logger: TestSupport.logger, traffic: traffic)
+    }
+
+    @Test func aProbeTimeoutWhileTheGatewayReceivesBytesIsBusyNotDown() async throws {
+        let traffic = TrafficClock()
+        let board = try board(traffic: traffic)
+        let key = StatusBoard.Key(kind: .service, id: "vllm")
+        await board.record(key, Observation(verdict: .ready, latencyMs: 2, sentAt: 100, finishedAt: 100.002))
+        traffic.noteBytes(from: "vllm", at: 200.2)
+        await board.record(key, Observation(verdict: .failed, cause: "no answer within 500 ms", sentAt: 200, finishedAt: 200.5))
+        #expect(await board.state(of: key) == .up, "bytes flowed during the probe: the service is alive")
+        await board.record(key, Observation(verdict: .failed, cause: "no answer within 500 ms", sentAt: 300, finishedAt: 300.5))
+        #expect(await board.state(of: key) == .down, "no bytes during this probe: down")
+    }
+
+    @Test func theLastModelListSurvivesAnOutageButIsNotShownWhileDown() async throws {
+        let board = try board(traffic: TrafficClock())
+        let key = StatusBoard.Key(kind: .service, id: "vllm")
+        await board.record(key, Observation(verdict: .ready, latencyMs: 2, sentAt: 1, finishedAt: 1.002))
+        await board.setServedModels(["org/model"])
+        await board.record(key, Observation(verdict: .refused, cause: "connection refused", sentAt: 50, finishedAt: 50.001))
+        #expect(await board.servedModelNames() == ["org/model"])
+        guard case .object(let status) = await board.statusDocument() else { Issue.record("no status"); return }
+        #expect(status["loaded_model"] == .null)
+    }
+}

@@ -54,8 +54,9 @@ public struct AppDependencies: Sendable {
         log = ConnectivityLog(store: store)
         registry = PrometheusCollectorRegistry()
         metrics = HealthMetrics(registry: registry)
+        let traffic = TrafficClock()
         board = try StatusBoard(inventory: configuration.inventory, log: log, events: events, metrics: metrics,
-                                demo: configuration.demo, logger: logger)
+                                demo: configuration.demo, logger: logger, traffic: traffic)
         assets = try DashboardAssets.bundled()
         runners = try RunnerPool(inventory: configuration.inventory, dataDirectory: configuration.dataDirectory)
         swapStore = SwapStore(store: store)
@@ -66,7 +67,8 @@ public struct AppDependencies: Sendable {
                                         events: events, gatewayInFlight: { await gates.inFlight(serviceID: $0) }, logger: logger)
         gatewayMetrics = GatewayMetrics(registry: registry)
         activity = GatewayActivity()
-        proxy = UpstreamProxy(client: httpClient, gates: gates, board: board, metrics: gatewayMetrics, activity: activity, logger: logger)
+        proxy = UpstreamProxy(client: httpClient, gates: gates, board: board, metrics: gatewayMetrics, activity: activity,
+                              traffic: traffic, logger: logger)
         keys = APIKeyStore(store: store)
         scrubber = Scrubber(names: try PersonNameDetector.bundled(), standingTerms: configuration.inventory.redactionTerms)
         vault = try PlaceholderVault(store: store, dataDirectory: configuration.dataDirectory)

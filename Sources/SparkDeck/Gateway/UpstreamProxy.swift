@@ -28,12 +28,15 @@ public struct UpstreamProxy: Sendable {
     let board: StatusBoard
     let metrics: GatewayMetrics
     let activity: GatewayActivity
+    let traffic: TrafficClock?
     let settings: UpstreamSettings
     let logger: Logger
 
     public init(client: HTTPClient, gates: GatewayGates, board: StatusBoard, metrics: GatewayMetrics,
-                activity: GatewayActivity = GatewayActivity(), settings: UpstreamSettings = UpstreamSettings(), logger: Logger) {
+                activity: GatewayActivity = GatewayActivity(), traffic: TrafficClock? = nil,
+                settings: UpstreamSettings = UpstreamSettings(), logger: Logger) {
         self.client = client
+        self.traffic = traffic
         self.activity = activity
         self.gates = gates
         self.board = board
@@ -100,7 +103,8 @@ public struct UpstreamProxy: Sendable {
         if let cache = upstream.headers.first(name: "cache-control") { headers[.cacheControl] = cache }
         let isEventStream = upstreamType.hasPrefix("text/event-stream")
         let status = Int(upstream.status.code)
-        let metrics = self.metrics, logger = self.logger, activity = self.activity
+        let metrics = self.metrics, logger = self.logger, activity = self.activity, traffic = self.traffic
+        traffic?.noteBytes(from: service.id)
         let gateRelease: @Sendable () async -> Void = {
             await gate.release(held: ContinuousClock.now - admitted)
             metrics.gate(gate.name, inFlight: await gate.inFlight, queued: await gate.queued)
@@ -113,6 +117,7 @@ public struct UpstreamProxy: Sendable {
                 var collected: ByteBuffer? = (onJSON != nil && !isEventStream && status == 200) ? ByteBuffer() : nil
                 do {
                     for try await chunk in upstream.body {
+                        traffic?.noteBytes(from: service.id)
                         if firstByte {
                             metrics.firstByte(route: route, upstream: service.id, after: ContinuousClock.now - arrived)
                             firstByte = false

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// The live picture of the cluster: each target's tracker, the loaded model, and what clients are told.
 ///
@@ -16,6 +17,8 @@ public actor StatusBoard {
     let metrics: HealthMetrics
     let logger: Logger
     let demo: Bool
+    /// When the gateway last received bytes from each service (a positive passive signal).
+    let traffic: TrafficClock?
     private var trackers: [Key: TargetTracker] = [:]
     private var servedModels: [String] = []
     /// The last GPU and container reading of each node.
@@ -30,8 +33,9 @@ public actor StatusBoard {
     private var latenciesMoved = false
 
     public init(inventory: Inventory, log: ConnectivityLog, events: EventBroadcaster, metrics: HealthMetrics,
-                demo: Bool, logger: Logger, startedAt: Double = Timestamp.now()) throws {
+                demo: Bool, logger: Logger, traffic: TrafficClock? = nil, startedAt: Double = Timestamp.now()) throws {
         self.inventory = inventory
+        self.traffic = traffic
         self.log = log
         self.events = events
         self.metrics = metrics
@@ -57,6 +61,14 @@ public actor StatusBoard {
     /// Applies one probe's observation; logs and publishes a state change.
     public func record(_ key: Key, _ observation: Observation) async {
         guard var tracker = trackers[key] else { return }
+        var observation = observation
+        // A probe that got no answer while the gateway was receiving bytes from the same service meets a busy
+        // service, not a dead one: it counts as a slow answer (three in a row make it degraded), not as down.
+        if observation.verdict == .failed, observation.latencyMs == nil, key.kind == .service,
+           let traffic = traffic?.lastBytes(from: key.id), traffic >= observation.sentAt {
+            observation.verdict = .ready
+            observation.latencyMs = (observation.finishedAt - observation.sentAt) * 1000
+        }
         let transition = tracker.apply(observation)
         trackers[key] = tracker
         metrics.probeFinished(target: key.id, kind: key.kind, latencyMs: observation.latencyMs,
@@ -65,7 +77,6 @@ public actor StatusBoard {
             latenciesMoved = true
             return
         }
-        if !tracker.state.isServing, key.kind == .service, inventory.service(key.id)?.kind == .vllm { servedModels = [] }
         metrics.stateChanged(target: key.id, kind: key.kind, to: transition.to, outageStarted: transition.outage == .started)
         logger.info("\(key.kind.rawValue) \(key.id): \(transition.from.rawValue) -> \(transition.to.rawValue)",
                     metadata: transition.cause.map { ["cause": "\($0)"] } ?? [:])
@@ -178,7 +189,11 @@ public actor StatusBoard {
     }
 
     private func loadedModel() -> JSONValue {
-        guard let served = servedModels.first else { return .null }
+        // The last list read stays known while the LLM is down (so requests get "down", not "nothing loaded"),
+        // but nothing is shown as loaded while it does not answer.
+        let llmServing = inventory.services.filter { $0.kind == .vllm }
+            .contains { trackers[Key(kind: .service, id: $0.id)]?.state.isServing == true }
+        guard llmServing, let served = servedModels.first else { return .null }
         let recipe = inventory.models.first { servedModels.contains($0.servedName) }
         return .object(["id": .optional(recipe?.id), "served_name": .string(recipe?.servedName ?? served)])
     }
@@ -194,5 +209,21 @@ public actor StatusBoard {
             "last_error": .optional(tracker.lastError),
             "detail": .optional(detail),
         ]
+    }
+}
+
+/// When the gateway last received bytes from each upstream service. Written on every forwarded chunk, so it is a
+/// lock, not an actor hop.
+public final class TrafficClock: Sendable {
+    private let last = Mutex<[String: Double]>([:])
+
+    public init() {}
+
+    public func noteBytes(from service: String, at time: Double = Timestamp.now()) {
+        last.withLock { $0[service] = time }
+    }
+
+    public func lastBytes(from service: String) -> Double? {
+        last.withLock { $0[service] }
     }
 }

@@ -54,7 +54,7 @@ public enum PatternDetectors {
     // National trunk-prefixed forms written with separators: 020 7946 0958, (030) 1234567, 01 42 68 53 00,
     // 04102 12345. A bare run of digits starting with 0 is more often an account or invoice number.
     static let phoneTrunk = regex(#"(?<![\w+\-/])(?:\(0[1-9]\d{0,4}\)\s?\d{3,9}|0[1-9]\d{0,4}[ .\-/]\d{2,8}(?:[ .\-]\d{2,8}){0,3})(?![\d\-/])"#)
-    static let creditCard = regex(#"(?<!\d)(?:\d[ \-]?){12,18}\d(?!\d)"#)
+    static let creditCard = regex(#"(?<![A-Za-z0-9])(?:\d[ \-]?){12,18}\d(?![A-Za-z0-9])"#)
     static let ssn = regex(#"(?<!\d)(\d{3})([- ]?)(\d{2})\2(\d{4})(?!\d)"#)
     static let ssnContext = regex(#"(?i)(?:ssn|social\s+security(?:\s+(?:number|no\.?|#))?)\s*[:#]?\s*$"#)
     static let iban = regex(#"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b"#)
@@ -84,15 +84,19 @@ public enum PatternDetectors {
         func each(_ regex: NSRegularExpression, _ body: (NSTextCheckingResult) -> Void) {
             for match in regex.matches(in: text, range: all) { body(match) }
         }
-        each(email) { add(.email, $0.range) }
-        each(url) { match in
+        // Cheap checks first: most texts have no '@', no "http", no ':' pairs; their patterns need not run.
+        let hasAt = text.contains("@")
+        let hasColon = text.contains(":")
+        let lower = text.lowercased()
+        if hasAt { each(email) { add(.email, $0.range) } }
+        if lower.contains("http") || lower.contains("www.") { each(url) { match in
             var range = match.range
             while range.length > 0, let last = ns.substring(with: NSRange(location: range.location + range.length - 1, length: 1)).first,
                   ".,;:!?)]}".contains(last) {
                 range.length -= 1
             }
             add(.url, range)
-        }
+        } }
         each(phoneNANP) { add(.phone, $0.range) }
         for regex in [phoneInternational, phoneTrunk] {
             each(regex) { match in
@@ -119,27 +123,28 @@ public enum PatternDetectors {
             if ibanValid(ns.substring(with: match.range)) { add(.iban, match.range) }
         }
         each(ipv4) { add(.ipAddress, $0.range) }
-        each(ipv6Candidate) { match in
+        if hasColon { each(ipv6Candidate) { match in
             let candidate = ns.substring(with: match.range)
             guard candidate.filter({ $0 == ":" }).count >= 2 else { return }
             var address = in6_addr()
             let bare = candidate.split(separator: "%").first.map(String.init) ?? candidate
             if inet_pton(AF_INET6, bare, &address) == 1 { add(.ipAddress, match.range) }
-        }
+        } }
         each(mac) { add(.macAddress, $0.range) }
         each(btcLegacy) { match in
             if base58CheckValid(ns.substring(with: match.range)) { add(.cryptoAddress, match.range) }
         }
-        each(btcBech32) { match in
+        if lower.contains("bc1") { each(btcBech32) { match in
             if bech32Valid(ns.substring(with: match.range)) { add(.cryptoAddress, match.range) }
-        }
-        each(eth) { add(.cryptoAddress, $0.range) }
-        each(date) { match in
+        } }
+        if lower.contains("0x") { each(eth) { add(.cryptoAddress, $0.range) } }
+        let birthCue = lower.contains("born") || lower.contains("dob") || lower.contains("d.o.b") || lower.contains("birth")
+        if birthCue { each(date) { match in
             let before = ns.substring(with: NSRange(location: max(0, match.range.location - 40), length: min(40, match.range.location)))
             if birthContext.firstMatch(in: before, range: NSRange(location: 0, length: (before as NSString).length)) != nil {
                 add(.dateOfBirth, match.range)
             }
-        }
+        } }
         each(streetAddress) { add(.address, $0.range) }
         each(stateZip) { add(.zipCode, $0.range(at: 1)) }
         each(zipContext) { add(.zipCode, $0.range(at: 1)) }

@@ -109,7 +109,9 @@ public struct PersonNameDetector: Sendable {
         let start = a.range.location + a.range.length
         guard b.range.location >= start else { return false }
         let gap = ns.substring(with: NSRange(location: start, length: b.range.location - start))
-        let trimmed = gap.hasPrefix(".") ? String(gap.dropFirst()) : gap
+        // A full stop belongs to an initial or an honorific ("J. Smith", "Dr. Okafor"), not to a sentence's end.
+        let abbreviation = a.isInitial || Self.honorifics.contains(a.lower) || Self.suffixes.contains(a.lower)
+        let trimmed = gap.hasPrefix(".") && abbreviation ? String(gap.dropFirst()) : gap
         return !trimmed.isEmpty && trimmed.allSatisfy(\.isWhitespace) && trimmed.count <= 4
     }
 
@@ -206,6 +208,18 @@ public struct PersonNameDetector: Sendable {
                 index = end + 1
                 continue
             }
+            // "Dougherty, Michael": a known surname, a comma, a known first name.
+            if isCapitalized(token), surnames.contains(token.lower), !Self.everydayWords.contains(token.lower),
+               index + 1 < tokens.count, isCapitalized(tokens[index + 1]), firstNames.contains(tokens[index + 1].lower),
+               !Self.functionWords.contains(tokens[index + 1].lower) {
+                let start = token.range.location + token.range.length
+                let gap = ns.substring(with: NSRange(location: start, length: tokens[index + 1].range.location - start))
+                if gap == ", " {
+                    add(index, index + 1)
+                    index += 2
+                    continue
+                }
+            }
             if firstNames.contains(token.lower), !Self.functionWords.contains(token.lower) {
                 switch token.shape {
                 case .title, .caps:
@@ -275,11 +289,13 @@ public struct PersonNameDetector: Sendable {
             result[index].canonical = learned[result[index].canonical ?? ""]
         }
         guard !learned.isEmpty else { return result }
+        var covered = IndexSet()
+        for finding in result { covered.insert(integersIn: finding.range.location..<(finding.range.location + finding.range.length)) }
         for token in tokens {
             guard let canonical = learned[token.lower] else { continue }
             // "Mark" the person, not "mark" the verb.
             if Self.everydayWords.contains(token.lower), token.shape == .lower { continue }
-            if result.contains(where: { NSIntersectionRange($0.range, token.range).length > 0 }) { continue }
+            if covered.intersects(integersIn: token.range.location..<(token.range.location + token.range.length)) { continue }
             result.append(Finding(type: .person, range: token.range, value: ns.substring(with: token.range), canonical: canonical))
         }
         return result

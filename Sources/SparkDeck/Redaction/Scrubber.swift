@@ -73,8 +73,11 @@ public struct Scrubber: Sendable {
 
         // Higher priority first, then longer; keep a finding only if it overlaps none kept so far.
         var kept: [Finding] = []
-        for finding in findings.sorted(by: { ($0.type.priority, $0.range.length) > ($1.type.priority, $1.range.length) })
-        where !kept.contains(where: { NSIntersectionRange($0.range, finding.range).length > 0 }) {
+        var covered = IndexSet()
+        for finding in findings.sorted(by: { ($0.type.priority, $0.range.length) > ($1.type.priority, $1.range.length) }) {
+            let span = finding.range.location..<(finding.range.location + finding.range.length)
+            guard !span.isEmpty, !covered.intersects(integersIn: span) else { continue }
+            covered.insert(integersIn: span)
             kept.append(finding)
         }
         kept.sort { $0.range.location < $1.range.location }
