@@ -18,7 +18,7 @@ public enum EntityType: String, Sendable, CaseIterable, Codable {
         case .macAddress, .ipAddress: 75
         case .ssn: 70
         case .phone: 65
-        case .dateOfBirth: 60
+        case .dateOfBirth: 68
         case .address: 55
         case .organization: 50
         case .zipCode: 66
@@ -53,7 +53,10 @@ public enum PatternDetectors {
     static let phoneInternational = regex(#"(?<![\w+])(?:\+|00)[1-9]\d{0,3}(?:[\s.\-]?\(?\d{1,5}\)?){2,6}(?!\d)"#)
     // National trunk-prefixed forms written with separators: 020 7946 0958, (030) 1234567, 01 42 68 53 00,
     // 04102 12345. A bare run of digits starting with 0 is more often an account or invoice number.
-    static let phoneTrunk = regex(#"(?<![\w+\-/])(?:\(0[1-9]\d{0,4}\)\s?\d{3,9}|0[1-9]\d{0,4}[ .\-/]\d{2,8}(?:[ .\-]\d{2,8}){0,3})(?![\d\-/])"#)
+    static let phoneTrunk = regex(#"(?<![\w+\-/])(?!\d{2}[.\-/]\d{2}[.\-/](?:19|20)\d{2}(?!\d))(?:\(0[1-9]\d{0,4}\)\s?\d{2,8}(?:[ .\-]\d{2,8}){0,3}|0[1-9]\d{0,4}[ .\-/]\d{2,8}(?:[ .\-]\d{2,8}){0,3})(?![\d\-/])"#)
+    // A bare zero-led number of national phone length (FR 10, DE 10-11, GB 11 digits); shorter ones are more often
+    // account or invoice numbers.
+    static let phoneTrunkBare = regex(#"(?<![\w+\-/])0[1-9]\d{8,9}(?![\w\-/])"#)
     static let creditCard = regex(#"(?<![A-Za-z0-9])(?:\d[ \-]?){12,18}\d(?![A-Za-z0-9])"#)
     static let ssn = regex(#"(?<!\d)(\d{3})([- ]?)(\d{2})\2(\d{4})(?!\d)"#)
     static let ssnContext = regex(#"(?i)(?:ssn|social\s+security(?:\s+(?:number|no\.?|#))?)\s*[:#]?\s*$"#)
@@ -98,7 +101,7 @@ public enum PatternDetectors {
             add(.url, range)
         } }
         each(phoneNANP) { add(.phone, $0.range) }
-        for regex in [phoneInternational, phoneTrunk] {
+        for regex in [phoneInternational, phoneTrunk, phoneTrunkBare] {
             each(regex) { match in
                 let digits = ns.substring(with: match.range).filter(\.isNumber).count
                 if (8...15).contains(digits) { add(.phone, match.range) }
