@@ -319,3 +319,38 @@ struct SwapTests {
         }
     }
 }
+
+@Suite("Swap single flight")
+struct SwapSingleFlightTests {
+    @Test func concurrentConfirmedRequestsStartExactlyOneSwap() async throws {
+        var inventory = TestSupport.inventory(services: [("vllm", .vllm, 9)])
+        let recipe = ModelRecipe(id: "m", name: "m", servedName: "org/m", service: "vllm", nodes: ["spark-1"], memoryGiB: nil,
+                                 expectedLoadSeconds: 5, params: [:],
+                                 commands: RecipeCommands(launch: try CommandTemplate("sleep 30"), stop: try CommandTemplate("true"),
+                                                          logs: try CommandTemplate("sleep 30"), status: nil))
+        inventory.models = [recipe]
+        let store = try Store(dataDirectory: try TestSupport.temporaryDirectory())
+        let board = try StatusBoard(inventory: inventory, log: ConnectivityLog(store: store), events: EventBroadcaster(),
+                                    metrics: HealthMetrics(registry: PrometheusCollectorRegistry()), demo: false, logger: TestSupport.logger)
+        let orchestrator = SwapOrchestrator(inventory: inventory, runners: RunnerPool(runners: ["spark-1": LocalCommandRunner()]),
+                                            store: SwapStore(store: store), board: board, events: EventBroadcaster(),
+                                            logger: TestSupport.logger)
+        let outcomes = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    do throws(SwapRequestError) {
+                        _ = try await orchestrator.request(modelID: "m", confirm: true)
+                        return true
+                    } catch {
+                        return false
+                    }
+                }
+            }
+            var started: [Bool] = []
+            for await outcome in group { started.append(outcome) }
+            return started
+        }
+        #expect(outcomes.filter { $0 }.count == 1, "exactly one of eight simultaneous swaps starts")
+        if let id = await orchestrator.current()?.id { _ = try? await orchestrator.cancel(id: id) }
+    }
+}

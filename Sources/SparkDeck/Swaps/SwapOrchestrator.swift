@@ -93,12 +93,13 @@ public actor SwapOrchestrator {
         }
         if let running { throw .conflict(running: running.id, model: running.model) }
         guard confirm else { throw .notConfirmed(plan: await plan(for: model)) }
-        // Checked again: the plan above suspended, and another request may have started meanwhile.
-        if let running { throw .conflict(running: running.id, model: running.model) }
         let from = await activeModelID()
+        let expected = await expectedSeconds(model)
+        // Checked again with no suspension point before `running` is set: the awaits above let another request in.
+        if let running { throw .conflict(running: running.id, model: running.model) }
         let record = SwapRecord(model: model.id, fromModel: from == model.id ? nil : from,
-                                expectedSeconds: await expectedSeconds(model), at: Timestamp.now())
-        begin(record)
+                                expectedSeconds: expected, at: Timestamp.now())
+        await begin(record)
         let fromRecipe = record.fromModel.flatMap { inventory.model($0) }
         task = Task { await self.execute(target: model, from: fromRecipe, resumeAtLoad: false) }
         return record
@@ -133,7 +134,7 @@ public actor SwapOrchestrator {
             }
             let from = record.fromModel.flatMap { inventory.model($0) }
             record.enter(record.state, at: Timestamp.now(), detail: "SparkDeck restarted during the swap; checking what the node runs")
-            begin(record)
+            await begin(record)
             let service = inventory.service(model.service)
             let endpoint = service.flatMap { LLMEndpoint(service: $0, prober: prober) }
             if let endpoint, await endpoint.servedModels()?.contains(model.servedName) == true {
@@ -152,10 +153,11 @@ public actor SwapOrchestrator {
 
     // MARK: Record keeping
 
-    private func begin(_ record: SwapRecord) {
+    private func begin(_ record: SwapRecord) async {
         running = record
         cancelRequested = false
-        Task { await board.setMaintenance(inventory.model(record.model)?.service ?? "", true) }
+        // Set before the swap's first step, so the health monitor never logs the planned stop as an outage.
+        await board.setMaintenance(inventory.model(record.model)?.service ?? "", true)
     }
 
     /// Applies `change` to the running record, saves it, and publishes it (progress at most 4 times a second).
