@@ -25,33 +25,42 @@ struct Scrub: ParsableCommand {
 
     func runJSONLines() throws {
         let scrubber = Scrubber(names: try PersonNameDetector.bundled())
-        var output = Data()
-        while let line = readLine(strippingNewline: true) {
-            guard !line.isEmpty else { continue }
-            guard let text = try JSONSerialization.jsonObject(with: Data(line.utf8), options: [.fragmentsAllowed]) as? String else {
-                throw ValidationError("each input line must be a JSON string")
+        let input = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+        var output: [UInt8] = []
+        output.reserveCapacity(1 << 17)
+        for (number, line) in input.split(separator: 10, omittingEmptySubsequences: false).enumerated() {
+            guard line.contains(where: { $0 != 32 && $0 != 13 && $0 != 9 }) else { continue }
+            let text: String
+            do { text = try JSONStringLiteral.decode(line) } catch {
+                throw ValidationError("line \(number + 1): \(error) (each input line must be one JSON string)")
             }
             var session = ScrubSession(id: "cli", expiresAt: .infinity)
             let result = scrubber.scrub(text, session: &session, customTerms: terms)
-            // UTF-16 offset -> code point offset, in one pass over the text.
-            var codePointAt = [Int](repeating: 0, count: text.utf16.count + 1)
-            var utf16Offset = 0
-            for (index, scalar) in text.unicodeScalars.enumerated() {
-                for step in 0..<scalar.utf16.count { codePointAt[utf16Offset + step] = index }
-                utf16Offset += scalar.utf16.count
+            // Byte offsets to code point offsets (the same when the text is ASCII).
+            var codePointAt: [Int] = []
+            if text.utf8.contains(where: { $0 >= 0x80 }) {
+                codePointAt.reserveCapacity(text.utf8.count + 1)
+                var count = 0
+                for byte in text.utf8 {
+                    codePointAt.append(count)
+                    if byte & 0xC0 != 0x80 { count += 1 }
+                }
+                codePointAt.append(count)
             }
-            codePointAt[utf16Offset] = text.unicodeScalars.count
-            func scalarOffset(_ offset: Int) -> Int { codePointAt[offset] }
-            let spans: [[String: Any]] = result.spans.map {
-                ["type": $0.type.rawValue, "start": scalarOffset($0.range.location), "end": scalarOffset($0.range.location + $0.range.length)]
+            func codePoint(_ offset: Int) -> Int { codePointAt.isEmpty ? offset : codePointAt[offset] }
+            output += Array(#"{"text":"#.utf8)
+            JSONStringLiteral.encode(result.text, into: &output)
+            output += Array(#","spans":["#.utf8)
+            for (index, span) in result.spans.enumerated() {
+                if index > 0 { output.append(44) }
+                output += Array(#"{"type":"\#(span.type.rawValue)","start":\#(codePoint(span.range.lowerBound)),"end":\#(codePoint(span.range.upperBound))}"#.utf8)
             }
-            output.append(try JSONSerialization.data(withJSONObject: ["text": result.text, "spans": spans]))
-            output.append(10)
+            output += Array("]}\n".utf8)
             if output.count > 1 << 16 {
-                FileHandle.standardOutput.write(output)
+                FileHandle.standardOutput.write(Data(output))
                 output.removeAll(keepingCapacity: true)
             }
         }
-        FileHandle.standardOutput.write(output)
+        FileHandle.standardOutput.write(Data(output))
     }
 }

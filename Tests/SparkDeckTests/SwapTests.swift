@@ -70,7 +70,7 @@ struct SwapTests {
         }
 
         func waitForEnd(_ id: String, timeout: Duration = .seconds(60)) async throws -> SwapRecord {
-            let ended = await TestSupport.eventually(timeout: timeout) { await self.orchestrator.current() == nil }
+            let ended = await TestSupport.eventually(timeout: timeout) { self.orchestrator.current() == nil }
             #expect(ended, "the swap did not end within \(timeout)")
             return try #require(try await store.record(id))
         }
@@ -137,7 +137,7 @@ struct SwapTests {
         _ = try await cluster.swap(to: "small")
         let swap = try await cluster.orchestrator.request(modelID: "large-tp2", confirm: true)
         let loading = await TestSupport.eventually(timeout: .seconds(20)) {
-            await cluster.orchestrator.current()?.state == .loading
+            cluster.orchestrator.current()?.state == .loading
         }
         #expect(loading)
         do throws(SwapRequestError) {
@@ -161,7 +161,7 @@ struct SwapTests {
             guard case .notConfirmed(let plan) = error else { Issue.record("\(error)"); return }
             #expect(plan.hasPrefix("Loads small on spark-a (about"))
         }
-        #expect(await cluster.orchestrator.current() == nil)
+        #expect(cluster.orchestrator.current() == nil)
         let running = try await cluster.orchestrator.request(modelID: "small", confirm: true)
         do throws(SwapRequestError) {
             _ = try await cluster.orchestrator.request(modelID: "large-tp2", confirm: true)
@@ -351,6 +351,6 @@ struct SwapSingleFlightTests {
             return started
         }
         #expect(outcomes.filter { $0 }.count == 1, "exactly one of eight simultaneous swaps starts")
-        if let id = await orchestrator.current()?.id { _ = try? await orchestrator.cancel(id: id) }
+        if let id = orchestrator.current()?.id { _ = try? await orchestrator.cancel(id: id) }
     }
 }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import Synchronization
 
 /// What an API key may do.
 public enum APIScope: String, Sendable, CaseIterable, Codable {
@@ -29,8 +30,8 @@ public struct APIKeyRecord: Sendable, Equatable {
 /// `sparkdeck keys` (another process) take effect without a restart.
 public actor APIKeyStore {
     let store: Store
-    private var byHash: [String: APIKeyRecord] = [:]
-    private var loadedAt = ContinuousClock.now - .seconds(3600)
+    /// Active keys by hash, and when they were read; checked on every request without waiting for the actor.
+    private let cache = Mutex<(byHash: [String: APIKeyRecord], loadedAt: ContinuousClock.Instant)>(([:], .now - .seconds(3600)))
     static let refreshEvery: Duration = .seconds(2)
     static let keyPrefix = "sdk_"
 
@@ -49,7 +50,7 @@ public actor APIKeyStore {
                            arguments: [record.id, name, record.prefix, Self.hash(key),
                                        scopes.map(\.rawValue).sorted().joined(separator: ","), record.createdAt])
         }
-        loadedAt = ContinuousClock.now - .seconds(3600)
+        cache.withLock { $0.loadedAt = .now - .seconds(3600) }
         return (key, record)
     }
 
@@ -65,29 +66,45 @@ public actor APIKeyStore {
             try db.execute(sql: "UPDATE api_key SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [Timestamp.now(), id])
             return db.changesCount
         }
-        loadedAt = ContinuousClock.now - .seconds(3600)
+        cache.withLock { $0.loadedAt = .now - .seconds(3600) }
         return changed > 0
     }
 
     /// True while no active key exists: the API is then open (a LAN-only deployment).
-    public func isOpen() async -> Bool {
-        await refreshIfStale()
-        return byHash.isEmpty
+    public nonisolated func isOpen() async -> Bool {
+        await activeKeys().isEmpty
     }
 
     /// The active key with this text, if any.
-    public func lookup(_ key: String) async -> APIKeyRecord? {
-        await refreshIfStale()
-        return byHash[Self.hash(key)]
+    public nonisolated func lookup(_ key: String) async -> APIKeyRecord? {
+        await activeKeys()[Self.hash(key)]
     }
 
-    private func refreshIfStale() async {
-        guard ContinuousClock.now - loadedAt >= Self.refreshEvery else { return }
-        loadedAt = ContinuousClock.now
-        let rows = (try? await store.database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM api_key WHERE revoked_at IS NULL").map { (String($0["hash"] as String), Self.record($0)) }
-        }) ?? []
-        byHash = Dictionary(rows, uniquingKeysWith: { first, _ in first })
+    private nonisolated func activeKeys() async -> [String: APIKeyRecord] {
+        let (keys, loadedAt) = cache.withLock { ($0.byHash, $0.loadedAt) }
+        if ContinuousClock.now - loadedAt < Self.refreshEvery { return keys }
+        return await refresh()
+    }
+
+    private var refreshing: Task<[String: APIKeyRecord], Never>?
+
+    /// One read of the store at a time, however many requests found the view stale.
+    private func refresh() async -> [String: APIKeyRecord] {
+        let (current, loadedAt) = cache.withLock { ($0.byHash, $0.loadedAt) }
+        guard ContinuousClock.now - loadedAt >= Self.refreshEvery else { return current }
+        if let refreshing { return await refreshing.value }
+        let store = self.store
+        let task = Task {
+            let rows = (try? await store.database.read { db in
+                try Row.fetchAll(db, sql: "SELECT * FROM api_key WHERE revoked_at IS NULL").map { (String($0["hash"] as String), Self.record($0)) }
+            }) ?? []
+            return Dictionary(rows, uniquingKeysWith: { first, _ in first })
+        }
+        refreshing = task
+        let keys = await task.value
+        refreshing = nil
+        cache.withLock { $0 = (keys, .now) }
+        return keys
     }
 
     static func record(_ row: Row) -> APIKeyRecord {
@@ -97,6 +114,13 @@ public actor APIKeyStore {
     }
 
     static func hash(_ key: String) -> String {
-        SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(64)
+        for byte in SHA256.hash(data: Data(key.utf8)) {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 15)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
 }

@@ -23,7 +23,7 @@ public struct DemoModelLauncher: Service {
             _ = try await orchestrator.request(modelID: id, confirm: true)
         } catch .conflict {
             // A swap left over from an earlier run is being settled first; load the default only if it leaves nothing.
-            while await orchestrator.current() != nil { try? await Task.sleep(for: .milliseconds(200)) }
+            while orchestrator.current() != nil { try? await Task.sleep(for: .milliseconds(200)) }
             if await orchestrator.activeModelID() == nil { _ = try? await orchestrator.request(modelID: id, confirm: true) }
         } catch {
             logger.error("demo: cannot load \(id): \(error)")

@@ -30,11 +30,16 @@ public actor AdmissionGate {
 
     /// Waits for a slot. Returns how long it waited.
     public func acquire() async throws(AdmissionRejection) -> Duration {
+        try await enter().waited
+    }
+
+    /// Waits for a slot. Returns how long it waited and the gate's load once admitted (one call for both).
+    public func enter() async throws(AdmissionRejection) -> (waited: Duration, inFlight: Int, queued: Int) {
         let start = ContinuousClock.now
         let id = UUID()
         switch queue.arrive(id) {
         case .admit:
-            return .zero
+            return (.zero, queue.inFlight, queue.queued)
         case .reject:
             throw AdmissionRejection(gate: name, reason: .queueFull, retryAfterSeconds: retryAfter(position: queue.queued + 1))
         case .wait:
@@ -54,12 +59,13 @@ public actor AdmissionGate {
             guard admitted else {
                 throw AdmissionRejection(gate: name, reason: .queueTimeout, retryAfterSeconds: retryAfter(position: queue.queued + 1))
             }
-            return ContinuousClock.now - start
+            return (ContinuousClock.now - start, queue.inFlight, queue.queued)
         }
     }
 
-    /// Gives the slot back; `held` feeds the Retry-After estimate.
-    public func release(held: Duration? = nil) {
+    /// Gives the slot back; `held` feeds the Retry-After estimate. Returns the gate's load after.
+    @discardableResult
+    public func release(held: Duration? = nil) -> (inFlight: Int, queued: Int) {
         if let held {
             let seconds = Double(held.components.seconds) + Double(held.components.attoseconds) / 1e18
             averageHoldSeconds = averageHoldSeconds * 0.8 + seconds * 0.2
@@ -67,6 +73,7 @@ public actor AdmissionGate {
         if let next = queue.leave() {
             waiters.removeValue(forKey: next)?.resume(returning: true)
         }
+        return (queue.inFlight, queue.queued)
     }
 
     private func giveUp(_ id: UUID) {

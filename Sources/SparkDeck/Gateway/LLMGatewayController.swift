@@ -31,7 +31,7 @@ struct LLMGatewayController {
     }
 
     func complete(_ request: Request, context: some RequestContext, route: String, path: String) async throws -> Response {
-        var body = try await JSONBody.object(request, context: context, limit: Self.bodyLimit)
+        let (bytes, body) = try await JSONBody.read(request, context: context, limit: Self.bodyLimit)
         guard let model = body["model"] as? String, !model.isEmpty else {
             throw APIError.invalidRequest("`model` is required: the name GET /v1/models lists.", param: "model")
         }
@@ -46,7 +46,7 @@ struct LLMGatewayController {
             throw APIError.invalidRequest("`stream` must be true or false.", param: "stream")
         }
 
-        if let swap = await orchestrator.current() {
+        if let swap = orchestrator.current() {
             let eta = Int((swap.etaSeconds(now: Timestamp.now()) ?? 30).rounded(.up))
             metrics.rejected(upstream: "llm", reason: "model_swapping")
             var error = APIError(.serviceUnavailable, type: "model_swapping", code: "model_swapping",
@@ -54,39 +54,43 @@ struct LLMGatewayController {
             error.headers[.retryAfter] = "\(max(1, eta))"
             throw error
         }
-        if let service = llmService(), !(await board.state(of: .init(kind: .service, id: service.id)).isServing) {
+        guard let service = llmService() else {
+            var error = APIError(.serviceUnavailable, type: "upstream_unavailable", code: "no_model_loaded",
+                                 message: "The inventory has no vllm service; add one to use the LLM gateway.")
+            error.headers[.retryAfter] = "10"
+            throw error
+        }
+        let (state, served) = board.gatewayView(of: service.id)
+        guard state.isServing else {
             metrics.rejected(upstream: service.id, reason: "upstream_down")
             var error = APIError(.serviceUnavailable, type: "upstream_unavailable", code: "upstream_down",
                                  message: "The LLM service \(service.id) is not answering right now; retry shortly.")
             error.headers[.retryAfter] = "5"
             throw error
         }
-        let served = await board.servedModelNames()
-        guard let loaded = served.first, let recipeService = llmService() else {
+        guard let loaded = served.first else {
             var error = APIError(.serviceUnavailable, type: "upstream_unavailable", code: "no_model_loaded",
                                  message: "No model is loaded on the LLM node; load one from the dashboard or POST /api/swaps.")
             error.headers[.retryAfter] = "10"
             throw error
         }
-        var forwardedModel = model
+        var payload = bytes
         if !served.contains(model) {
             // A recipe id names its served model.
-            if let recipe = inventory.model(model), served.contains(recipe.servedName) {
-                forwardedModel = recipe.servedName
-            } else {
+            guard let recipe = inventory.model(model), served.contains(recipe.servedName) else {
                 throw APIError(.notFound, type: "invalid_request_error", code: "model_not_found",
                                message: "The model `\(model)` is not loaded; the loaded model is `\(loaded)`. Use it, or load `\(model)` first.",
                                param: "model")
             }
+            var rewritten = body
+            rewritten["model"] = recipe.servedName
+            payload = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: rewritten))
         }
-        body["model"] = forwardedModel
-        let payload = try JSONSerialization.data(withJSONObject: body)
         let metrics = self.metrics
-        return try await proxy.forward(route: route, service: recipeService, method: .POST, path: path,
-                                       body: ByteBuffer(bytes: payload), contentType: "application/json") { answer in
-            if let usage = (try? JSONSerialization.jsonObject(with: Data(buffer: answer)) as? [String: Any])?["usage"] as? [String: Any] {
-                metrics.tokens(upstream: recipeService.id, prompt: usage["prompt_tokens"] as? Int ?? 0,
-                               completion: usage["completion_tokens"] as? Int ?? 0)
+        return try await proxy.forward(route: route, service: service, method: .POST, path: path, body: payload,
+                                       contentType: "application/json", serving: true) { answer in
+            if let usage = TokenUsage(in: answer) {
+                metrics.tokens(upstream: service.id, prompt: usage.prompt, completion: usage.completion)
             }
         }
     }

@@ -6,6 +6,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 /// Timeouts and retries for calls to the upstreams.
 public struct UpstreamSettings: Sendable {
@@ -59,39 +60,43 @@ public struct UpstreamProxy: Sendable {
 
     /// Forwards one request to `service` and streams the answer back.
     /// - Parameter onComplete: called with the whole body of a non-streamed JSON answer (for usage counting).
+    /// - Parameter serving: the caller has just seen the service serving; skips asking the status board again.
     public func forward(route: String, service: ClusterService, method: HTTPMethod, path: String, body: ByteBuffer?,
-                        contentType: String?, onJSON: (@Sendable (ByteBuffer) -> Void)? = nil) async throws -> Response {
+                        contentType: String?, serving: Bool = false,
+                        onJSON: (@Sendable (ByteBuffer) -> Void)? = nil) async throws -> Response {
         let arrived = ContinuousClock.now
-        guard await board.state(of: .init(kind: .service, id: service.id)).isServing else {
+        let isServing = serving ? true : await board.state(of: .init(kind: .service, id: service.id)).isServing
+        guard isServing else {
             metrics.rejected(upstream: service.id, reason: "upstream_down")
-            await activity.record(failed: true)
+            activity.record(failed: true)
             var error = APIError(.serviceUnavailable, type: "upstream_unavailable", code: "upstream_down",
                                  message: "The \(service.id) service is not answering right now (\(await stateWords(service))). Retry shortly.")
             error.headers[.retryAfter] = "5"
             throw error
         }
-        let gate = await gates.gate(for: service)
+        let gate = gates.gate(for: service)
         let waited: Duration
         do {
-            waited = try await gate.acquire()
+            let admission = try await gate.enter()
+            waited = admission.waited
+            metrics.gate(gate.name, inFlight: admission.inFlight, queued: admission.queued)
         } catch {
             metrics.rejected(upstream: service.id, reason: error.reason.rawValue)
-            await activity.record(failed: true)
+            activity.record(failed: true)
             var apiError = APIError(.serviceUnavailable, type: "overloaded", code: error.reason.rawValue,
                                     message: "The \(service.id) service is at capacity (\(await gate.inFlight) in flight, queue full or waited too long). Retry after \(error.retryAfterSeconds) s.")
             apiError.headers[.retryAfter] = "\(error.retryAfterSeconds)"
             throw apiError
         }
-        await reportGate(gate)
         let admitted = ContinuousClock.now
         let upstream: HTTPClientResponse
         do {
             upstream = try await send(service: service, method: method, path: path, body: body, contentType: contentType)
         } catch {
-            await gate.release(held: ContinuousClock.now - admitted)
-            await reportGate(gate)
+            let load = await gate.release(held: ContinuousClock.now - admitted)
+            metrics.gate(gate.name, inFlight: load.inFlight, queued: load.queued)
             metrics.finished(route: route, upstream: service.id, status: 502, duration: ContinuousClock.now - arrived)
-            await activity.record(failed: true)
+            activity.record(failed: true)
             throw error
         }
         var headers: HTTPFields = [
@@ -106,8 +111,8 @@ public struct UpstreamProxy: Sendable {
         let metrics = self.metrics, logger = self.logger, activity = self.activity, traffic = self.traffic
         traffic?.noteBytes(from: service.id)
         let gateRelease: @Sendable () async -> Void = {
-            await gate.release(held: ContinuousClock.now - admitted)
-            metrics.gate(gate.name, inFlight: await gate.inFlight, queued: await gate.queued)
+            let load = await gate.release(held: ContinuousClock.now - admitted)
+            metrics.gate(gate.name, inFlight: load.inFlight, queued: load.queued)
         }
         return Response(
             status: .init(code: status),
@@ -132,7 +137,7 @@ public struct UpstreamProxy: Sendable {
                     try await writer.finish(nil)
                     if let collected { onJSON?(collected) }
                     metrics.finished(route: route, upstream: service.id, status: status, duration: ContinuousClock.now - arrived)
-                    await activity.record(failed: status >= 500)
+                    activity.record(failed: status >= 500)
                 } catch {
                     // The client left (a write failed) or the upstream broke mid-body. A stream gets a clean SSE
                     // error event before it closes; a client that left gets nothing, and the upstream request is
@@ -144,7 +149,7 @@ public struct UpstreamProxy: Sendable {
                     }
                     logger.info("gateway: \(route) to \(service.id) ended early: \(error)")
                     metrics.finished(route: route, upstream: service.id, status: 599, duration: ContinuousClock.now - arrived)
-                    await activity.record(failed: true)
+                    activity.record(failed: true)
                 }
                 await gateRelease()
             })
@@ -215,37 +220,35 @@ public struct UpstreamProxy: Sendable {
         return "state \(state.rawValue)"
     }
 
-    private func reportGate(_ gate: AdmissionGate) async {
-        metrics.gate(gate.name, inFlight: await gate.inFlight, queued: await gate.queued)
-    }
-
     static func milliseconds(_ duration: Duration) -> Int {
         Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
     }
 }
 
 /// The admission gates, one per upstream service, created from its inventory limits.
-public actor GatewayGates {
-    private var gates: [String: AdmissionGate] = [:]
+public final class GatewayGates: Sendable {
+    private let gates = Mutex<[String: AdmissionGate]>([:])
 
     public init() {}
 
     public func gate(for service: ClusterService) -> AdmissionGate {
-        if let gate = gates[service.id] { return gate }
-        let gate = AdmissionGate(name: service.id, limits: service.limits)
-        gates[service.id] = gate
-        return gate
+        gates.withLock { gates in
+            if let gate = gates[service.id] { return gate }
+            let gate = AdmissionGate(name: service.id, limits: service.limits)
+            gates[service.id] = gate
+            return gate
+        }
     }
 
     /// Requests holding a slot of a service's gate (0 before its first request).
     public func inFlight(serviceID: String) async -> Int {
-        await gates[serviceID]?.inFlight ?? 0
+        await gates.withLock { $0[serviceID] }?.inFlight ?? 0
     }
 
     /// In flight and queued per gate, for the dashboard.
     public func snapshot() async -> [String: (inFlight: Int, queued: Int)] {
         var result: [String: (Int, Int)] = [:]
-        for (name, gate) in gates { result[name] = (await gate.inFlight, await gate.queued) }
+        for (name, gate) in gates.withLock({ $0 }) { result[name] = (await gate.inFlight, await gate.queued) }
         return result
     }
 }

@@ -19,8 +19,20 @@ public actor StatusBoard {
     let demo: Bool
     /// When the gateway last received bytes from each service (a positive passive signal).
     let traffic: TrafficClock?
-    private var trackers: [Key: TargetTracker] = [:]
-    private var servedModels: [String] = []
+    private var trackers: [Key: TargetTracker] = [:] {
+        didSet { mirrorGatewayView() }
+    }
+    private var servedModels: [String] = [] {
+        didSet { mirrorGatewayView() }
+    }
+    /// Service states and served models for readers that must not wait for the actor (every gateway request).
+    private let gatewayMirror = Mutex<(states: [String: HealthState], served: [String])>(([:], []))
+
+    private func mirrorGatewayView() {
+        var states: [String: HealthState] = [:]
+        for (key, tracker) in trackers where key.kind == .service { states[key.id] = tracker.state }
+        gatewayMirror.withLock { $0 = (states, servedModels) }
+    }
     /// The last GPU and container reading of each node.
     private var nodeStats: [String: NodeStats] = [:]
     /// Whether the API is open (no API keys exist); refreshed about once a second.
@@ -114,6 +126,11 @@ public actor StatusBoard {
 
     /// What the LLM service lists in `/v1/models` (empty while it is not serving).
     public func servedModelNames() -> [String] { servedModels }
+
+    /// A service's state and the models the LLM serves, in one call (the gateway asks on every request).
+    public nonisolated func gatewayView(of serviceID: String) -> (state: HealthState, served: [String]) {
+        gatewayMirror.withLock { ($0.states[serviceID] ?? .unknown, $0.served) }
+    }
 
     /// The recipe whose served name the LLM service lists now.
     public func servedModelID() -> String? {

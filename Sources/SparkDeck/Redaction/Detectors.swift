@@ -30,135 +30,32 @@ public enum EntityType: String, Sendable, CaseIterable, Codable {
 /// A span of the normalized text that holds personal data.
 public struct Finding: Sendable, Equatable {
     public var type: EntityType
-    /// UTF-16 range in the normalized text.
-    public var range: NSRange
-    /// The normalized text of the span.
-    public var value: String
+    /// Byte range in the normalized UTF-8 text.
+    public var range: Range<Int>
     /// For names learned from a full name: the full name, so every spelling gets one placeholder.
     public var canonical: String?
 }
 
 /// Pattern detectors for structured personal data. Pure: text in, findings out.
+///
+/// Each pattern is a small hand-written scanner over the UTF-8 bytes, tried only where its first byte can start it
+/// ('@', digits, '+', '(', capitals, ':'); the validators (Luhn, mod-97, base58check, bech32, inet_pton) decide.
+/// One pass of plain byte comparisons per pattern replaced twenty ICU regular expressions: about twenty times faster.
 public enum PatternDetectors {
-    static func regex(_ pattern: String, _ options: NSRegularExpression.Options = []) -> NSRegularExpression {
-        // The patterns are constants; a bad one is a programming error caught by the tests.
-        try! NSRegularExpression(pattern: pattern, options: options)
+    /// Every structured finding in the normalized bytes.
+    public static func find(in bytes: [UInt8]) -> [Finding] {
+        var scanner = PatternScanner(TextBytes(bytes))
+        scanner.run()
+        return scanner.findings
     }
 
-    static let email = regex(#"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"#)
-    static let url = regex(#"(?i)\b(?:https?://|www\.)[^\s<>"'`]+"#)
-    // North American numbers, also glued to words ("call630-596-1111") and with a +1 or 1 prefix.
-    static let phoneNANP = regex(#"(?<![\d+])(?:\+?1[\s.\-]?)?(?:\(\s*[2-9]\d{2}\s*\)|[2-9]\d{2})[\s.\-]?[2-9]\d{2}[\s.\-]?\d{4}(?!\d)"#)
-    // International: +CC or 00CC, then groups; 8 to 15 digits in all (checked after).
-    static let phoneInternational = regex(#"(?<![\w+])(?:\+|00)[1-9]\d{0,3}(?:[\s.\-]?\(?\d{1,5}\)?){2,6}(?!\d)"#)
-    // National trunk-prefixed forms written with separators: 020 7946 0958, (030) 1234567, 01 42 68 53 00,
-    // 04102 12345. A bare run of digits starting with 0 is more often an account or invoice number.
-    static let phoneTrunk = regex(#"(?<![\w+\-/])(?!\d{2}[.\-/]\d{2}[.\-/](?:19|20)\d{2}(?!\d))(?:\(0[1-9]\d{0,4}\)\s?\d{2,8}(?:[ .\-]\d{2,8}){0,3}|0[1-9]\d{0,4}[ .\-/]\d{2,8}(?:[ .\-]\d{2,8}){0,3})(?![\d\-/])"#)
-    // A bare zero-led number of national phone length (FR 10, DE 10-11, GB 11 digits); shorter ones are more often
-    // account or invoice numbers.
-    static let phoneTrunkBare = regex(#"(?<![\w+\-/])0[1-9]\d{8,9}(?![\w\-/])"#)
-    static let creditCard = regex(#"(?<![A-Za-z0-9])(?:\d[ \-]?){12,18}\d(?![A-Za-z0-9])"#)
-    static let ssn = regex(#"(?<!\d)(\d{3})([- ]?)(\d{2})\2(\d{4})(?!\d)"#)
-    static let ssnContext = regex(#"(?i)(?:ssn|social\s+security(?:\s+(?:number|no\.?|#))?)\s*[:#]?\s*$"#)
-    static let iban = regex(#"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b"#)
-    static let ipv4 = regex(#"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\.?\d)"#)
-    static let ipv6Candidate = regex(#"(?<![0-9A-Fa-f:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:%\w+)?(?![0-9A-Fa-f:])"#)
-    static let mac = regex(#"(?<![0-9A-Fa-f:\-])(?:[0-9A-Fa-f]{2}[:\-]){5}[0-9A-Fa-f]{2}(?![0-9A-Fa-f:\-])|\b[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\b"#)
-    static let btcLegacy = regex(#"\b[13][a-km-zA-HJ-NP-Z1-9]{25,34}\b"#)
-    static let btcBech32 = regex(#"(?i)\bbc1[ac-hj-np-z02-9]{11,71}\b"#)
-    static let eth = regex(#"\b0x[a-fA-F0-9]{40}\b"#)
-    static let date = regex(#"(?i)\b(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:19|20)\d{2}|(?:19|20)\d{2}-\d{2}-\d{2}|(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+(?:19|20)\d{2}|\d{1,2}(?:st|nd|rd|th)?\s+(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?,?\s+(?:19|20)\d{2})\b"#)
-    static let birthContext = regex(#"(?i)(?:\bborn\b|\bdob\b|d\.o\.b\.?|date\s+of\s+birth|birth\s*date|birthday)[^.\n]{0,25}$"#)
-    // A number, one to four capitalised words on the same line, a USPS street suffix, an optional unit.
-    static let streetAddress = regex(#"\b\d{1,6}[A-Za-z]?[ \t]+(?:[NSEW]\.?[ \t]+)?(?:[A-Z0-9][A-Za-z0-9'\-]*\.?[ \t]+){1,4}(?:Alley|Aly|Annex|Arcade|Avenue|Ave|Bayou|Beach|Bend|Bluffs?|Bottom|Boulevard|Blvd|Branch|Bridge|Brooks?|Burgs?|Bypass|Camp|Canyon|Cape|Causeway|Centers?|Circles?|Cir|Cliffs?|Club|Common|Corners?|Course|Courts?|Ct|Coves?|Creek|Crescent|Crest|Crossing|Crossroad|Curve|Dale|Dam|Divide|Drives?|Dr|Estates?|Expressway|Extensions?|Falls?|Ferry|Fields?|Flats?|Fords?|Forest|Forges?|Forks?|Fort|Freeway|Gardens?|Gateway|Glens?|Greens?|Groves?|Harbors?|Haven|Heights|Highway|Hwy|Hills?|Hollow|Inlet|Islands?|Isle|Junctions?|Keys?|Knolls?|Lakes?|Land|Landing|Lane|Ln|Light|Lights|Loaf|Locks?|Lodge|Loop|Mall|Manors?|Meadows?|Mews|Mill|Mills|Mission|Motorway|Mount|Mountains?|Neck|Orchard|Oval|Overpass|Park|Parkways?|Pkwy|Pass|Passage|Path|Pike|Pines?|Place|Pl|Plains?|Plaza|Points?|Ports?|Prairie|Radial|Ramp|Ranch|Rapids?|Rest|Ridges?|River|Roads?|Rd|Route|Row|Rue|Run|Shoals?|Shores?|Skyway|Springs?|Spur|Squares?|Sq|Station|Stravenue|Stream|Streets?|St|Summit|Terrace|Ter|Throughway|Trace|Track|Trafficway|Trail|Trl|Trailer|Tunnel|Turnpike|Underpass|Unions?|Valleys?|Viaduct|Views?|Villages?|Ville|Vista|Walks?|Wall|Way|Ways|Wells?)\b\.?(?:,?[ \t]*(?:Apt|Apartment|Suite|Ste|Unit|#)\.?[ \t]*[A-Za-z0-9\-]+)?"#)
-    static let stateZip = regex(#"\b(?:A[LKZR]|C[AOT]|D[EC]|FL|GA|HI|I[DLNA]|K[SY]|LA|M[EDAINSOT]|N[EVHJMYCD]|O[HKR]|PA|RI|S[CD]|T[NX]|UT|V[TA]|W[AVIY])\s+(\d{5}(?:-\d{4})?)\b"#)
-    static let zipContext = regex(#"(?i)\b(?:zip(?:\s*code)?|postal\s+code)\s*[:#]?\s*(\d{5}(?:-\d{4})?)\b"#)
-    // Capitalised words (with commas, "and", "&" between: "Tanner, Stevens and Young Corp.") ending in a legal form.
-    static let organization = regex(#"\b(?:[A-Z][\w&'\-]*(?:,?[ \t]+(?:and[ \t]+|&[ \t]+)?|[ \t]*&[ \t]*)){1,6}(?:Inc|LLC|L\.L\.C\.|Ltd|Limited|GmbH|Corp|Corporation|Company|Co|AG|SA|S\.A\.|PLC|LLP|BV|B\.V\.|Pty|KG|SARL|SpA|S\.p\.A\.|NV|N\.V\.)\b\.?"#)
+    /// Every structured finding in `text` (normalized first).
+    public static func find(in text: String) -> [Finding] { find(in: NormalizedText(text).bytes) }
 
-    /// Every structured finding in `text`.
-    public static func find(in text: String) -> [Finding] {
-        let ns = text as NSString
-        let all = NSRange(location: 0, length: ns.length)
-        var findings: [Finding] = []
-        func add(_ type: EntityType, _ range: NSRange) {
-            findings.append(Finding(type: type, range: range, value: ns.substring(with: range)))
-        }
-        func each(_ regex: NSRegularExpression, _ body: (NSTextCheckingResult) -> Void) {
-            for match in regex.matches(in: text, range: all) { body(match) }
-        }
-        // Cheap checks first: most texts have no '@', no "http", no ':' pairs; their patterns need not run.
-        let hasAt = text.contains("@")
-        let hasColon = text.contains(":")
-        let lower = text.lowercased()
-        if hasAt { each(email) { add(.email, $0.range) } }
-        if lower.contains("http") || lower.contains("www.") { each(url) { match in
-            var range = match.range
-            while range.length > 0, let last = ns.substring(with: NSRange(location: range.location + range.length - 1, length: 1)).first,
-                  ".,;:!?)]}".contains(last) {
-                range.length -= 1
-            }
-            add(.url, range)
-        } }
-        each(phoneNANP) { add(.phone, $0.range) }
-        for regex in [phoneInternational, phoneTrunk, phoneTrunkBare] {
-            each(regex) { match in
-                let digits = ns.substring(with: match.range).filter(\.isNumber).count
-                if (8...15).contains(digits) { add(.phone, match.range) }
-            }
-        }
-        each(creditCard) { match in
-            let digits = ns.substring(with: match.range).filter(\.isNumber)
-            if (13...19).contains(digits.count), luhn(digits) { add(.creditCard, match.range) }
-        }
-        each(ssn) { match in
-            let area = Int(ns.substring(with: match.range(at: 1))) ?? 0
-            let group = Int(ns.substring(with: match.range(at: 3))) ?? 0
-            let serial = Int(ns.substring(with: match.range(at: 4))) ?? 0
-            guard area != 0, area != 666, area < 900, group != 0, serial != 0 else { return }
-            let separated = match.range(at: 2).length > 0
-            let before = ns.substring(with: NSRange(location: max(0, match.range.location - 30), length: min(30, match.range.location)))
-            if separated || ssnContext.firstMatch(in: before, range: NSRange(location: 0, length: (before as NSString).length)) != nil {
-                add(.ssn, match.range)
-            }
-        }
-        each(iban) { match in
-            if ibanValid(ns.substring(with: match.range)) { add(.iban, match.range) }
-        }
-        each(ipv4) { add(.ipAddress, $0.range) }
-        if hasColon { each(ipv6Candidate) { match in
-            let candidate = ns.substring(with: match.range)
-            guard candidate.filter({ $0 == ":" }).count >= 2 else { return }
-            var address = in6_addr()
-            let bare = candidate.split(separator: "%").first.map(String.init) ?? candidate
-            if inet_pton(AF_INET6, bare, &address) == 1 { add(.ipAddress, match.range) }
-        } }
-        each(mac) { add(.macAddress, $0.range) }
-        each(btcLegacy) { match in
-            if base58CheckValid(ns.substring(with: match.range)) { add(.cryptoAddress, match.range) }
-        }
-        if lower.contains("bc1") { each(btcBech32) { match in
-            if bech32Valid(ns.substring(with: match.range)) { add(.cryptoAddress, match.range) }
-        } }
-        if lower.contains("0x") { each(eth) { add(.cryptoAddress, $0.range) } }
-        let birthCue = lower.contains("born") || lower.contains("dob") || lower.contains("d.o.b") || lower.contains("birth")
-        if birthCue { each(date) { match in
-            let before = ns.substring(with: NSRange(location: max(0, match.range.location - 40), length: min(40, match.range.location)))
-            if birthContext.firstMatch(in: before, range: NSRange(location: 0, length: (before as NSString).length)) != nil {
-                add(.dateOfBirth, match.range)
-            }
-        } }
-        each(streetAddress) { add(.address, $0.range) }
-        each(stateZip) { add(.zipCode, $0.range(at: 1)) }
-        each(zipContext) { add(.zipCode, $0.range(at: 1)) }
-        each(organization) { add(.organization, $0.range) }
-        return findings
-    }
-
-    static func luhn(_ digits: String) -> Bool {
+    static func luhn(_ digits: [UInt8]) -> Bool {
         var sum = 0
-        for (index, character) in digits.reversed().enumerated() {
-            guard var value = character.wholeNumberValue else { return false }
+        for (index, digit) in digits.reversed().enumerated() {
+            var value = Int(digit)
             if index % 2 == 1 {
                 value *= 2
                 if value > 9 { value -= 9 }
@@ -168,32 +65,33 @@ public enum PatternDetectors {
         return sum % 10 == 0
     }
 
-    static func ibanValid(_ text: String) -> Bool {
-        let compact = text.replacingOccurrences(of: " ", with: "").uppercased()
+    /// mod-97 over the IBAN's letters and digits (spaces skipped), first four moved to the end.
+    static func ibanValid(_ text: some Collection<UInt8>) -> Bool {
+        let compact = text.filter { $0 != 32 }.map(\.asciiLowercased)
         guard (15...34).contains(compact.count) else { return false }
-        let rearranged = compact.dropFirst(4) + compact.prefix(4)
         var remainder = 0
-        for character in rearranged {
+        for byte in compact.dropFirst(4) + compact.prefix(4) {
             let value: Int
-            if let digit = character.wholeNumberValue {
-                value = digit
-            } else if let ascii = character.asciiValue, (65...90).contains(ascii) {
-                value = Int(ascii) - 55
-            } else {
-                return false
-            }
+            if byte.isDigit { value = Int(byte - 48) } else if byte.isLower { value = Int(byte - 97) + 10 } else { return false }
             remainder = (value > 9 ? remainder * 100 + value : remainder * 10 + value) % 97
         }
         return remainder == 1
     }
 
-    static let base58Alphabet = Array("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
+    static let base58Digits: [Int8] = {
+        var table = [Int8](repeating: -1, count: 256)
+        for (index, byte) in "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz".utf8.enumerated() {
+            table[Int(byte)] = Int8(index)
+        }
+        return table
+    }()
 
-    static func base58CheckValid(_ text: String) -> Bool {
+    static func base58CheckValid(_ text: some Collection<UInt8>) -> Bool {
         var bytes: [UInt8] = [0]
         for character in text {
-            guard let digit = base58Alphabet.firstIndex(of: character) else { return false }
-            var carry = digit
+            let digit = base58Digits[Int(character)]
+            guard digit >= 0 else { return false }
+            var carry = Int(digit)
             for index in bytes.indices.reversed() {
                 carry += Int(bytes[index]) * 58
                 bytes[index] = UInt8(carry & 0xff)
@@ -204,7 +102,7 @@ public enum PatternDetectors {
                 carry >>= 8
             }
         }
-        let leadingZeros = text.prefix { $0 == "1" }.count
+        let leadingZeros = text.prefix { $0 == 49 }.count
         let decoded = Array(repeating: UInt8(0), count: leadingZeros) + Array(bytes.drop { $0 == 0 })
         guard decoded.count == 25 else { return false }
         let payload = decoded.prefix(21)
@@ -212,15 +110,21 @@ public enum PatternDetectors {
         return Array(decoded.suffix(4)) == Array(checksum)
     }
 
-    static func bech32Valid(_ text: String) -> Bool {
-        let lower = text.lowercased()
-        guard let separator = lower.lastIndex(of: "1") else { return false }
-        let charset = Array("qpzry9x8gf2tvdw0s3jn54khce6mua7l")
+    static let bech32Values: [Int8] = {
+        var table = [Int8](repeating: -1, count: 256)
+        for (index, byte) in "qpzry9x8gf2tvdw0s3jn54khce6mua7l".utf8.enumerated() { table[Int(byte)] = Int8(index) }
+        return table
+    }()
+
+    static func bech32Valid(_ text: some Collection<UInt8>) -> Bool {
+        let lower = text.map(\.asciiLowercased)
+        guard let separator = lower.lastIndex(of: 49) else { return false }
         let hrp = lower[..<separator]
-        var values: [Int] = hrp.unicodeScalars.map { Int($0.value) >> 5 } + [0] + hrp.unicodeScalars.map { Int($0.value) & 31 }
-        for character in lower[lower.index(after: separator)...] {
-            guard let value = charset.firstIndex(of: character) else { return false }
-            values.append(value)
+        var values: [Int] = hrp.map { Int($0) >> 5 } + [0] + hrp.map { Int($0) & 31 }
+        for byte in lower[(separator + 1)...] {
+            let value = bech32Values[Int(byte)]
+            guard value >= 0 else { return false }
+            values.append(Int(value))
         }
         let generator = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3]
         var checksum = 1
@@ -230,5 +134,759 @@ public enum PatternDetectors {
             for bit in 0..<5 where (top >> bit) & 1 == 1 { checksum ^= generator[bit] }
         }
         return checksum == 1 || checksum == 0x2bc830a3
+    }
+}
+
+/// One scan of one text: each `scan...` function walks the bytes once and appends what it finds.
+struct PatternScanner {
+    let t: TextBytes
+    var findings: [Finding] = []
+
+    init(_ text: TextBytes) { t = text }
+
+    mutating func add(_ type: EntityType, _ range: Range<Int>) {
+        findings.append(Finding(type: type, range: range))
+    }
+
+    /// The patterns, each with its own cursor: a pattern never starts inside its own last match (a regex scan's
+    /// leftmost-match order), while different patterns may overlap (the scrubber picks by priority).
+    enum Pattern: Int, CaseIterable {
+        case email, url, nanp, international, trunk, card, ssn, ipv4, ipv6, mac, crypto, iban, birthDate, street, zip, organization
+    }
+
+    mutating func run() {
+        let bytes = t.bytes
+        let birthDates = hasBirthCue()
+        var cursors = InlineArray<16, Int>(repeating: 0)
+        var prev: UInt8 = 0
+        var index = 0
+        func attempt(_ pattern: Pattern, _ match: (inout PatternScanner) -> Int?) {
+            guard index >= cursors[pattern.rawValue], let end = match(&self) else { return }
+            cursors[pattern.rawValue] = end
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            defer {
+                prev = byte
+                index += 1
+            }
+            if byte.isAlpha {
+                if prev.isWord {
+                    // Inside a word only a MAC address can start (after a letter that is not a hex digit).
+                    if byte.isHex, !prev.isHex, t[index + 1].isHex { attempt(.mac) { [index] in $0.mac(at: index) } }
+                    continue
+                }
+                let lower = byte | 0x20
+                if lower == 104 || lower == 119 { attempt(.url) { [index] in $0.url(at: index) } }
+                if byte.isUpper {
+                    attempt(.iban) { [index] in $0.iban(at: index) }
+                    attempt(.organization) { [index] in $0.organization(startingAt: index) }
+                }
+                if byte.isHex { attempt(.mac) { [index] in $0.mac(at: index) } }
+                if lower == 98 { attempt(.crypto) { [index] in $0.cryptoWord(at: index) } }
+                if birthDates { attempt(.birthDate) { [index] in $0.birthDate(at: index) } }
+                continue
+            }
+            if byte.isDigit {
+                guard !prev.isDigit else { continue }
+                attempt(.nanp) { [index] in $0.nanpPhone(at: index) }
+                if byte == 48 {
+                    attempt(.international) { [index] in $0.internationalPhone(at: index) }
+                    attempt(.trunk) { [index] in $0.trunkPhone(at: index) }
+                }
+                attempt(.card) { [index] in $0.creditCard(at: index) }
+                attempt(.ssn) { [index] in $0.ssn(at: index) }
+                attempt(.ipv4) { [index] in $0.ipv4(at: index) }
+                attempt(.zip) { [index] in $0.zip(at: index) }
+                if !prev.isWord {
+                    attempt(.street) { [index] in $0.streetAddress(at: index) }
+                    attempt(.crypto) { [index] in $0.cryptoWord(at: index) }
+                    if birthDates { attempt(.birthDate) { [index] in $0.birthDate(at: index) } }
+                }
+                if !prev.isHex { attempt(.mac) { [index] in $0.mac(at: index) } }
+                continue
+            }
+            switch byte {
+            case 64: attempt(.email) { [index, cursor = cursors[Pattern.email.rawValue]] in $0.email(at: index, after: cursor) }
+            case 58: attempt(.ipv6) { [index] in $0.ipv6(at: index) }
+            case 43:
+                attempt(.nanp) { [index] in $0.nanpPhone(at: index) }
+                attempt(.international) { [index] in $0.internationalPhone(at: index) }
+            case 40:
+                attempt(.nanp) { [index] in $0.nanpPhone(at: index) }
+                attempt(.trunk) { [index] in $0.trunkPhone(at: index) }
+            default:
+                break
+            }
+        }
+    }
+
+    /// Whether "born", "dob", "d.o.b" or "birth" occurs anywhere (dates are looked at only then).
+    func hasBirthCue() -> Bool {
+        var index = 0
+        while index < t.count {
+            let byte = t[index] | 0x20
+            if byte == 98, t.matches("born", at: index) || t.matches("birth", at: index) { return true }
+            if byte == 100, t.matches("dob", at: index) || t.matches("d.o.b", at: index) { return true }
+            index += 1
+        }
+        return false
+    }
+
+    // MARK: email, URL
+
+    static func isEmailLocal(_ b: UInt8) -> Bool { b.isAlnum || b == 46 || b == 95 || b == 37 || b == 43 || b == 45 }
+    static func isDomain(_ b: UInt8) -> Bool { b.isAlnum || b == 45 }
+
+    /// `local@label(.label)*.tld`, the TLD two or more letters.
+    mutating func email(at sign: Int, after cursor: Int) -> Int? {
+        var start = sign
+        while start > cursor, Self.isEmailLocal(t[start - 1]) { start -= 1 }
+        guard start < sign else { return nil }
+        // Labels after the @; the address ends after the last label whose letters make a TLD.
+        var position = sign + 1
+        var end: Int?
+        var labels = 0
+        while true {
+            let labelEnd = t.end(from: position, while: Self.isDomain)
+            guard labelEnd > position else { break }
+            if labels > 0 {
+                let letters = t.end(from: position, while: \.isAlpha) - position
+                if letters >= 2 { end = position + letters }
+            }
+            labels += 1
+            guard t[labelEnd] == 46 else { break }
+            position = labelEnd + 1
+        }
+        guard let end else { return nil }
+        add(.email, start..<end)
+        return end
+    }
+
+    /// `http://`, `https://` or `www.` at a word start, up to whitespace or quotes; trailing punctuation dropped.
+    mutating func url(at index: Int) -> Int? {
+        let prefix: Int
+        if t.matches("https://", at: index) { prefix = 8 } else if t.matches("http://", at: index) { prefix = 7 }
+        else if t.matches("www.", at: index) { prefix = 4 } else { return nil }
+        var end = t.end(from: index + prefix) { !$0.isSpace && $0 != 60 && $0 != 62 && $0 != 34 && $0 != 39 && $0 != 96 }
+        guard end > index + prefix else { return nil }
+        while end > index, ".,;:!?)]}".utf8.contains(t[end - 1]) { end -= 1 }
+        add(.url, index..<end)
+        return end
+    }
+
+    // MARK: phones
+
+    static func isPhoneSeparator(_ b: UInt8) -> Bool { b.isSpace || b == 46 || b == 45 }
+
+    /// North American numbers, also glued to words (`call630-596-1111`) and with a `+1` or `1` prefix.
+    mutating func nanpPhone(at index: Int) -> Int? {
+        guard !t[index - 1].isDigit, t[index - 1] != 43, let end = nanp(at: index) else { return nil }
+        add(.phone, index..<end)
+        return end
+    }
+
+    func nanp(at start: Int) -> Int? {
+        var p = start
+        if t[p] == 43 {
+            guard t[p + 1] == 49 else { return nil }
+            p += 2
+            if Self.isPhoneSeparator(t[p]) { p += 1 }
+        } else if t[p] == 49 {
+            p += 1
+            if Self.isPhoneSeparator(t[p]) { p += 1 }
+        }
+        func exchange(_ at: Int) -> Bool { t[at] &- 50 < 8 && t[at + 1].isDigit && t[at + 2].isDigit }
+        if t[p] == 40 {
+            p += 1
+            while t[p].isSpace { p += 1 }
+            guard exchange(p) else { return nil }
+            p += 3
+            while t[p].isSpace { p += 1 }
+            guard t[p] == 41 else { return nil }
+            p += 1
+        } else {
+            guard exchange(p) else { return nil }
+            p += 3
+        }
+        if Self.isPhoneSeparator(t[p]) { p += 1 }
+        guard exchange(p) else { return nil }
+        p += 3
+        if Self.isPhoneSeparator(t[p]) { p += 1 }
+        guard t[p].isDigit, t[p + 1].isDigit, t[p + 2].isDigit, t[p + 3].isDigit, !t[p + 4].isDigit else { return nil }
+        return p + 4
+    }
+
+    /// `+CC` or `00CC`, then groups of digits (one separator or parentheses between): 8 to 15 digits in all.
+    mutating func internationalPhone(at index: Int) -> Int? {
+        let byte = t[index]
+        guard byte == 43 || (byte == 48 && t[index + 1] == 48), !t[index - 1].isWord, t[index - 1] != 43 else { return nil }
+        var p = index + (byte == 43 ? 1 : 2)
+        guard t[p] &- 49 < 9 else { return nil }
+        var digits = 0
+        var best: Int?
+        var first = true
+        while digits <= 15 {
+            var q = p
+            if !first, t[q] == 32 || t[q] == 9 || t[q] == 46 || t[q] == 45 { q += 1 }
+            if t[q] == 40 { q += 1 }
+            let end = t.digitsEnd(from: q)
+            guard end > q else { break }
+            digits += end - q
+            q = end
+            if t[q] == 41 { q += 1 }
+            first = false
+            p = q
+            if (8...15).contains(digits), !t[p].isDigit { best = p }
+        }
+        guard let best else { return nil }
+        add(.phone, index..<best)
+        return best
+    }
+
+    /// National trunk-prefixed numbers written with separators (`020 7946 0958`, `(030) 1234567`,
+    /// `01 42 68 53 00`) and bare ones of national length (`0612345678`, ten or eleven digits). Shorter bare runs are
+    /// more often account or invoice numbers.
+    mutating func trunkPhone(at index: Int) -> Int? {
+        let before = t[index - 1]
+        guard !before.isWord, before != 43, before != 45, before != 47, let end = trunk(at: index) ?? trunkBare(at: index) else {
+            return nil
+        }
+        add(.phone, index..<end)
+        return end
+    }
+
+    func trunk(at start: Int) -> Int? {
+        // dd.dd.19dd is a date, not a number
+        if t[start].isDigit, t[start + 1].isDigit, ".-/".utf8.contains(t[start + 2]), t[start + 3].isDigit, t[start + 4].isDigit,
+           ".-/".utf8.contains(t[start + 5]), t.digitsEnd(from: start + 6) == start + 10,
+           (t[start + 6] == 49 && t[start + 7] == 57) || (t[start + 6] == 50 && t[start + 7] == 48) {
+            return nil
+        }
+        var p = start
+        var digits = 0
+        if t[p] == 40 {
+            guard t[p + 1] == 48, t[p + 2] &- 49 < 9 else { return nil }
+            let end = t.digitsEnd(from: p + 1)
+            guard (2...6).contains(end - p - 1), t[end] == 41 else { return nil }
+            digits = end - p - 1
+            p = end + 1
+            if t[p].isSpace { p += 1 }
+        } else {
+            guard t[p] == 48, t[p + 1] &- 49 < 9 else { return nil }
+            let end = t.digitsEnd(from: p)
+            guard (2...6).contains(end - p), " .-/".utf8.contains(t[end]) else { return nil }
+            digits = end - p
+            p = end + 1
+        }
+        var end = t.digitsEnd(from: p)
+        guard (2...8).contains(end - p) else { return nil }
+        digits += end - p
+        p = end
+        func fits(_ at: Int) -> Bool { (8...15).contains(digits) && !t[at].isDigit && t[at] != 45 && t[at] != 47 }
+        var best = fits(p) ? p : nil
+        for _ in 0..<3 {
+            guard t[p] == 32 || t[p] == 46 || t[p] == 45 else { break }
+            end = t.digitsEnd(from: p + 1)
+            guard (2...8).contains(end - p - 1) else { break }
+            digits += end - p - 1
+            p = end
+            if fits(p) { best = p }
+        }
+        return best
+    }
+
+    func trunkBare(at start: Int) -> Int? {
+        guard t[start] == 48, t[start + 1] &- 49 < 9 else { return nil }
+        let end = t.digitsEnd(from: start)
+        guard end - start == 10 || end - start == 11, !t[end].isWord, t[end] != 45, t[end] != 47 else { return nil }
+        return end
+    }
+
+    // MARK: cards, SSNs, IPs, MACs
+
+    /// 13 to 19 digits, single spaces or dashes between them, passing the Luhn check.
+    mutating func creditCard(at index: Int) -> Int? {
+        guard !t[index - 1].isAlnum else { return nil }
+        var digits = InlineArray<19, UInt8>(repeating: 0)
+        var ends = InlineArray<19, Int>(repeating: 0)
+        var found = 0
+        var p = index
+        while found < 19, t[p].isDigit {
+            digits[found] = t[p] - 48
+            p += 1
+            ends[found] = p
+            found += 1
+            if t[p] == 32 || t[p] == 45, t[p + 1].isDigit { p += 1 }
+        }
+        guard found >= 13 else { return nil }
+        var count = found
+        while count >= 13, t[ends[count - 1]].isAlnum { count -= 1 }
+        guard count >= 13 else { return nil }
+        var sum = 0
+        for position in 0..<count {
+            var value = Int(digits[count - 1 - position])
+            if position % 2 == 1 {
+                value *= 2
+                if value > 9 { value -= 9 }
+            }
+            sum += value
+        }
+        if sum % 10 == 0 { add(.creditCard, index..<ends[count - 1]) }
+        return ends[count - 1]
+    }
+
+    /// `078-05-1120` and `078 05 1120`; nine bare digits only after "SSN" or "social security". Invalid ranges
+    /// (area 000, 666, 9xx; group 00; serial 0000) are not SSNs.
+    mutating func ssn(at index: Int) -> Int? {
+        let runEnd = t.digitsEnd(from: index)
+        var end: Int?
+        var separated = false
+        if runEnd - index == 9 {
+            end = runEnd
+        } else if runEnd - index == 3, t[runEnd] == 45 || t[runEnd] == 32, t.digitsEnd(from: runEnd + 1) == runEnd + 3,
+                  t[runEnd + 3] == t[runEnd], t.digitsEnd(from: runEnd + 4) == runEnd + 8 {
+            end = runEnd + 8
+            separated = true
+        }
+        guard let end else { return nil }
+        let digits = t.bytes[index..<end].filter(\.isDigit).map { Int($0 - 48) }
+        let area = digits[0] * 100 + digits[1] * 10 + digits[2]
+        let group = digits[3] * 10 + digits[4]
+        let serial = digits[5] * 1000 + digits[6] * 100 + digits[7] * 10 + digits[8]
+        if area != 0, area != 666, area < 900, group != 0, serial != 0, separated || ssnCue(before: index) {
+            add(.ssn, index..<end)
+        }
+        return end
+    }
+
+    /// "SSN", "social security", "social security number|no.|#", then an optional `:` or `#`, just before `index`.
+    func ssnCue(before index: Int) -> Bool {
+        var words = collapsedLowercase(max(0, index - 30)..<index)
+        while words.last == 32 { words.removeLast() }
+        if words.last == 58 || words.last == 35 { words.removeLast() }
+        while words.last == 32 { words.removeLast() }
+        for suffix in ["ssn", "social security", "social security number", "social security no.", "social security no",
+                       "social security #"] where words.count >= suffix.utf8.count && words.suffix(suffix.utf8.count).elementsEqual(suffix.utf8) {
+            return true
+        }
+        return false
+    }
+
+    /// Lowercase ASCII with every run of whitespace made one space.
+    func collapsedLowercase(_ range: Range<Int>) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(range.count)
+        for index in range {
+            let byte = t[index]
+            if byte.isSpace {
+                if output.last != 32 { output.append(32) }
+            } else {
+                output.append(byte.asciiLowercased)
+            }
+        }
+        return output
+    }
+
+    /// Four dotted octets (0-255, no leading zeros), not part of a longer dotted number.
+    mutating func ipv4(at index: Int) -> Int? {
+        guard t[index - 1] != 46 else { return nil }
+        var p = index
+        var octets = 0
+        while octets < 4 {
+            let end = t.digitsEnd(from: p)
+            let length = end - p
+            guard (1...3).contains(length), length == 1 || t[p] != 48 else { break }
+            let value = t.bytes[p..<end].reduce(0) { $0 * 10 + Int($1 - 48) }
+            guard value <= 255 else { break }
+            octets += 1
+            p = end
+            if octets < 4 {
+                guard t[p] == 46 else { break }
+                p += 1
+            }
+        }
+        guard octets == 4, !t[p].isDigit, !(t[p] == 46 && t[p + 1].isDigit) else { return nil }
+        add(.ipAddress, index..<p)
+        return p
+    }
+
+    /// A run of hex digits and colons with at least two colons (and an optional `%zone`) that inet_pton accepts.
+    /// Returns the end of the run it looked at, found or not: the next colon of the same run needs no second look.
+    mutating func ipv6(at index: Int) -> Int? {
+        var start = index
+        while start > 0, t[start - 1].isHex || t[start - 1] == 58 { start -= 1 }
+        let end = t.end(from: index) { $0.isHex || $0 == 58 }
+        var stop = end
+        if t[end] == 37, t[end + 1].isWord { stop = t.end(from: end + 1, while: \.isWord) }
+        let colons = t.bytes[start..<end].filter { $0 == 58 }.count
+        if colons >= 2, colons <= 7, !(t[stop].isHex || t[stop] == 58) {
+            var address = in6_addr()
+            if inet_pton(AF_INET6, t.string(start..<end), &address) == 1 { add(.ipAddress, start..<stop) }
+        }
+        return max(stop, index + 1)
+    }
+
+    /// `00:1A:2B:3C:4D:5E`, `00-1A-...` and Cisco's `001a.2b3c.4d5e`.
+    mutating func mac(at index: Int) -> Int? {
+        func hexPair(_ at: Int) -> Bool { t[at].isHex && t[at + 1].isHex }
+        let before = t[index - 1]
+        guard !before.isHex, before != 58, before != 45, hexPair(index) else { return nil }
+        var p = index
+        var pairs = 0
+        while pairs < 6, hexPair(p) {
+            pairs += 1
+            p += 2
+            if pairs < 6 {
+                guard t[p] == 58 || t[p] == 45 else { break }
+                p += 1
+            }
+        }
+        if pairs == 6, !t[p].isHex, t[p] != 58, t[p] != 45 {
+            add(.macAddress, index..<p)
+            return p
+        }
+        if !before.isWord, t[index + 4] == 46, t[index + 9] == 46, !t[index + 14].isWord,
+           (0..<3).allSatisfy({ group in (0..<4).allSatisfy { t[index + group * 5 + $0].isHex } }) {
+            add(.macAddress, index..<(index + 14))
+            return index + 14
+        }
+        return nil
+    }
+
+    // MARK: words: crypto addresses
+
+    /// Whole words: Bitcoin base58check (`1...`, `3...`) and bech32 (`bc1...`) with their checksums, Ethereum `0x` + 40 hex.
+    mutating func cryptoWord(at index: Int) -> Int? {
+        let end = t.end(from: index, while: \.isWord)
+        let length = end - index
+        let word = t.bytes[index..<end]
+        if (26...35).contains(length), t[index] == 49 || t[index] == 51,
+           word.allSatisfy({ PatternDetectors.base58Digits[Int($0)] >= 0 }), PatternDetectors.base58CheckValid(word) {
+            add(.cryptoAddress, index..<end)
+        } else if (14...74).contains(length), t.matches("bc1", at: index), PatternDetectors.bech32Valid(word) {
+            add(.cryptoAddress, index..<end)
+        } else if length == 42, t[index] == 48, t[index + 1] == 120, word.dropFirst(2).allSatisfy(\.isHex) {
+            add(.cryptoAddress, index..<end)
+        }
+        return end
+    }
+
+    /// Two capitals, two check digits, groups of four (a space between them or not), validated by mod-97.
+    mutating func iban(at index: Int) -> Int? {
+        guard t[index + 1].isUpper, t[index + 2].isDigit, t[index + 3].isDigit else { return nil }
+        func isPart(_ b: UInt8) -> Bool { b.isUpper || b.isDigit }
+        // Ends after each complete group of four; the longest valid candidate wins.
+        var groupEnds: [Int] = []
+        var p = index + 4
+        while groupEnds.count < 7 {
+            let q = t[p] == 32 ? p + 1 : p
+            guard (0..<4).allSatisfy({ isPart(t[q + $0]) }) else { break }
+            p = q + 4
+            groupEnds.append(p)
+        }
+        for groups in stride(from: groupEnds.count, through: 2, by: -1) {
+            let base = groupEnds[groups - 1]
+            let q = t[base] == 32 ? base + 1 : base
+            let tail = min(3, t.end(from: q, while: isPart) - q)
+            for end in (tail > 0 ? Array(((q + 1)...(q + tail)).reversed()) : []) + [base]
+            where !t[end].isWord && PatternDetectors.ibanValid(t.bytes[index..<end]) {
+                add(.iban, index..<end)
+                return end
+            }
+        }
+        return nil
+    }
+
+    // MARK: dates of birth, addresses, ZIP codes, organisations
+
+    static let months: [String: Bool] = {
+        var table: [String: Bool] = [:]
+        for name in ["jan", "january", "feb", "february", "mar", "march", "apr", "april", "may", "jun", "june", "jul",
+                     "july", "aug", "august", "sep", "sept", "september", "oct", "october", "nov", "november", "dec", "december"] {
+            table[name] = true
+        }
+        return table
+    }()
+
+    func isMonth(_ range: Range<Int>) -> Bool {
+        // j f m a s o n d
+        let first = t[range.lowerBound] | 0x20
+        guard first == 106 || first == 102 || first == 109 || first == 97 || first == 115 || first == 111 || first == 110
+                || first == 100 else { return false }
+        return range.count >= 3 && range.count <= 9 && Self.months[String(decoding: t.lowercased(range), as: UTF8.self)] != nil
+    }
+
+    /// A year 19xx or 20xx at `at`, followed by a word boundary.
+    func year(_ at: Int) -> Bool {
+        ((t[at] == 49 && t[at + 1] == 57) || (t[at] == 50 && t[at + 1] == 48)) && t.digitsEnd(from: at) == at + 4 && !t[at + 4].isWord
+    }
+
+    /// `12/31/1985`, `1985-12-31`, `March 14, 1985`, `14th March 1985` right after a birth cue (born, DOB, date of birth).
+    mutating func birthDate(at index: Int) -> Int? {
+        guard let end = date(at: index) else { return nil }
+        if birthCue(before: index) { add(.dateOfBirth, index..<end) }
+        return end
+    }
+
+    func date(at start: Int) -> Int? {
+        func ordinal(_ at: Int) -> Int {
+            let pair = (t[at].asciiLowercased, t[at + 1].asciiLowercased)
+            let known = pair == (115, 116) || pair == (110, 100) || pair == (114, 100) || pair == (116, 104)  // st nd rd th
+            return known ? at + 2 : at
+        }
+        func spaces(_ at: Int) -> Int { t.end(from: at, while: \.isSpace) }
+        if t[start].isDigit {
+            let run = t.digitsEnd(from: start)
+            let length = run - start
+            if length <= 2, "/.-".utf8.contains(t[run]) {
+                let second = t.digitsEnd(from: run + 1)
+                if (1...2).contains(second - run - 1), "/.-".utf8.contains(t[second]), year(second + 1) { return second + 5 }
+            }
+            if length == 4, (t[start] == 49 && t[start + 1] == 57) || (t[start] == 50 && t[start + 1] == 48), t[run] == 45, t.digitsEnd(from: run + 1) == run + 3, t[run + 3] == 45, t.digitsEnd(from: run + 4) == run + 6,
+               !t[run + 6].isWord {
+                return run + 6
+            }
+            guard length <= 2 else { return nil }
+            var p = ordinal(run)
+            let gap = spaces(p)
+            guard gap > p else { return nil }
+            let monthEnd = t.end(from: gap, while: \.isAlpha)
+            guard isMonth(gap..<monthEnd) else { return nil }
+            p = monthEnd
+            if t[p] == 46 { p += 1 }
+            if t[p] == 44 { p += 1 }
+            let yearStart = spaces(p)
+            guard yearStart > p, year(yearStart) else { return nil }
+            return yearStart + 4
+        }
+        let monthEnd = t.end(from: start, while: \.isAlpha)
+        guard isMonth(start..<monthEnd) else { return nil }
+        var p = monthEnd
+        if t[p] == 46 { p += 1 }
+        let dayStart = spaces(p)
+        let dayEnd = t.digitsEnd(from: dayStart)
+        guard dayStart > p, (1...2).contains(dayEnd - dayStart) else { return nil }
+        p = ordinal(dayEnd)
+        if t[p] == 44 { p += 1 }
+        let yearStart = spaces(p)
+        guard yearStart > p, year(yearStart) else { return nil }
+        return yearStart + 4
+    }
+
+    /// born, DOB, d.o.b., date of birth, birth date, birthday: at most 25 characters before the date, with no full
+    /// stop or line break after the cue.
+    func birthCue(before index: Int) -> Bool {
+        for start in max(0, index - 40)..<index {
+            guard let cueEnd = birthCueEnd(at: start), cueEnd <= index else { continue }
+            let rest = t.bytes[cueEnd..<index]
+            if rest.count <= 25, !rest.contains(46), !rest.contains(10) { return true }
+        }
+        return false
+    }
+
+    func birthCueEnd(at start: Int) -> Int? {
+        func blanks(_ at: Int) -> Int { t.end(from: at, while: \.isSpace) }
+        let wordStart = !t[start - 1].isWord
+        switch t[start].asciiLowercased {
+        case 98:  // b
+            if wordStart, t.matches("born", at: start), !t[start + 4].isWord { return start + 4 }
+            if t.matches("birthday", at: start) { return start + 8 }
+            if t.matches("birth", at: start) {
+                let date = blanks(start + 5)
+                if t.matches("date", at: date) { return date + 4 }
+            }
+        case 100:  // d
+            if wordStart, t.matches("dob", at: start), !t[start + 3].isWord { return start + 3 }
+            if t.matches("d.o.b", at: start) { return t[start + 5] == 46 ? start + 6 : start + 5 }
+            if t.matches("date", at: start) {
+                let of = blanks(start + 4)
+                guard of > start + 4, t.matches("of", at: of) else { return nil }
+                let birth = blanks(of + 2)
+                if birth > of + 2, t.matches("birth", at: birth) { return birth + 5 }
+            }
+        default:
+            break
+        }
+        return nil
+    }
+
+    static let streetSuffixes: Set<String> = [
+        "Alley", "Aly", "Annex", "Arcade", "Avenue", "Ave", "Bayou", "Beach", "Bend", "Bluff", "Bluffs", "Bottom", "Boulevard",
+        "Blvd", "Branch", "Bridge", "Brook", "Brooks", "Burg", "Burgs", "Bypass", "Camp", "Canyon", "Cape", "Causeway",
+        "Center", "Centers", "Circle", "Circles", "Cir", "Cliff", "Cliffs", "Club", "Common", "Corner", "Corners", "Course",
+        "Court", "Courts", "Ct", "Cove", "Coves", "Creek", "Crescent", "Crest", "Crossing", "Crossroad", "Curve", "Dale",
+        "Dam", "Divide", "Drive", "Drives", "Dr", "Estate", "Estates", "Expressway", "Extension", "Extensions", "Fall",
+        "Falls", "Ferry", "Field", "Fields", "Flat", "Flats", "Ford", "Fords", "Forest", "Forge", "Forges", "Fork", "Forks",
+        "Fort", "Freeway", "Garden", "Gardens", "Gateway", "Glen", "Glens", "Green", "Greens", "Grove", "Groves", "Harbor",
+        "Harbors", "Haven", "Heights", "Highway", "Hwy", "Hill", "Hills", "Hollow", "Inlet", "Island", "Islands", "Isle",
+        "Junction", "Junctions", "Key", "Keys", "Knoll", "Knolls", "Lake", "Lakes", "Land", "Landing", "Lane", "Ln", "Light",
+        "Lights", "Loaf", "Lock", "Locks", "Lodge", "Loop", "Mall", "Manor", "Manors", "Meadow", "Meadows", "Mews", "Mill",
+        "Mills", "Mission", "Motorway", "Mount", "Mountain", "Mountains", "Neck", "Orchard", "Oval", "Overpass", "Park",
+        "Parkway", "Parkways", "Pkwy", "Pass", "Passage", "Path", "Pike", "Pine", "Pines", "Place", "Pl", "Plain", "Plains",
+        "Plaza", "Point", "Points", "Port", "Ports", "Prairie", "Radial", "Ramp", "Ranch", "Rapid", "Rapids", "Rest", "Ridge",
+        "Ridges", "River", "Road", "Roads", "Rd", "Route", "Row", "Rue", "Run", "Shoal", "Shoals", "Shore", "Shores",
+        "Skyway", "Spring", "Springs", "Spur", "Square", "Squares", "Sq", "Station", "Stravenue", "Stream", "Street",
+        "Streets", "St", "Summit", "Terrace", "Ter", "Throughway", "Trace", "Track", "Trafficway", "Trail", "Trl", "Trailer",
+        "Tunnel", "Turnpike", "Underpass", "Union", "Unions", "Valley", "Valleys", "Viaduct", "View", "Views", "Village",
+        "Villages", "Ville", "Vista", "Walk", "Walks", "Wall", "Way", "Ways", "Well", "Wells",
+    ]
+
+    /// The end of a capitalised word of an address or a company name (`[A-Z0-9][A-Za-z0-9'-]*` for addresses).
+    func streetWordEnd(_ at: Int) -> Int? {
+        guard t[at].isUpper || t[at].isDigit else { return nil }
+        return t.end(from: at + 1) { $0.isAlnum || $0 == 39 || $0 == 45 }
+    }
+
+    /// A house number, one to four capitalised words on the same line, a USPS street suffix, an optional unit.
+    mutating func streetAddress(at index: Int) -> Int? {
+        let run = t.digitsEnd(from: index)
+        guard run - index <= 6, let end = streetAddress(start: index, number: run) else { return nil }
+        add(.address, index..<end)
+        return end
+    }
+
+    func streetAddress(start: Int, number: Int) -> Int? {
+        var p = number
+        if t[p].isAlpha { p += 1 }
+        let first = t.end(from: p, while: \.isBlank)
+        guard first > p else { return nil }
+        p = first
+        // Words and where each starts; a direction (N, S., ...) first does not count toward the four.
+        var wordStarts: [Int] = []
+        var wordEnds: [Int] = []
+        while wordStarts.count < 6, let end = streetWordEnd(p) {
+            wordStarts.append(p)
+            wordEnds.append(end)
+            var next = end
+            if t[next] == 46 { next += 1 }
+            let gap = t.end(from: next, while: \.isBlank)
+            guard gap > next else { break }
+            p = gap
+        }
+        let direction = wordStarts.first.map { wordEnds[0] - $0 == 1 && "NSEW".utf8.contains(t[$0]) } ?? false
+        let limit = direction ? 5 : 4
+        guard wordStarts.count >= 2 else { return nil }
+        for count in stride(from: min(limit, wordStarts.count - 1), through: 1, by: -1) {
+            let suffixStart = wordStarts[count]
+            let letters = t.end(from: suffixStart, while: \.isAlpha)
+            guard !t[letters].isWord, Self.streetSuffixes.contains(t.string(suffixStart..<letters)) else { continue }
+            var end = letters
+            if t[end] == 46 { end += 1 }
+            return unit(after: end) ?? end
+        }
+        return nil
+    }
+
+    /// `, Apt 4B`, `Suite 200`, `# 12` after a street.
+    func unit(after end: Int) -> Int? {
+        var p = end
+        if t[p] == 44 { p += 1 }
+        p = t.end(from: p, while: \.isBlank)
+        for word in ["Apt", "Apartment", "Suite", "Ste", "Unit", "#"] {
+            let bytes = Array(word.utf8)
+            guard (0..<bytes.count).allSatisfy({ t[p + $0] == bytes[$0] }) else { continue }
+            var q = p + bytes.count
+            if t[q] == 46 { q += 1 }
+            q = t.end(from: q, while: \.isBlank)
+            let idEnd = t.end(from: q) { $0.isAlnum || $0 == 45 }
+            if idEnd > q { return idEnd }
+        }
+        return nil
+    }
+
+    static let states: Set<String> = [
+        "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY", "LA", "ME",
+        "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI",
+        "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY",
+    ]
+
+    /// Five digits (optionally `-1234`) after a state code (`IL 62704`) or a cue (`ZIP: 62704`, `postal code 62704`).
+    mutating func zip(at index: Int) -> Int? {
+        let run = t.digitsEnd(from: index)
+        guard run - index == 5 else { return nil }
+        var end = run
+        if t[end] == 45, t.digitsEnd(from: end + 1) == end + 5, !t[end + 5].isWord { end += 5 }
+        guard !t[end].isWord, stateBefore(index) || zipCueBefore(index) else { return nil }
+        add(.zipCode, index..<end)
+        return end
+    }
+
+    func stateBefore(_ index: Int) -> Bool {
+        var p = index
+        while p > 0, t[p - 1].isSpace { p -= 1 }
+        guard p < index, p >= 2, t[p - 1].isUpper, t[p - 2].isUpper, !t[p - 3].isWord else { return false }
+        return Self.states.contains(t.string((p - 2)..<p))
+    }
+
+    func zipCueBefore(_ index: Int) -> Bool {
+        var words = collapsedLowercase(max(0, index - 24)..<index)
+        while words.last == 32 { words.removeLast() }
+        if words.last == 58 || words.last == 35 { words.removeLast() }
+        while words.last == 32 { words.removeLast() }
+        for cue in ["zip", "zip code", "zipcode", "postal code"] where words.count >= cue.utf8.count
+            && words.suffix(cue.utf8.count).elementsEqual(cue.utf8) {
+            let before = words.count - cue.utf8.count - 1
+            if before < 0 || !words[before].isWord { return true }
+        }
+        return false
+    }
+
+    static let legalForms: [[UInt8]] = ["Inc", "LLC", "L.L.C.", "Ltd", "Limited", "GmbH", "Corp", "Corporation", "Company",
+                                        "Co", "AG", "SA", "S.A.", "PLC", "LLP", "BV", "B.V.", "Pty", "KG", "SARL", "SpA",
+                                        "S.p.A.", "NV", "N.V."].map { Array($0.utf8) }
+    /// Which bytes start a legal form.
+    static let legalFormInitials: [Bool] = {
+        var table = [Bool](repeating: false, count: 256)
+        for form in legalForms { table[Int(form[0])] = true }
+        return table
+    }()
+
+    /// The end of a legal form at `at` (`Inc`, `GmbH`, `S.p.A.`...), with a full stop after it if there is one.
+    func legalFormEnd(_ at: Int) -> Int? {
+        guard Self.legalFormInitials[Int(t[at])] else { return nil }
+        for bytes in Self.legalForms where bytes[0] == t[at] {
+            guard (0..<bytes.count).allSatisfy({ t[at + $0] == bytes[$0] }) else { continue }
+            let end = at + bytes.count
+            if bytes.last == 46 {
+                guard !t[end].isAlnum else { continue }
+                return end
+            }
+            guard !t[end].isWord else { continue }
+            return t[end] == 46 ? end + 1 : end
+        }
+        return nil
+    }
+
+    /// One to six capitalised words (commas, "and", "&" between them) and a legal form: `Tanner, Stevens and Young Corp.`
+    mutating func organization(startingAt index: Int) -> Int? {
+        guard let end = organization(at: index) else { return nil }
+        add(.organization, index..<end)
+        return end
+    }
+
+    func organization(at start: Int) -> Int? {
+        var p = start
+        var found: Int?
+        for _ in 0..<6 {
+            guard t[p].isUpper else { break }
+            let wordEnd = t.end(from: p + 1) { $0.isWord || $0 == 38 || $0 == 39 || $0 == 45 }
+            // The separator: `,? [ \t]+ (and|&)?` or `[ \t]*&[ \t]*`
+            var q = wordEnd
+            if t[q] == 44 { q += 1 }
+            let blanks = t.end(from: q, while: \.isBlank)
+            if blanks > q {
+                q = blanks
+                if t.matches("and", at: q), t[q + 3].isBlank, t[q] == 97 { q = t.end(from: q + 3, while: \.isBlank) }
+                else if t[q] == 38, t[q + 1].isBlank { q = t.end(from: q + 1, while: \.isBlank) }
+            } else if t[q] == 38 {
+                q = t.end(from: q + 1, while: \.isBlank)
+            } else {
+                break
+            }
+            if let end = legalFormEnd(q) { found = end }
+            p = q
+        }
+        return found
     }
 }

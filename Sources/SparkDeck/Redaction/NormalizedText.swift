@@ -1,71 +1,100 @@
 import Foundation
 
-/// Text prepared for detection: zero-width characters removed, NFKC applied (full-width `＠` becomes `@`),
-/// common homoglyphs folded (Cyrillic `о` becomes `o`), curly apostrophes made straight. Every UTF-16 unit of the
-/// result remembers the range of the original it came from, so a span found here maps back exactly.
+/// Text prepared for detection, as UTF-8 bytes: zero-width characters removed, NFKC applied (full-width `＠` becomes
+/// `@`), common homoglyphs folded (Cyrillic `о` becomes `o`), curly apostrophes made straight. Every byte of the
+/// result remembers the bytes of the original it came from, so a span found here maps back exactly.
 public struct NormalizedText: Sendable {
     public let original: String
-    public let text: String
-    /// For each UTF-16 unit of `text`: the original UTF-16 range it came from.
-    private let origins: [Range<Int>]
+    /// The original's UTF-8 bytes.
+    public let originalBytes: [UInt8]
+    /// The normalized UTF-8 bytes the detectors read.
+    public let bytes: [UInt8]
+    /// For each normalized byte: the original byte range it came from. Empty when the text is plain ASCII, which
+    /// normalizes to itself.
+    private let originStarts: [Int32]
+    private let originEnds: [Int32]
+
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
 
     static let zeroWidth: Set<UInt32> = [0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD, 0x180E, 0x2061, 0x2062, 0x2063, 0x2064]
 
-    /// Letters from other scripts that look like Latin ones.
-    static let homoglyphs: [UInt32: Character] = [
+    /// Letters from other scripts that look like Latin ones, and punctuation that changes what a pattern sees.
+    static let homoglyphs: [UInt32: UInt8] = [
         // Cyrillic
-        0x0430: "a", 0x0435: "e", 0x043E: "o", 0x0440: "p", 0x0441: "c", 0x0445: "x", 0x0443: "y", 0x0456: "i",
-        0x0458: "j", 0x0455: "s", 0x0501: "d", 0x051B: "q", 0x051D: "w", 0x04BB: "h", 0x0410: "A", 0x0412: "B",
-        0x0415: "E", 0x041A: "K", 0x041C: "M", 0x041D: "H", 0x041E: "O", 0x0420: "P", 0x0421: "C", 0x0422: "T",
-        0x0425: "X", 0x0406: "I", 0x0408: "J", 0x0405: "S",
+        0x0430: 0x61, 0x0435: 0x65, 0x043E: 0x6F, 0x0440: 0x70, 0x0441: 0x63, 0x0445: 0x78, 0x0443: 0x79, 0x0456: 0x69,
+        0x0458: 0x6A, 0x0455: 0x73, 0x0501: 0x64, 0x051B: 0x71, 0x051D: 0x77, 0x04BB: 0x68, 0x0410: 0x41, 0x0412: 0x42,
+        0x0415: 0x45, 0x041A: 0x4B, 0x041C: 0x4D, 0x041D: 0x48, 0x041E: 0x4F, 0x0420: 0x50, 0x0421: 0x43, 0x0422: 0x54,
+        0x0425: 0x58, 0x0406: 0x49, 0x0408: 0x4A, 0x0405: 0x53,
         // Greek
-        0x03BF: "o", 0x03B1: "a", 0x03B5: "e", 0x03B9: "i", 0x03BA: "k", 0x03BD: "v", 0x03C1: "p", 0x03C4: "t",
-        0x0391: "A", 0x0392: "B", 0x0395: "E", 0x0396: "Z", 0x0397: "H", 0x0399: "I", 0x039A: "K", 0x039C: "M",
-        0x039D: "N", 0x039F: "O", 0x03A1: "P", 0x03A4: "T", 0x03A5: "Y", 0x03A7: "X",
-        // Punctuation that changes what a pattern sees
-        0x2018: "'", 0x2019: "'", 0x02BC: "'", 0x2010: "-", 0x2011: "-", 0x2012: "-", 0x2013: "-", 0x2014: "-",
-        0x2212: "-", 0x00A0: " ", 0x2007: " ", 0x202F: " ",
+        0x03BF: 0x6F, 0x03B1: 0x61, 0x03B5: 0x65, 0x03B9: 0x69, 0x03BA: 0x6B, 0x03BD: 0x76, 0x03C1: 0x70, 0x03C4: 0x74,
+        0x0391: 0x41, 0x0392: 0x42, 0x0395: 0x45, 0x0396: 0x5A, 0x0397: 0x48, 0x0399: 0x49, 0x039A: 0x4B, 0x039C: 0x4D,
+        0x039D: 0x4E, 0x039F: 0x4F, 0x03A1: 0x50, 0x03A4: 0x54, 0x03A5: 0x59, 0x03A7: 0x58,
+        // ' - and spaces
+        0x2018: 0x27, 0x2019: 0x27, 0x02BC: 0x27, 0x2010: 0x2D, 0x2011: 0x2D, 0x2012: 0x2D, 0x2013: 0x2D, 0x2014: 0x2D,
+        0x2212: 0x2D, 0x00A0: 0x20, 0x2007: 0x20, 0x202F: 0x20,
     ]
 
     public init(_ original: String) {
         self.original = original
-        var output = String.UnicodeScalarView()
-        var origins: [Range<Int>] = []
-        origins.reserveCapacity(original.utf16.count)
-        var offset = 0
-        for scalar in original.unicodeScalars {
-            let width = scalar.utf16.count
-            let range = offset..<(offset + width)
-            offset += width
-            if scalar.isASCII {
-                output.append(scalar)
-                origins.append(range)
-                continue
-            }
-            if Self.zeroWidth.contains(scalar.value) { continue }
-            if let folded = Self.homoglyphs[scalar.value] {
-                for s in folded.unicodeScalars {
-                    output.append(s)
-                    origins.append(contentsOf: repeatElement(range, count: s.utf16.count))
-                }
-                continue
-            }
-            let compatible = String(scalar).precomposedStringWithCompatibilityMapping
-            for s in compatible.unicodeScalars {
-                let mapped = Self.homoglyphs[s.value].flatMap(\.unicodeScalars.first) ?? s
-                output.append(mapped)
-                origins.append(contentsOf: repeatElement(range, count: mapped.utf16.count))
-            }
+        let originalBytes = Array(original.utf8)
+        self.originalBytes = originalBytes
+        // Most text is ASCII: nothing to fold, and the identity map needs no table.
+        if !originalBytes.contains(where: { $0 >= 0x80 }) {
+            bytes = originalBytes
+            originStarts = []
+            originEnds = []
+            return
         }
-        text = String(output)
-        self.origins = origins
+        var output: [UInt8] = []
+        var starts: [Int32] = []
+        var ends: [Int32] = []
+        output.reserveCapacity(originalBytes.count)
+        starts.reserveCapacity(originalBytes.count)
+        ends.reserveCapacity(originalBytes.count)
+        var compatible: [UInt32: [UInt8]] = [:]
+        var offset = 0
+        func emit(_ byte: UInt8, from start: Int, to end: Int) {
+            output.append(byte)
+            starts.append(Int32(start))
+            ends.append(Int32(end))
+        }
+        for scalar in original.unicodeScalars {
+            let start = offset
+            offset += scalar.utf8.count
+            let value = scalar.value
+            if value < 0x80 {
+                emit(UInt8(value), from: start, to: offset)
+                continue
+            }
+            if Self.zeroWidth.contains(value) { continue }
+            if let folded = Self.homoglyphs[value] {
+                emit(folded, from: start, to: offset)
+                continue
+            }
+            let mapped: [UInt8]
+            if (0xC0...0xFF).contains(value) {
+                mapped = Array(String(scalar).utf8)  // Latin-1 letters are already NFKC
+            } else if let cached = compatible[value] {
+                mapped = cached
+            } else {
+                var folded: [UInt8] = []
+                for s in String(scalar).precomposedStringWithCompatibilityMapping.unicodeScalars {
+                    if let ascii = Self.homoglyphs[s.value] { folded.append(ascii) } else { folded += Array(String(s).utf8) }
+                }
+                compatible[value] = folded
+                mapped = folded
+            }
+            for byte in mapped { emit(byte, from: start, to: offset) }
+        }
+        bytes = output
+        originStarts = starts
+        originEnds = ends
     }
 
-    /// The original range (UTF-16) behind a range of the normalized text.
-    public func originalRange(of range: NSRange) -> NSRange {
-        guard range.length > 0, range.location < origins.count else { return NSRange(location: NSNotFound, length: 0) }
-        let start = origins[range.location].lowerBound
-        let end = origins[min(range.location + range.length, origins.count) - 1].upperBound
-        return NSRange(location: start, length: end - start)
+    /// The original byte range behind a range of the normalized bytes.
+    public func originalRange(of range: Range<Int>) -> Range<Int>? {
+        guard !range.isEmpty, range.lowerBound >= 0, range.upperBound <= bytes.count else { return nil }
+        if originStarts.isEmpty { return range }
+        return Int(originStarts[range.lowerBound])..<Int(originEnds[range.upperBound - 1])
     }
 }

@@ -2,10 +2,24 @@ import Foundation
 
 /// Finds person names: first names and surnames from the 1990 US Census lists (public domain, shipped as resources),
 /// honorifics, capitalisation and context cues; then every later mention of a name it found (`Maria`, `GONZALEZ`,
-/// `Maria's`) gets the same identity as the full name.
+/// `Maria's`) gets the same identity as the full name. Reads the normalized UTF-8 bytes; each word is looked up once,
+/// in one table that says which lists know it.
 public struct PersonNameDetector: Sendable {
-    let firstNames: Set<String>
-    let surnames: Set<String>
+    /// Every listed word (lowercase) with the lists it is on.
+    let wordKinds: WordTable
+
+    /// Which word lists a word is on.
+    struct WordKind: OptionSet, Hashable {
+        let rawValue: UInt8
+        static let firstName = WordKind(rawValue: 1)
+        static let surname = WordKind(rawValue: 2)
+        static let function = WordKind(rawValue: 4)
+        static let everyday = WordKind(rawValue: 8)
+        static let honorific = WordKind(rawValue: 16)
+        static let suffix = WordKind(rawValue: 32)
+        /// The last word of a cue ("is" of "my name is"): only after one is a cue looked for.
+        static let cueEnd = WordKind(rawValue: 64)
+    }
 
     /// Words that are never a name on their own, however they are written.
     static let functionWords: Set<String> = [
@@ -52,9 +66,17 @@ public struct PersonNameDetector: Sendable {
                                    ["client"], ["customer"], ["contact"], ["spoke", "with"], ["talked", "to"], ["ask", "for"],
                                    ["i", "am"], ["i'm"], ["this", "is"], ["name"], ["from"], ["cc"], ["attn"], ["by"]]
 
+    static let cueBytes: [[[UInt8]]] = cues.map { $0.map { Array($0.utf8) } }
+
     public init(firstNames: Set<String>, surnames: Set<String>) {
-        self.firstNames = firstNames
-        self.surnames = surnames
+        var kinds: [String: WordKind] = [:]
+        kinds.reserveCapacity(firstNames.count + surnames.count + 600)
+        for (words, kind) in [(firstNames, WordKind.firstName), (surnames, .surname), (Self.functionWords, .function),
+                              (Self.everydayWords, .everyday), (Self.honorifics, .honorific), (Self.suffixes, .suffix)] {
+            for word in words { kinds[word, default: []].insert(kind) }
+        }
+        for cue in Self.cues { kinds[cue[cue.count - 1], default: []].insert(.cueEnd) }
+        wordKinds = WordTable(kinds.mapValues(\.rawValue))
     }
 
     /// The detector with the shipped Census lists.
@@ -74,58 +96,134 @@ public struct PersonNameDetector: Sendable {
     }
 
     struct Token {
-        var range: NSRange
-        var word: String
-        var lower: String
+        var range: Range<Int>
+        /// FNV-1a of the lowercase word (`WordTable.hash`).
+        var hash: UInt64
+        var kind: WordKind
+        var letters: Int
         enum Shape { case title, caps, lower, other }
         var shape: Shape
-        var isInitial: Bool { word.count == 1 && shape != .lower }
-    }
-
-    static let tokenPattern = try! NSRegularExpression(pattern: #"\p{L}[\p{L}\-]*(?:'\p{L}+)*"#)
-
-    func tokens(_ text: String) -> [Token] {
-        let ns = text as NSString
-        return Self.tokenPattern.matches(in: text, range: NSRange(location: 0, length: ns.length)).map { match in
-            var range = match.range
-            var word = ns.substring(with: range)
-            // A possessive is not part of the name: "Maria's" is "Maria" + "'s".
-            if word.lowercased().hasSuffix("'s") {
-                word = String(word.dropLast(2))
-                range.length -= 2
-            }
-            let letters = word.filter(\.isLetter)
-            let shape: Token.Shape
-            if letters.allSatisfy(\.isUppercase) { shape = letters.count > 1 ? .caps : .title }
-            else if letters.first?.isUppercase == true { shape = .title }
-            else if letters.allSatisfy(\.isLowercase) { shape = .lower }
-            else { shape = .other }
-            return Token(range: range, word: word, lower: word.lowercased(), shape: shape)
+        var isInitial: Bool { letters == 1 && shape != .lower }
+        var isCapitalized: Bool { shape == .title || shape == .caps }
+        func `is`(_ kind: WordKind) -> Bool { self.kind.contains(kind) }
+        func lower(_ t: TextBytes) -> String { t.string(range).lowercased() }
+        /// Whether the token is `word` (lowercase ASCII), ignoring case.
+        func equals(_ word: [UInt8], _ t: TextBytes) -> Bool {
+            guard range.count == word.count else { return false }
+            for offset in 0..<word.count where t[range.lowerBound + offset].asciiLowercased != word[offset] { return false }
+            return true
         }
     }
 
-    /// Whether only spaces (and a full stop after an initial or honorific) stand between two tokens.
-    func adjacent(_ a: Token, _ b: Token, in ns: NSString) -> Bool {
-        let start = a.range.location + a.range.length
-        guard b.range.location >= start else { return false }
-        let gap = ns.substring(with: NSRange(location: start, length: b.range.location - start))
-        // A full stop belongs to an initial or an honorific ("J. Smith", "Dr. Okafor"), not to a sentence's end.
-        let abbreviation = a.isInitial || Self.honorifics.contains(a.lower) || Self.suffixes.contains(a.lower)
-        let trimmed = gap.hasPrefix(".") && abbreviation ? String(gap.dropFirst()) : gap
-        return !trimmed.isEmpty && trimmed.allSatisfy(\.isWhitespace) && trimmed.count <= 4
+    /// The length of the letter at `index` (0 if none): ASCII letters, and non-ASCII scalars that are letters.
+    @inline(__always) static func letterLength(_ t: TextBytes, _ index: Int) -> Int {
+        let byte = t[index]
+        if byte < 0x80 { return byte.isAlpha ? 1 : 0 }
+        guard let (scalar, length) = t.scalar(at: index) else { return 0 }
+        switch scalar.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: return length
+        default: return 0
+        }
     }
 
-    func isCapitalized(_ token: Token) -> Bool { token.shape == .title || token.shape == .caps }
+    /// Words: a letter, then letters and hyphens, then `'letters` parts (`O'Brien`); a possessive `'s` is left off.
+    func tokens(_ t: TextBytes, in range: Range<Int>) -> [Token] {
+        var tokens: [Token] = []
+        tokens.reserveCapacity(range.count / 5)
+        var index = range.lowerBound
+        let end = range.upperBound
+        while index < end {
+            let first = Self.letterLength(t, index)
+            guard first > 0 else {
+                index += t[index] < 0x80 ? 1 : max(1, t.scalar(at: index)?.length ?? 1)
+                continue
+            }
+            let start = index
+            index += first
+            while index < end {
+                if t[index] == 45 { index += 1; continue }
+                let length = Self.letterLength(t, index)
+                guard length > 0 else { break }
+                index += length
+            }
+            while index < end, t[index] == 39, Self.letterLength(t, index + 1) > 0 {
+                index += 1
+                while index < end {
+                    let length = Self.letterLength(t, index)
+                    guard length > 0 else { break }
+                    index += length
+                }
+            }
+            var stop = min(index, end)
+            if stop - start > 2, t[stop - 2] == 39, t[stop - 1] | 0x20 == 115 { stop -= 2 }
+            tokens.append(token(t, start..<stop))
+        }
+        return tokens
+    }
+
+    func token(_ t: TextBytes, _ range: Range<Int>) -> Token {
+        var ascii = true
+        var upper = 0, lower = 0, letters = 0
+        var firstUpper = false
+        var index = range.lowerBound
+        while index < range.upperBound {
+            let byte = t[index]
+            if byte < 0x80 {
+                if byte.isAlpha {
+                    if letters == 0 { firstUpper = byte.isUpper }
+                    letters += 1
+                    if byte.isUpper { upper += 1 } else { lower += 1 }
+                }
+                index += 1
+                continue
+            }
+            ascii = false
+            guard let (scalar, length) = t.scalar(at: index) else { index += 1; continue }
+            index += length
+            guard Self.letterLength(t, index - length) > 0 else { continue }
+            let isUpper = scalar.properties.isUppercase
+            if letters == 0 { firstUpper = isUpper }
+            letters += 1
+            if isUpper { upper += 1 } else if scalar.properties.isLowercase { lower += 1 }
+        }
+        let shape: Token.Shape
+        if upper == letters { shape = letters > 1 ? .caps : .title }
+        else if firstUpper { shape = .title }
+        else if lower == letters { shape = .lower }
+        else { shape = .other }
+        let kind: WordKind
+        let hash: UInt64
+        if ascii {
+            hash = WordTable.hash(t.bytes[range])
+            kind = WordKind(rawValue: wordKinds.value(t.bytes, range, hash: hash) ?? 0)
+        } else {
+            let lowered = Array(t.string(range).lowercased().utf8)
+            hash = WordTable.hash(lowered[...])
+            kind = WordKind(rawValue: wordKinds.value(lowered, 0..<lowered.count, hash: hash) ?? 0)
+        }
+        return Token(range: range, hash: hash, kind: kind, letters: letters, shape: shape)
+    }
+
+    /// Whether only spaces (and a full stop after an initial or honorific) stand between two tokens.
+    func adjacent(_ a: Token, _ b: Token, in t: TextBytes) -> Bool {
+        var start = a.range.upperBound
+        guard b.range.lowerBound >= start else { return false }
+        // A full stop belongs to an initial or an honorific ("J. Smith", "Dr. Okafor"), not to a sentence's end.
+        if t[start] == 46, a.isInitial || a.is(.honorific) || a.is(.suffix) { start += 1 }
+        let gap = b.range.lowerBound - start
+        guard gap > 0, gap <= 4 else { return false }
+        return (start..<b.range.lowerBound).allSatisfy { t[$0].isSpace }
+    }
 
     /// Whether a token starts a sentence or line (nothing but punctuation, bullets or spaces before it back to a
     /// `.`, `!`, `?`, a line break or the start).
-    func startsSentence(_ token: Token, in ns: NSString) -> Bool {
-        var index = token.range.location - 1
+    func startsSentence(_ token: Token, in t: TextBytes) -> Bool {
+        var index = token.range.lowerBound - 1
         while index >= 0 {
-            let unit = ns.character(at: index)
-            switch unit {
-            case 10, 13, 46, 33, 63: return true           // \n \r . ! ?
-            case 32, 9, 34, 39, 40, 45, 42, 8226: index -= 1  // space tab " ' ( - * •
+            switch t[index] {
+            case 10, 13, 46, 33, 63: return true            // \n \r . ! ?
+            case 32, 9, 34, 39, 40, 45, 42: index -= 1       // space tab " ' ( - *
+            case 0xA2 where t[index - 1] == 0x80 && t[index - 2] == 0xE2: index -= 3  // •
             default: return false
             }
         }
@@ -134,50 +232,51 @@ public struct PersonNameDetector: Sendable {
 
     public func find(in text: String) -> [Finding] {
         var known: [String: String] = [:]
-        return find(in: text, known: &known)
+        return find(in: NormalizedText(text).bytes, known: &known)
     }
 
     /// Finds names; `known` maps name parts seen earlier in the session to their person, and gains this text's.
-    public func find(in text: String, known: inout [String: String]) -> [Finding] {
-        let ns = text as NSString
-        let tokens = tokens(text)
+    public func find(in bytes: [UInt8], known: inout [String: String]) -> [Finding] {
+        let t = TextBytes(bytes)
+        let tokens = tokens(t, in: 0..<t.count)
         var findings: [Finding] = []
+        var findingTokens: [ClosedRange<Int>] = []
         var index = 0
         func add(_ from: Int, _ to: Int) {
-            let range = NSRange(location: tokens[from].range.location,
-                                length: tokens[to].range.location + tokens[to].range.length - tokens[from].range.location)
-            findings.append(Finding(type: .person, range: range, value: ns.substring(with: range)))
+            let range = tokens[from].range.lowerBound..<tokens[to].range.upperBound
+            findings.append(Finding(type: .person, range: range))
+            findingTokens.append(from...to)
         }
         /// Extends a name that ends at `end` over middle names, initials, a surname and a suffix.
         func extend(from start: Int, requireSurname: Bool) -> Int? {
             var end = start
             var hasSurname = false
             var next = start + 1
-            while next < tokens.count, adjacent(tokens[next - 1], tokens[next], in: ns) {
+            while next < tokens.count, adjacent(tokens[next - 1], tokens[next], in: t) {
                 let token = tokens[next]
                 let lowercaseRun = tokens[start].shape == .lower
-                let shapeOK = lowercaseRun ? token.shape == .lower : isCapitalized(token)
+                let shapeOK = lowercaseRun ? token.shape == .lower : token.isCapitalized
                 guard shapeOK else { break }
-                if token.isInitial || (next - start <= 2 && firstNames.contains(token.lower) && next + 1 < tokens.count
-                                       && adjacent(token, tokens[next + 1], in: ns) && isCapitalized(tokens[next + 1])) {
+                if token.isInitial || (next - start <= 2 && token.is(.firstName) && next + 1 < tokens.count
+                                       && adjacent(token, tokens[next + 1], in: t) && tokens[next + 1].isCapitalized) {
                     end = next
                     next += 1
                     continue
                 }
-                if Self.suffixes.contains(token.lower), hasSurname {
+                if token.is(.suffix), hasSurname {
                     end = next
                     break
                 }
-                guard !Self.functionWords.contains(token.lower), !Self.honorifics.contains(token.lower) else { break }
-                let knownSurname = surnames.contains(token.lower)
-                let plausible = !lowercaseRun && !Self.everydayWords.contains(token.lower) && token.word.count > 1
+                guard !token.is(.function), !token.is(.honorific) else { break }
+                let knownSurname = token.is(.surname)
+                let plausible = !lowercaseRun && !token.is(.everyday) && token.letters > 1
                 if knownSurname || plausible {
                     end = next
                     hasSurname = true
                     next += 1
                     // One surname (or a double-barrelled pair: "Garcia Lopez") is enough.
-                    if next < tokens.count, adjacent(tokens[end], tokens[next], in: ns), isCapitalized(tokens[next]),
-                       surnames.contains(tokens[next].lower) || Self.suffixes.contains(tokens[next].lower) {
+                    if next < tokens.count, adjacent(tokens[end], tokens[next], in: t), tokens[next].isCapitalized,
+                       tokens[next].is(.surname) || tokens[next].is(.suffix) {
                         continue
                     }
                     break
@@ -191,8 +290,8 @@ public struct PersonNameDetector: Sendable {
         while index < tokens.count {
             let token = tokens[index]
             // Honorific + capitalised words: "Dr. Okafor", "Mrs Jane Doe".
-            if Self.honorifics.contains(token.lower), token.shape != .lower, index + 1 < tokens.count,
-               adjacent(token, tokens[index + 1], in: ns), isCapitalized(tokens[index + 1]) {
+            if token.is(.honorific), token.shape != .lower, index + 1 < tokens.count,
+               adjacent(token, tokens[index + 1], in: t), tokens[index + 1].isCapitalized {
                 let start = index + 1
                 let end = extend(from: start, requireSurname: false) ?? start
                 add(start, end)
@@ -200,27 +299,23 @@ public struct PersonNameDetector: Sendable {
                 continue
             }
             // A context cue before a capitalised word: "my name is Xochitl".
-            if (token.shape == .title || (token.shape == .caps && (firstNames.contains(token.lower) || surnames.contains(token.lower)))),
-               !Self.honorifics.contains(token.lower), !Self.functionWords.contains(token.lower),
-               cueBefore(index, tokens: tokens, ns: ns) {
+            if (token.shape == .title || (token.shape == .caps && (token.is(.firstName) || token.is(.surname)))),
+               !token.is(.honorific), !token.is(.function), cueBefore(index, tokens: tokens, t: t) {
                 let end = extend(from: index, requireSurname: false) ?? index
                 add(index, end)
                 index = end + 1
                 continue
             }
             // "Dougherty, Michael": a known surname, a comma, a known first name.
-            if isCapitalized(token), surnames.contains(token.lower), !Self.everydayWords.contains(token.lower),
-               index + 1 < tokens.count, isCapitalized(tokens[index + 1]), firstNames.contains(tokens[index + 1].lower),
-               !Self.functionWords.contains(tokens[index + 1].lower) {
-                let start = token.range.location + token.range.length
-                let gap = ns.substring(with: NSRange(location: start, length: tokens[index + 1].range.location - start))
-                if gap == ", " {
-                    add(index, index + 1)
-                    index += 2
-                    continue
-                }
+            if token.isCapitalized, token.is(.surname), !token.is(.everyday), index + 1 < tokens.count,
+               tokens[index + 1].isCapitalized, tokens[index + 1].is(.firstName), !tokens[index + 1].is(.function),
+               tokens[index + 1].range.lowerBound == token.range.upperBound + 2,
+               t[token.range.upperBound] == 44, t[token.range.upperBound + 1] == 32 {
+                add(index, index + 1)
+                index += 2
+                continue
             }
-            if firstNames.contains(token.lower), !Self.functionWords.contains(token.lower) {
+            if token.is(.firstName), !token.is(.function) {
                 switch token.shape {
                 case .title, .caps:
                     if let end = extend(from: index, requireSurname: true) {
@@ -230,15 +325,14 @@ public struct PersonNameDetector: Sendable {
                     }
                     // A first name alone counts in title case ("Thanks, Jennifer"); alone in capitals it is more often
                     // an acronym ("MAC", "AL") and counts only once the full name was seen.
-                    if token.shape == .title, token.word.count > 1, !Self.functionWords.contains(token.lower),
-                       !Self.everydayWords.contains(token.lower) || !startsSentence(token, in: ns) {
+                    if token.shape == .title, token.letters > 1, !token.is(.function),
+                       !token.is(.everyday) || !startsSentence(token, in: t) {
                         add(index, index)
                     }
                 case .lower:
                     // Lowercase only as a first name plus a known surname, neither an everyday word: "maria gonzalez".
-                    if !Self.everydayWords.contains(token.lower), index + 1 < tokens.count, adjacent(token, tokens[index + 1], in: ns),
-                       tokens[index + 1].shape == .lower, surnames.contains(tokens[index + 1].lower),
-                       !Self.everydayWords.contains(tokens[index + 1].lower) {
+                    if !token.is(.everyday), index + 1 < tokens.count, adjacent(token, tokens[index + 1], in: t),
+                       tokens[index + 1].shape == .lower, tokens[index + 1].is(.surname), !tokens[index + 1].is(.everyday) {
                         add(index, index + 1)
                         index += 2
                         continue
@@ -249,39 +343,40 @@ public struct PersonNameDetector: Sendable {
             }
             index += 1
         }
-        return withLearnedMentions(findings, tokens: tokens, ns: ns, known: &known)
+        return withLearnedMentions(findings, parts: findingTokens, tokens: tokens, t: t, known: &known)
     }
 
-    func cueBefore(_ index: Int, tokens: [Token], ns: NSString) -> Bool {
-        for cue in Self.cues where index >= cue.count {
-            let words = tokens[(index - cue.count)..<index].map(\.lower)
-            if words == cue, adjacentRun(tokens, from: index - cue.count, to: index, ns: ns) { return true }
+    func cueBefore(_ index: Int, tokens: [Token], t: TextBytes) -> Bool {
+        guard index > 0, tokens[index - 1].is(.cueEnd) else { return false }
+        cues: for cue in Self.cueBytes where index >= cue.count {
+            for (offset, word) in cue.enumerated() where !tokens[index - cue.count + offset].equals(word, t) { continue cues }
+            if adjacentRun(tokens, from: index - cue.count, to: index, t: t) { return true }
         }
         return false
     }
 
-    func adjacentRun(_ tokens: [Token], from: Int, to: Int, ns: NSString) -> Bool {
+    func adjacentRun(_ tokens: [Token], from: Int, to: Int, t: TextBytes) -> Bool {
         // Cue words and the name may be separated by spaces, a comma or a colon ("Regards,\nJohn").
         for i in from..<to {
-            let start = tokens[i].range.location + tokens[i].range.length
-            let gap = ns.substring(with: NSRange(location: start, length: tokens[i + 1].range.location - start))
-            guard gap.count <= 4, gap.allSatisfy({ $0.isWhitespace || ",:".contains($0) }) else { return false }
+            let gap = tokens[i].range.upperBound..<tokens[i + 1].range.lowerBound
+            guard gap.count <= 4, gap.allSatisfy({ t[$0].isSpace || t[$0] == 44 || t[$0] == 58 }) else { return false }
         }
         return true
     }
 
     /// Every later mention of a part of a name already found, in any case, is the same person.
-    func withLearnedMentions(_ findings: [Finding], tokens: [Token], ns: NSString, known learned: inout [String: String]) -> [Finding] {
+    func withLearnedMentions(_ findings: [Finding], parts findingTokens: [ClosedRange<Int>], tokens: [Token], t: TextBytes,
+                             known learned: inout [String: String]) -> [Finding] {
         var result: [Finding] = []
-        for var finding in findings {
-            let parts = self.tokens(finding.value).filter { $0.word.count > 1 && !Self.suffixes.contains($0.lower) }
-            let canonical = parts.map(\.lower).joined(separator: " ")
+        for (var finding, span) in zip(findings, findingTokens) {
+            let parts = tokens[span].filter { $0.letters > 1 && !$0.is(.suffix) }
+            let canonical = parts.map { $0.lower(t) }.joined(separator: " ")
             finding.canonical = canonical
             result.append(finding)
             guard parts.count >= 2 else { continue }
-            for part in parts where learned[part.lower] == nil && !Self.functionWords.contains(part.lower)
-                && !Self.honorifics.contains(part.lower) {
-                learned[part.lower] = canonical
+            for part in parts where !part.is(.function) && !part.is(.honorific) {
+                let lower = part.lower(t)
+                if learned[lower] == nil { learned[lower] = canonical }
             }
         }
         // Single-name findings that are part of a full name belong to that person.
@@ -289,14 +384,26 @@ public struct PersonNameDetector: Sendable {
             result[index].canonical = learned[result[index].canonical ?? ""]
         }
         guard !learned.isEmpty else { return result }
-        var covered = IndexSet()
-        for finding in result { covered.insert(integersIn: finding.range.location..<(finding.range.location + finding.range.length)) }
+        // Tokens are matched by the hash they already carry (a bit mask first); only a hit makes a string.
+        var learnedHashes: [UInt64: String] = [:]
+        var bloom = [UInt64](repeating: 0, count: 16)
+        for part in learned.keys {
+            let hash = WordTable.hash(Array(part.utf8)[...])
+            learnedHashes[hash] = part
+            bloom[Int(hash & 1023) >> 6] |= 1 << (hash & 63)
+        }
+        // Findings so far are in text order: one cursor tells whether a token lies inside one.
+        let found = result.map(\.range)
+        var next = 0
         for token in tokens {
-            guard let canonical = learned[token.lower] else { continue }
+            guard bloom[Int(token.hash & 1023) >> 6] & (1 << (token.hash & 63)) != 0,
+                  let part = learnedHashes[token.hash] else { continue }
             // "Mark" the person, not "mark" the verb.
-            if Self.everydayWords.contains(token.lower), token.shape == .lower { continue }
-            if covered.intersects(integersIn: token.range.location..<(token.range.location + token.range.length)) { continue }
-            result.append(Finding(type: .person, range: token.range, value: ns.substring(with: token.range), canonical: canonical))
+            if token.is(.everyday), token.shape == .lower { continue }
+            while next < found.count, found[next].upperBound <= token.range.lowerBound { next += 1 }
+            if next < found.count, found[next].overlaps(token.range) { continue }
+            guard token.lower(t) == part, let canonical = learned[part] else { continue }
+            result.append(Finding(type: .person, range: token.range, canonical: canonical))
         }
         return result
     }

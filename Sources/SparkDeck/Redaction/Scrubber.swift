@@ -19,18 +19,19 @@ public struct ScrubSession: Codable, Sendable, Equatable {
         self.expiresAt = expiresAt
     }
 
-    mutating func placeholder(type: EntityType, identity: String, original: String) -> String {
-        let key = "\(type.rawValue)|\(identity)"
+    mutating func placeholder(type: EntityType, identity: String, original: () -> String) -> String {
+        let key = type.rawValue + "|" + identity
         if let existing = keys[key] { return existing }
         var number = counters[type.rawValue, default: 0]
         var placeholder: String
+        // Numbers only grow, so a new one is free unless the user's own text holds it.
         repeat {
             number += 1
-            placeholder = "<\(type.rawValue)_\(number)>"
-        } while reserved.contains(placeholder) || values[placeholder] != nil
+            placeholder = "<" + type.rawValue + "_" + String(number) + ">"
+        } while !reserved.isEmpty && reserved.contains(placeholder)
         counters[type.rawValue] = number
         keys[key] = placeholder
-        values[placeholder] = original
+        values[placeholder] = original()
         return placeholder
     }
 }
@@ -39,8 +40,8 @@ public struct ScrubSession: Codable, Sendable, Equatable {
 public struct ScrubResult: Sendable, Equatable {
     public var text: String
     public var entities: [(placeholder: String, type: EntityType)]
-    /// Each replaced span of the input: its type and UTF-16 range in the original text.
-    public var spans: [(type: EntityType, range: NSRange)] = []
+    /// Each replaced span of the input: its type and UTF-8 byte range in the original text.
+    public var spans: [(type: EntityType, range: Range<Int>)] = []
 
     public static func == (a: ScrubResult, b: ScrubResult) -> Bool {
         a.text == b.text && a.entities.map(\.placeholder) == b.entities.map(\.placeholder)
@@ -58,78 +59,156 @@ public struct Scrubber: Sendable {
         self.standingTerms = standingTerms
     }
 
-    static let placeholderPattern = try! NSRegularExpression(pattern: #"<[A-Za-z][A-Za-z_]*_\d+>"#)
-
     public func scrub(_ text: String, session: inout ScrubSession, types: Set<EntityType>? = nil,
                       customTerms: [String] = []) -> ScrubResult {
-        let original = text as NSString
-        for match in Self.placeholderPattern.matches(in: text, range: NSRange(location: 0, length: original.length)) {
-            session.reserved.insert(original.substring(with: match.range).uppercased())
-        }
         let normalized = NormalizedText(text)
-        var findings = PatternDetectors.find(in: normalized.text) + names.find(in: normalized.text, known: &session.knownNames)
-        findings += Self.termFindings(standingTerms + customTerms, in: normalized.text)
+        let original = normalized.originalBytes
+        for placeholder in Self.placeholderLike(in: original) { session.reserved.insert(placeholder) }
+        var findings = PatternDetectors.find(in: normalized.bytes)
+        findings.append(contentsOf: names.find(in: normalized.bytes, known: &session.knownNames))
+        let terms = standingTerms + customTerms
+        if !terms.isEmpty { findings += Self.termFindings(terms, in: normalized.bytes) }
         if let types { findings = findings.filter { types.contains($0.type) || $0.type == .custom } }
 
         // Higher priority first, then longer; keep a finding only if it overlaps none kept so far.
         var kept: [Finding] = []
-        var covered = IndexSet()
-        for finding in findings.sorted(by: { ($0.type.priority, $0.range.length) > ($1.type.priority, $1.range.length) }) {
-            let span = finding.range.location..<(finding.range.location + finding.range.length)
-            guard !span.isEmpty, !covered.intersects(integersIn: span) else { continue }
-            covered.insert(integersIn: span)
+        kept.reserveCapacity(findings.count)
+        var covered = [Bool](repeating: false, count: normalized.bytes.count)
+        findings.sort { ($0.type.priority, $0.range.count) > ($1.type.priority, $1.range.count) }
+        for finding in findings {
+            guard !finding.range.isEmpty, !finding.range.contains(where: { covered[$0] }) else { continue }
+            for index in finding.range { covered[index] = true }
             kept.append(finding)
         }
-        kept.sort { $0.range.location < $1.range.location }
+        kept.sort { $0.range.lowerBound < $1.range.lowerBound }
 
-        var output = ""
+        session.keys.reserveCapacity(session.keys.count + kept.count)
+        session.values.reserveCapacity(session.values.count + kept.count)
+        var output: [UInt8] = []
+        output.reserveCapacity(original.count + kept.count * 8)
         var cursor = 0
         var entities: [(String, EntityType)] = []
-        var spans: [(EntityType, NSRange)] = []
+        var listed = Set<String>(minimumCapacity: kept.count)
+        var spans: [(EntityType, Range<Int>)] = []
         for finding in kept {
-            let range = normalized.originalRange(of: finding.range)
-            guard range.location != NSNotFound, range.location >= cursor else { continue }
-            output += original.substring(with: NSRange(location: cursor, length: range.location - cursor))
-            let originalValue = original.substring(with: range)
-            let placeholder = session.placeholder(type: finding.type, identity: Self.identity(of: finding),
-                                                  original: originalValue)
-            output += placeholder
+            guard let range = normalized.originalRange(of: finding.range), range.lowerBound >= cursor else { continue }
+            output += original[cursor..<range.lowerBound]
+            let placeholder = session.placeholder(type: finding.type, identity: Self.identity(of: finding, in: normalized.bytes)) {
+                String(decoding: original[range], as: UTF8.self)
+            }
+            output += placeholder.utf8
             spans.append((finding.type, range))
-            if !entities.contains(where: { $0.0 == placeholder }) { entities.append((placeholder, finding.type)) }
-            cursor = range.location + range.length
+            if listed.insert(placeholder).inserted { entities.append((placeholder, finding.type)) }
+            cursor = range.upperBound
         }
-        output += original.substring(from: cursor)
-        return ScrubResult(text: output, entities: entities, spans: spans)
+        output += original[cursor...]
+        return ScrubResult(text: String(decoding: output, as: UTF8.self), entities: entities, spans: spans)
+    }
+
+    /// Text shaped like a placeholder (`<NAME_12>`, any case), uppercased.
+    static func placeholderLike(in bytes: [UInt8]) -> [String] {
+        let t = TextBytes(bytes)
+        var found: [String] = []
+        var index = 0
+        while index < t.count {
+            guard t[index] == 60, t[index + 1].isAlpha else { index += 1; continue }
+            // `[A-Za-z][A-Za-z_]*_` then digits and `>`: the letters-and-underscores run ends with the underscore.
+            let name = t.end(from: index + 1) { $0.isAlpha || $0 == 95 }
+            let digitsEnd = t.digitsEnd(from: name)
+            if name - 1 >= index + 2, t[name - 1] == 95, digitsEnd > name, t[digitsEnd] == 62 {
+                found.append(t.string(index..<(digitsEnd + 1)).uppercased())
+                index = digitsEnd + 1
+            } else {
+                index += 1
+            }
+        }
+        return found
     }
 
     /// What makes two findings the same value: digits for numbers, the person for names, else the lowercase text.
-    static func identity(of finding: Finding) -> String {
+    static func identity(of finding: Finding, in text: [UInt8]) -> String {
+        let value = text[finding.range]
         switch finding.type {
         case .phone, .creditCard, .ssn:
-            return String(finding.value.filter(\.isNumber).suffix(10))
+            return String(decoding: value.filter(\.isDigit).suffix(10), as: UTF8.self)
         case .iban, .macAddress:
-            return finding.value.filter { $0.isLetter || $0.isNumber }.lowercased()
+            return String(decoding: value.filter(\.isAlnum).map(\.asciiLowercased), as: UTF8.self)
         case .person:
-            return finding.canonical ?? finding.value.lowercased()
+            return finding.canonical ?? String(decoding: value, as: UTF8.self).lowercased()
         default:
-            return finding.value.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            var collapsed: [UInt8] = []
+            collapsed.reserveCapacity(value.count)
+            var ascii = true
+            for byte in value {
+                if byte >= 0x80 { ascii = false }
+                if byte.isSpace {
+                    if !collapsed.isEmpty, collapsed.last != 32 { collapsed.append(32) }
+                } else {
+                    collapsed.append(byte.asciiLowercased)
+                }
+            }
+            if collapsed.last == 32 { collapsed.removeLast() }
+            let joined = String(decoding: collapsed, as: UTF8.self)
+            return ascii ? joined : joined.lowercased()
         }
     }
 
-    static func termFindings(_ terms: [String], in text: String) -> [Finding] {
-        let ns = text as NSString
+    /// Each whole-word occurrence of a term (case-insensitive), in the normalized bytes.
+    static func termFindings(_ terms: [String], in bytes: [UInt8]) -> [Finding] {
+        let t = TextBytes(bytes)
         var findings: [Finding] = []
         for term in terms {
             let needle = NormalizedText(term).text.trimmingCharacters(in: .whitespacesAndNewlines)
             guard needle.count >= 2 else { continue }
-            let pattern = #"(?<![\p{L}\p{N}])"# + NSRegularExpression.escapedPattern(for: needle) + #"(?![\p{L}\p{N}])"#
-            guard let regex = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive]) else { continue }
-            for match in regex.matches(in: text, range: NSRange(location: 0, length: ns.length)) {
-                findings.append(Finding(type: .custom, range: match.range, value: ns.substring(with: match.range),
-                                        canonical: needle.lowercased()))
+            let folded = Array(needle.lowercased().utf8)
+            let canonical = needle.lowercased()
+            var index = 0
+            while index + folded.count <= t.count {
+                guard t[index].asciiLowercased == folded[0] || t[index] >= 0x80, !isLetterOrDigit(before: index, in: t),
+                      let end = caseInsensitiveMatch(folded, in: t, at: index), !isLetterOrDigit(at: end, in: t) else {
+                    index += 1
+                    continue
+                }
+                findings.append(Finding(type: .custom, range: index..<end, canonical: canonical))
+                index = end
             }
         }
         return findings
+    }
+
+    /// Where a lowercase needle matches at `index` (ASCII folded byte by byte, other characters by their lowercase).
+    static func caseInsensitiveMatch(_ needle: [UInt8], in t: TextBytes, at index: Int) -> Int? {
+        var n = 0
+        var p = index
+        while n < needle.count {
+            let byte = t[p]
+            if byte < 0x80 {
+                guard byte.asciiLowercased == needle[n] else { return nil }
+                n += 1
+                p += 1
+                continue
+            }
+            guard let (scalar, length) = t.scalar(at: p) else { return nil }
+            let lower = Array(String(scalar).lowercased().utf8)
+            guard n + lower.count <= needle.count, needle[n..<(n + lower.count)].elementsEqual(lower) else { return nil }
+            n += lower.count
+            p += length
+        }
+        return p
+    }
+
+    static func isLetterOrDigit(at index: Int, in t: TextBytes) -> Bool {
+        let byte = t[index]
+        if byte < 0x80 { return byte.isAlnum }
+        guard let (scalar, _) = t.scalar(at: index) else { return false }
+        return scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+    }
+
+    static func isLetterOrDigit(before index: Int, in t: TextBytes) -> Bool {
+        guard index > 0 else { return false }
+        var start = index - 1
+        while start > 0, t[start] & 0xC0 == 0x80 { start -= 1 }
+        return isLetterOrDigit(at: start, in: t)
     }
 }
 

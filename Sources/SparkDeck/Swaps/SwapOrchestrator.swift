@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Why a swap request was refused.
 public enum SwapRequestError: Error, Equatable {
@@ -42,7 +43,11 @@ public actor SwapOrchestrator {
     let logger: Logger
     /// Requests the gateway has in flight to a service (drained before a swap stops the model).
     let gatewayInFlight: @Sendable (String) async -> Int
-    private var running: SwapRecord?
+    private var running: SwapRecord? {
+        didSet { runningMirror.withLock { $0 = running } }
+    }
+    /// `running` for readers that must not wait for the actor (every gateway request asks).
+    private let runningMirror = Mutex<SwapRecord?>(nil)
     private var task: Task<Void, Never>?
     private var cancelRequested = false
     private var lastPublished = ContinuousClock.now - .seconds(1)
@@ -63,7 +68,7 @@ public actor SwapOrchestrator {
 
     // MARK: Requests
 
-    public func current() -> SwapRecord? { running }
+    public nonisolated func current() -> SwapRecord? { runningMirror.withLock { $0 } }
 
     /// The model loaded now: what the LLM lists, else what the last swap left.
     public func activeModelID() async -> String? {

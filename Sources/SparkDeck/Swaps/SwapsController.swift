@@ -75,7 +75,7 @@ struct SwapsController {
         }
         var records = try await store.history(limit: limit)
         // The running swap's newest state lives in memory until its next save.
-        if let running = await orchestrator.current(), let index = records.firstIndex(where: { $0.id == running.id }) {
+        if let running = orchestrator.current(), let index = records.firstIndex(where: { $0.id == running.id }) {
             records[index] = running
         }
         return Response.json(.object(["swaps": .array(records.map { $0.json() })]))
