@@ -28,39 +28,59 @@ struct Scrub: ParsableCommand {
         let input = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
         var output: [UInt8] = []
         output.reserveCapacity(1 << 17)
+        var session = ScrubSession(id: "cli", expiresAt: .infinity)
         for (number, line) in input.split(separator: 10, omittingEmptySubsequences: false).enumerated() {
             guard line.contains(where: { $0 != 32 && $0 != 13 && $0 != 9 }) else { continue }
-            let text: String
-            do { text = try JSONStringLiteral.decode(line) } catch {
+            let text: [UInt8]
+            do { text = try JSONStringLiteral.decodeUTF8(line) } catch {
                 throw ValidationError("line \(number + 1): \(error) (each input line must be one JSON string)")
             }
-            var session = ScrubSession(id: "cli", expiresAt: .infinity)
-            let result = scrubber.scrub(text, session: &session, customTerms: terms)
+            // Each line is a text of its own: a fresh mapping, in storage kept from the line before.
+            session.clear()
+            let result = scrubber.scrub(utf8: text, session: &session, customTerms: terms)
             // Byte offsets to code point offsets (the same when the text is ASCII).
             var codePointAt: [Int] = []
-            if text.utf8.contains(where: { $0 >= 0x80 }) {
-                codePointAt.reserveCapacity(text.utf8.count + 1)
+            if !text.withUnsafeBufferPointer(allASCII) {
+                codePointAt.reserveCapacity(text.count + 1)
                 var count = 0
-                for byte in text.utf8 {
+                for byte in String(decoding: text, as: UTF8.self).utf8 {
                     codePointAt.append(count)
                     if byte & 0xC0 != 0x80 { count += 1 }
                 }
                 codePointAt.append(count)
             }
             func codePoint(_ offset: Int) -> Int { codePointAt.isEmpty ? offset : codePointAt[offset] }
-            output += Array(#"{"text":"#.utf8)
-            JSONStringLiteral.encode(result.text, into: &output)
-            output += Array(#","spans":["#.utf8)
+            output.append(contentsOf: #"{"text":"#.utf8)
+            result.text.withUnsafeBufferPointer { JSONStringLiteral.encode(utf8: $0, into: &output) }
+            output.append(contentsOf: #","spans":["#.utf8)
             for (index, span) in result.spans.enumerated() {
                 if index > 0 { output.append(44) }
-                output += Array(#"{"type":"\#(span.type.rawValue)","start":\#(codePoint(span.range.lowerBound)),"end":\#(codePoint(span.range.upperBound))}"#.utf8)
+                output.append(contentsOf: #"{"type":""#.utf8)
+                output.append(contentsOf: span.type.rawValue.utf8)
+                output.append(contentsOf: #"","start":"#.utf8)
+                Self.appendDecimal(codePoint(span.range.lowerBound), to: &output)
+                output.append(contentsOf: #","end":"#.utf8)
+                Self.appendDecimal(codePoint(span.range.upperBound), to: &output)
+                output.append(125)
             }
-            output += Array("]}\n".utf8)
+            output.append(contentsOf: "]}\n".utf8)
             if output.count > 1 << 16 {
                 FileHandle.standardOutput.write(Data(output))
                 output.removeAll(keepingCapacity: true)
             }
         }
         FileHandle.standardOutput.write(Data(output))
+    }
+
+    static func appendDecimal(_ value: Int, to output: inout [UInt8]) {
+        var digits = InlineArray<20, UInt8>(repeating: 48)
+        var count = 0
+        var rest = value
+        repeat {
+            digits[count] = UInt8(48 + rest % 10)
+            rest /= 10
+            count += 1
+        } while rest > 0
+        for index in stride(from: count - 1, through: 0, by: -1) { output.append(digits[index]) }
     }
 }

@@ -173,6 +173,69 @@ struct GatewayTests {
         }
     }
 
+    /// Two services sharing an admission group with one slot: while one of them works, the other's request is
+    /// refused naming the group; once it ends, every slot is free again.
+    @Test func anAdmissionGroupCapsItsServicesTogether() async throws {
+        try await Self.fakeUpstream().test(.live) { upstream in
+            let port = try #require(upstream.port)
+            var inventory = TestSupport.inventory(services: [("tts-a", .tts, port), ("tts-b", .tts, port)])
+            let group = AdmissionGroup(name: "audio", limits: AdmissionLimits(maxInFlight: 1, queueDepth: 0, queueTimeoutMs: 5000))
+            for index in inventory.services.indices {
+                inventory.services[index].limits = AdmissionLimits(maxInFlight: 2, queueDepth: 2, queueTimeoutMs: 5000)
+                inventory.services[index].admissionGroup = group
+            }
+            let store = try Store(dataDirectory: try TestSupport.temporaryDirectory())
+            let registry = PrometheusCollectorRegistry()
+            let board = try StatusBoard(inventory: inventory, log: ConnectivityLog(store: store), events: EventBroadcaster(),
+                                        metrics: HealthMetrics(registry: registry), demo: false, logger: TestSupport.logger)
+            let now = Timestamp.now()
+            for service in inventory.services {
+                await board.record(.init(kind: .service, id: service.id), Observation(verdict: .ready, latencyMs: 1, sentAt: now, finishedAt: now))
+            }
+            let client = UpstreamProxy.makeClient()
+            let gates = GatewayGates()
+            let proxy = UpstreamProxy(client: client, gates: gates, board: board, metrics: GatewayMetrics(registry: registry),
+                                      logger: TestSupport.logger)
+            let services = inventory.services
+            let router = Router()
+            router.add(middleware: RequestIdMiddleware())
+            router.post("/{service}/v1/chat/completions") { request, context in
+                let id = context.parameters.get("service") ?? ""
+                let service = try #require(services.first { $0.id == id })
+                let body = try await request.body.collect(upTo: 1 << 20)
+                return try await proxy.forward(route: "test", service: service, method: .POST, path: "/v1/chat/completions",
+                                               body: body, contentType: "application/json")
+            }
+            let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                                  services: [HTTPClientShutdown(client: client)])
+            try await app.test(.live) { gateway in
+                let gatewayPort = try #require(gateway.port)
+                let http = HTTPClient(eventLoopGroupProvider: .singleton)
+                defer { _ = http.shutdown() }
+                func post(_ service: String, after delay: Duration) async throws -> (Int, String) {
+                    try await Task.sleep(for: delay)
+                    var request = HTTPClientRequest(url: "http://127.0.0.1:\(gatewayPort)/\(service)/v1/chat/completions")
+                    request.method = .POST
+                    request.headers.add(name: "Content-Type", value: "application/json")
+                    request.body = .bytes(Self.chat("slow"))
+                    let response = try await http.execute(request, timeout: .seconds(10))
+                    return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
+                }
+                async let first = post("tts-a", after: .zero)
+                async let second = post("tts-b", after: .milliseconds(100))
+                let (a, b) = try await (first, second)
+                #expect(a.0 == 200)
+                #expect(b.0 == 503, "tts-b had free slots of its own, but the group's one slot was taken")
+                #expect(b.1.contains("audio group"), "the refusal names the group: \(b.1)")
+                let again = try await post("tts-b", after: .zero)
+                #expect(again.0 == 200, "the group's slot was given back")
+                for name in ["tts-a", "tts-b", "audio"] {
+                    #expect(await gates.inFlight(serviceID: name) == 0, "\(name) holds no slot after the requests")
+                }
+            }
+        }
+    }
+
     @Test func badInputGetsOpenAIShapedErrors() async throws {
         try await Self.gateway(port: 9).test(.router) { client in
             for (body, type, status, text) in [

@@ -198,6 +198,23 @@ struct InventoryTests {
         expectIssue(issues(replacing: "limits: {", with: "limits: { burst: 3,"), path: "services[1].limits.burst", contains: "unknown key")
     }
 
+    @Test func admissionGroups() throws {
+        let grouped = Self.valid
+            .replacingOccurrences(of: "services:\n", with: "admission_groups:\n  audio: { max_in_flight: 3, queue: 16 }\nservices:\n")
+            .replacingOccurrences(of: "queue_timeout_ms: 10000 }", with: "queue_timeout_ms: 10000, group: audio }")
+        let inventory = try InventoryLoader.parse(grouped, file: "test.yaml")
+        let asr = try #require(inventory.service("asr"))
+        #expect(asr.admissionGroup == AdmissionGroup(name: "audio", limits: AdmissionLimits(maxInFlight: 3, queueDepth: 16, queueTimeoutMs: 30_000)))
+        #expect(asr.limits.maxInFlight == 2, "the service keeps its own cap")
+        #expect(inventory.service("vllm")?.admissionGroup == nil)
+        expectIssue(issues(grouped.replacingOccurrences(of: "group: audio", with: "group: video")), path: "services[1].limits.group",
+                    contains: "names 'video', which is not in admission_groups: (audio)")
+        expectIssue(issues(grouped.replacingOccurrences(of: "  audio: {", with: "  asr: {").replacingOccurrences(of: "group: audio", with: "group: asr")),
+                    path: "admission_groups.asr", contains: "has the id of a service")
+        expectIssue(issues(grouped.replacingOccurrences(of: "max_in_flight: 3, queue: 16", with: "max_in_flight: 3, burst: 16")),
+                    path: "admission_groups.audio.burst", contains: "unknown key")
+    }
+
     @Test func models() {
         expectIssue(issues(replacing: "    served_name: org/small\n", with: ""), path: "models[0].served_name", contains: "is missing")
         expectIssue(issues(replacing: "service: vllm\n    nodes", with: "service: asr\n    nodes"), path: "models[0].service", contains: "not in services of kind vllm: (vllm)")

@@ -57,6 +57,7 @@ struct RedactionTests {
         "version 1.2.3.4.5", "the ratio 3:4:5",
         "btc 1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb",  // bad checksum
         "Will you call me in May?",
+        "Visit June 01, 2025; approved on January 9th. Reply by Wednesday.",
     ])
     func rejectsLookAlikes(text: String) {
         #expect(scrub(text).entities.isEmpty, "\(text) -> \(scrub(text).text)")
@@ -69,6 +70,27 @@ struct RedactionTests {
         #expect(first.text == "<PERSON_1> wrote from <EMAIL_1>; call <PHONE_1>.")
         #expect(second.text == "<PERSON_1> replied. <PERSON_1>'s mail <EMAIL_1>, phone <PHONE_1>.")
         #expect(session.values["<PERSON_1>"] == "Maria Gonzalez")
+    }
+
+    /// Sessions are stored as JSON in the vault: the stored shape stays `{"TYPE|identity": placeholder}` and
+    /// `{"TYPE": last number}`, so sessions saved by an earlier SparkDeck still work.
+    @Test func monthNamesAreNamesOutsideDates() {
+        #expect(scrub("April Smith booked the room for June 3.").text == "<PERSON_1> booked the room for June 3.")
+    }
+
+    @Test func sessionsKeepTheirStoredShape() throws {
+        var session = ScrubSession(id: "s", expiresAt: 100)
+        _ = scrub("Maria Gonzalez, maria@example.com", session: &session)
+        let object = try #require(JSONSerialization.jsonObject(with: try JSONEncoder().encode(session)) as? [String: Any])
+        #expect((object["keys"] as? [String: String])?["PERSON|maria gonzalez"] == "<PERSON_1>")
+        #expect((object["keys"] as? [String: String])?["EMAIL|maria@example.com"] == "<EMAIL_1>")
+        #expect((object["counters"] as? [String: Int]) == ["PERSON": 1, "EMAIL": 1])
+
+        let stored = #"{"id":"old","values":{"<PERSON_1>":"Maria Gonzalez"},"keys":{"PERSON|maria gonzalez":"<PERSON_1>"},"counters":{"PERSON":1},"reserved":[],"knownNames":{"maria":"maria gonzalez","gonzalez":"maria gonzalez"},"expiresAt":100}"#
+        var restored = try JSONDecoder().decode(ScrubSession.self, from: Data(stored.utf8))
+        let later = scrub("Maria Gonzalez met John Smith.", session: &restored)
+        #expect(later.text == "<PERSON_1> met <PERSON_2>.", "the stored mapping and counter carry on")
+        #expect(try JSONDecoder().decode(ScrubSession.self, from: try JSONEncoder().encode(restored)) == restored)
     }
 
     @Test func textThatLooksLikeAPlaceholderIsReserved() {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Reads and writes one JSON string literal as UTF-8 bytes, for line-oriented tools (`sparkdeck scrub --jsonl`) that
 /// would otherwise spend their time in a general JSON parser.
 public enum JSONStringLiteral {
@@ -8,6 +10,11 @@ public enum JSONStringLiteral {
 
     /// The string a JSON string literal (surrounding spaces allowed) stands for.
     public static func decode(_ literal: ArraySlice<UInt8>) throws -> String {
+        String(decoding: try decodeUTF8(literal), as: UTF8.self)
+    }
+
+    /// The UTF-8 bytes of the string a JSON string literal stands for.
+    public static func decodeUTF8(_ literal: ArraySlice<UInt8>) throws -> [UInt8] {
         let bytes = literal
         var start = bytes.startIndex
         var end = bytes.endIndex
@@ -17,21 +24,26 @@ public enum JSONStringLiteral {
             throw Malformed(reason: "expected text in double quotes")
         }
         // Nothing escaped: the bytes between the quotes are the string.
-        if !bytes[(start + 1)..<(end - 1)].contains(where: { $0 == 92 || $0 == 34 }) {
-            return String(decoding: bytes[(start + 1)..<(end - 1)], as: UTF8.self)
+        let plain = bytes[(start + 1)..<(end - 1)].withUnsafeBufferPointer { inner in
+            guard let base = inner.baseAddress, !inner.isEmpty else { return true }
+            return memchr(base, 92, inner.count) == nil && memchr(base, 34, inner.count) == nil
         }
+        if plain { return Array(bytes[(start + 1)..<(end - 1)]) }
         var output: [UInt8] = []
         output.reserveCapacity(end - start)
         var index = start + 1
         let stop = end - 1
         while index < stop {
-            let byte = bytes[index]
-            if byte == 34 { throw Malformed(reason: "unescaped quote at byte \(index)") }
-            guard byte == 92 else {
-                output.append(byte)
-                index += 1
+            // Copy the run up to the next backslash or quote whole.
+            var runEnd = index
+            while runEnd < stop, bytes[runEnd] != 92, bytes[runEnd] != 34 { runEnd += 1 }
+            if runEnd > index {
+                output.append(contentsOf: bytes[index..<runEnd])
+                index = runEnd
                 continue
             }
+            let byte = bytes[index]
+            if byte == 34 { throw Malformed(reason: "unescaped quote at byte \(index)") }
             guard index + 1 < stop else { throw Malformed(reason: "backslash at the end") }
             let escape = bytes[index + 1]
             index += 2
@@ -57,7 +69,7 @@ public enum JSONStringLiteral {
                 throw Malformed(reason: "unknown escape \\\(Character(Unicode.Scalar(escape)))")
             }
         }
-        return String(decoding: output, as: UTF8.self)
+        return output
     }
 
     public static func decode(_ literal: [UInt8]) throws -> String { try decode(literal[...]) }
@@ -80,27 +92,30 @@ public enum JSONStringLiteral {
 
     /// Appends `text` as a JSON string literal.
     public static func encode(_ text: String, into output: inout [UInt8]) {
-        output.append(34)
         var text = text
-        text.withUTF8 { bytes in
-            // Runs without anything to escape are copied whole.
-            var runStart = 0
-            for index in 0..<bytes.count {
-                let byte = bytes[index]
-                guard byte == 34 || byte == 92 || byte < 32 else { continue }
-                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
-                runStart = index + 1
-                switch byte {
-                case 34: output += [92, 34]
-                case 92: output += [92, 92]
-                case 10: output += [92, 110]
-                case 13: output += [92, 114]
-                case 9: output += [92, 116]
-                default: output += [92, 117, 48, 48, hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 15)]]
-                }
+        text.withUTF8 { encode(utf8: $0, into: &output) }
+    }
+
+    /// Appends UTF-8 text as a JSON string literal.
+    public static func encode(utf8 bytes: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
+        output.append(34)
+        // Runs without anything to escape are copied whole.
+        var runStart = 0
+        for index in 0..<bytes.count {
+            let byte = bytes[index]
+            guard byte == 34 || byte == 92 || byte < 32 else { continue }
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+            runStart = index + 1
+            switch byte {
+            case 34: output += [92, 34]
+            case 92: output += [92, 92]
+            case 10: output += [92, 110]
+            case 13: output += [92, 114]
+            case 9: output += [92, 116]
+            default: output += [92, 117, 48, 48, hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 15)]]
             }
-            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
         }
+        output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
         output.append(34)
     }
 

@@ -74,27 +74,45 @@ public struct UpstreamProxy: Sendable {
             error.headers[.retryAfter] = "5"
             throw error
         }
-        let gate = gates.gate(for: service)
-        let waited: Duration
-        do {
-            let admission = try await gate.enter()
-            waited = admission.waited
-            metrics.gate(gate.name, inFlight: admission.inFlight, queued: admission.queued)
-        } catch {
-            metrics.rejected(upstream: service.id, reason: error.reason.rawValue)
-            activity.record(failed: true)
-            var apiError = APIError(.serviceUnavailable, type: "overloaded", code: error.reason.rawValue,
-                                    message: "The \(service.id) service is at capacity (\(await gate.inFlight) in flight, queue full or waited too long). Retry after \(error.retryAfterSeconds) s.")
-            apiError.headers[.retryAfter] = "\(error.retryAfterSeconds)"
-            throw apiError
+        // The service's own gate first, then its group's: always in that order, so no two requests wait for each
+        // other's slots.
+        let serviceGates = gates.gates(for: service)
+        var held: [AdmissionGate] = []
+        var waited = Duration.zero
+        for gate in serviceGates {
+            do {
+                let admission = try await gate.enter()
+                waited += admission.waited
+                held.append(gate)
+                metrics.gate(gate.name, inFlight: admission.inFlight, queued: admission.queued)
+            } catch {
+                for gate in held.reversed() {
+                    let load = await gate.release()
+                    metrics.gate(gate.name, inFlight: load.inFlight, queued: load.queued)
+                }
+                metrics.rejected(upstream: service.id, reason: error.reason.rawValue)
+                activity.record(failed: true)
+                let what = gate.name == service.id ? "The \(service.id) service is"
+                    : "The \(gate.name) group (which \(service.id) shares with other services) is"
+                var apiError = APIError(.serviceUnavailable, type: "overloaded", code: error.reason.rawValue,
+                                        message: "\(what) at capacity (\(await gate.inFlight) in flight, queue full or waited too long). Retry after \(error.retryAfterSeconds) s.")
+                apiError.headers[.retryAfter] = "\(error.retryAfterSeconds)"
+                throw apiError
+            }
         }
         let admitted = ContinuousClock.now
+        let metrics = self.metrics
+        let releaseGates: @Sendable () async -> Void = {
+            for gate in serviceGates.reversed() {
+                let load = await gate.release(held: ContinuousClock.now - admitted)
+                metrics.gate(gate.name, inFlight: load.inFlight, queued: load.queued)
+            }
+        }
         let upstream: HTTPClientResponse
         do {
             upstream = try await send(service: service, method: method, path: path, body: body, contentType: contentType)
         } catch {
-            let load = await gate.release(held: ContinuousClock.now - admitted)
-            metrics.gate(gate.name, inFlight: load.inFlight, queued: load.queued)
+            await releaseGates()
             metrics.finished(route: route, upstream: service.id, status: 502, duration: ContinuousClock.now - arrived)
             activity.record(failed: true)
             throw error
@@ -108,12 +126,8 @@ public struct UpstreamProxy: Sendable {
         if let cache = upstream.headers.first(name: "cache-control") { headers[.cacheControl] = cache }
         let isEventStream = upstreamType.hasPrefix("text/event-stream")
         let status = Int(upstream.status.code)
-        let metrics = self.metrics, logger = self.logger, activity = self.activity, traffic = self.traffic
+        let logger = self.logger, activity = self.activity, traffic = self.traffic
         traffic?.noteBytes(from: service.id)
-        let gateRelease: @Sendable () async -> Void = {
-            let load = await gate.release(held: ContinuousClock.now - admitted)
-            metrics.gate(gate.name, inFlight: load.inFlight, queued: load.queued)
-        }
         return Response(
             status: .init(code: status),
             headers: headers,
@@ -151,7 +165,7 @@ public struct UpstreamProxy: Sendable {
                     metrics.finished(route: route, upstream: service.id, status: 599, duration: ContinuousClock.now - arrived)
                     activity.record(failed: true)
                 }
-                await gateRelease()
+                await releaseGates()
             })
     }
 
@@ -231,12 +245,20 @@ public final class GatewayGates: Sendable {
 
     public init() {}
 
-    public func gate(for service: ClusterService) -> AdmissionGate {
+    /// The service's gate, then its admission group's (shared by every service of the group).
+    public func gates(for service: ClusterService) -> [AdmissionGate] {
         gates.withLock { gates in
-            if let gate = gates[service.id] { return gate }
-            let gate = AdmissionGate(name: service.id, limits: service.limits)
-            gates[service.id] = gate
-            return gate
+            var result: [AdmissionGate] = []
+            for (name, limits) in [(service.id, service.limits)] + (service.admissionGroup.map { [($0.name, $0.limits)] } ?? []) {
+                if let gate = gates[name] {
+                    result.append(gate)
+                } else {
+                    let gate = AdmissionGate(name: name, limits: limits)
+                    gates[name] = gate
+                    result.append(gate)
+                }
+            }
+            return result
         }
     }
 

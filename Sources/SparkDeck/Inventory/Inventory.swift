@@ -83,6 +83,14 @@ public struct ClusterService: Sendable, Equatable {
     public var baseURL: String
     public var health: HealthCheckSettings
     public var limits: AdmissionLimits
+    /// A cap this service shares with others (inventory `admission_groups`, e.g. all audio services on one GPU).
+    public var admissionGroup: AdmissionGroup? = nil
+}
+
+/// Admission limits shared by several services: a request needs a slot of its service and one of the group.
+public struct AdmissionGroup: Sendable, Equatable {
+    public var name: String
+    public var limits: AdmissionLimits
 }
 
 /// How often and how strictly a service is probed.

@@ -44,7 +44,7 @@ struct InventoryValidator {
 
     func inventory(_ root: Yams.Node) -> Inventory? {
         guard let top = reader.mapping(root, at: "", allowedKeys: [
-            "cluster", "nodes", "services", "models", "default_model", "actions", "redaction",
+            "cluster", "nodes", "services", "models", "default_model", "actions", "redaction", "admission_groups",
         ]) else { return nil }
 
         var clusterName = "SparkDeck cluster"
@@ -55,8 +55,21 @@ struct InventoryValidator {
         let nodes = uniqueIDs(reader.sequence(top, "nodes", at: "", required: true).enumerated()
             .compactMap { node($1, at: "nodes[\($0)]") }, list: "nodes")
         let nodeIDs = Set(nodes.map(\.id))
+        var groups: [String: AdmissionLimits] = [:]
+        if let groupsNode = top["admission_groups"], let g = reader.mapping(groupsNode, at: "admission_groups", allowedKeys: nil) {
+            for (key, value) in g where !(key.string ?? "").hasPrefix("x-") {
+                guard let name = key.string, name.range(of: #"^[a-z0-9][a-z0-9-]{0,62}$"#, options: .regularExpression) != nil else {
+                    reader.report("admission_groups", key, "group names: \(Self.idRule); got '\(key.string ?? "?")'")
+                    continue
+                }
+                groups[name] = admissionLimits(value, at: "admission_groups.\(name)", allowGroup: false).limits
+            }
+        }
         let services = uniqueIDs(reader.sequence(top, "services", at: "", required: true).enumerated()
-            .compactMap { service($1, at: "services[\($0)]", nodes: nodes) }, list: "services")
+            .compactMap { service($1, at: "services[\($0)]", nodes: nodes, groups: groups) }, list: "services")
+        for name in groups.keys.sorted() where services.contains(where: { $0.id == name }) {
+            reader.report("admission_groups.\(name)", nil, "has the id of a service; give the group its own name")
+        }
         let models = uniqueIDs(reader.sequence(top, "models", at: "", required: false).enumerated()
             .compactMap { model($1, at: "models[\($0)]", nodeIDs: nodeIDs, services: services) }, list: "models")
         let actions = uniqueIDs(reader.sequence(top, "actions", at: "", required: false).enumerated()
@@ -136,7 +149,7 @@ struct InventoryValidator {
         return Node(id: id, host: host, transport: transport, ssh: ssh, probes: probes)
     }
 
-    private func service(_ yaml: Yams.Node, at path: String, nodes: [Node]) -> ClusterService? {
+    private func service(_ yaml: Yams.Node, at path: String, nodes: [Node], groups: [String: AdmissionLimits]) -> ClusterService? {
         guard let map = reader.mapping(yaml, at: path, allowedKeys: [
             "id", "kind", "node", "port", "url", "health", "limits",
         ]) else { return nil }
@@ -174,17 +187,35 @@ struct InventoryValidator {
             }
         }
         var limits = AdmissionLimits.defaults
-        if let limitsNode = map["limits"], let l = reader.mapping(limitsNode, at: "\(path).limits", allowedKeys: [
-            "max_in_flight", "queue", "queue_timeout_ms",
-        ]) {
-            let p = "\(path).limits"
-            limits.maxInFlight = reader.int(l, "max_in_flight", at: p, in: 1...10_000, default: limits.maxInFlight)!
-            limits.queueDepth = reader.int(l, "queue", at: p, in: 0...100_000, default: limits.queueDepth)!
-            limits.queueTimeoutMs = reader.int(l, "queue_timeout_ms", at: p, in: 0...3_600_000,
-                                               default: limits.queueTimeoutMs, unit: " ms")!
+        var group: AdmissionGroup?
+        if let limitsNode = map["limits"] {
+            let parsed = admissionLimits(limitsNode, at: "\(path).limits", allowGroup: true)
+            limits = parsed.limits
+            if let name = parsed.group {
+                if let groupLimits = groups[name] {
+                    group = AdmissionGroup(name: name, limits: groupLimits)
+                } else if let l = limitsNode.mapping {
+                    reader.report("\(path).limits.group", l["group"],
+                                  "names '\(name)', which is not in admission_groups: (\(list(groups.keys.sorted())))")
+                }
+            }
         }
         guard let id, let kind, let node, let baseURL else { return nil }
-        return ClusterService(id: id, kind: kind, node: node, baseURL: baseURL, health: health, limits: limits)
+        return ClusterService(id: id, kind: kind, node: node, baseURL: baseURL, health: health, limits: limits,
+                              admissionGroup: group)
+    }
+
+    /// `{max_in_flight, queue, queue_timeout_ms}` (and, for a service, the `group` it shares a cap with).
+    private func admissionLimits(_ yaml: Yams.Node, at path: String, allowGroup: Bool) -> (limits: AdmissionLimits, group: String?) {
+        var limits = AdmissionLimits.defaults
+        guard let l = reader.mapping(yaml, at: path, allowedKeys: Set(["max_in_flight", "queue", "queue_timeout_ms"] + (allowGroup ? ["group"] : []))) else {
+            return (limits, nil)
+        }
+        limits.maxInFlight = reader.int(l, "max_in_flight", at: path, in: 1...10_000, default: limits.maxInFlight)!
+        limits.queueDepth = reader.int(l, "queue", at: path, in: 0...100_000, default: limits.queueDepth)!
+        limits.queueTimeoutMs = reader.int(l, "queue_timeout_ms", at: path, in: 0...3_600_000,
+                                           default: limits.queueTimeoutMs, unit: " ms")!
+        return (limits, allowGroup ? reader.optionalString(l, "group", at: path) : nil)
     }
 
     private func serviceURL(_ map: Yams.Node.Mapping, at path: String, host: String?) -> String? {

@@ -28,12 +28,14 @@ final class YAMLReader {
     }
 
     /// The mapping at `node`, or nil after reporting that something else stands there.
-    func mapping(_ node: Yams.Node, at path: String, allowedKeys: Set<String>) -> Yams.Node.Mapping? {
+    /// A mapping whose keys must be among `allowedKeys` (any keys when nil, for tables of named entries).
+    func mapping(_ node: Yams.Node, at path: String, allowedKeys: Set<String>?) -> Yams.Node.Mapping? {
         guard case .mapping(let raw) = node else {
             report(path, node, "must be a mapping of keys to values")
             return nil
         }
         let mapping = merged(raw, at: path)
+        guard let allowedKeys else { return mapping }
         for key in mapping.keys {
             // `x-` keys are the owner's own (YAML anchors to reuse, notes): ignored.
             guard let name = key.string, allowedKeys.contains(name) || name.hasPrefix("x-") else {

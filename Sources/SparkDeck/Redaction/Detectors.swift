@@ -8,6 +8,27 @@ public enum EntityType: String, Sendable, CaseIterable, Codable {
     case dateOfBirth = "DATE_OF_BIRTH", address = "ADDRESS", zipCode = "ZIP_CODE", organization = "ORGANIZATION"
     case person = "PERSON", custom = "CUSTOM"
 
+    /// Position in `allCases`, for tables indexed by type.
+    var ordinal: Int {
+        switch self {
+        case .email: 0
+        case .phone: 1
+        case .creditCard: 2
+        case .ssn: 3
+        case .iban: 4
+        case .ipAddress: 5
+        case .url: 6
+        case .macAddress: 7
+        case .cryptoAddress: 8
+        case .dateOfBirth: 9
+        case .address: 10
+        case .zipCode: 11
+        case .organization: 12
+        case .person: 13
+        case .custom: 14
+        }
+    }
+
     /// When two findings overlap, the higher one wins (then the longer).
     var priority: Int {
         switch self {
@@ -26,6 +47,9 @@ public enum EntityType: String, Sendable, CaseIterable, Codable {
         }
     }
 }
+
+/// Session counters are stored by type name (`{"PERSON": 2}`).
+extension EntityType: CodingKeyRepresentable {}
 
 /// A span of the normalized text that holds personal data.
 public struct Finding: Sendable, Equatable {
@@ -141,6 +165,8 @@ public enum PatternDetectors {
 struct PatternScanner {
     let t: TextBytes
     var findings: [Finding] = []
+    /// Per pattern: where its last match ended (it never starts inside its own match).
+    var cursors = InlineArray<16, Int>(repeating: 0)
 
     init(_ text: TextBytes) { t = text }
 
@@ -155,82 +181,124 @@ struct PatternScanner {
     }
 
     mutating func run() {
-        let bytes = t.bytes
-        let birthDates = hasBirthCue()
-        var cursors = InlineArray<16, Int>(repeating: 0)
-        var prev: UInt8 = 0
-        var index = 0
-        func attempt(_ pattern: Pattern, _ match: (inout PatternScanner) -> Int?) {
-            guard index >= cursors[pattern.rawValue], let end = match(&self) else { return }
-            cursors[pattern.rawValue] = end
-        }
-        while index < bytes.count {
-            let byte = bytes[index]
-            defer {
-                prev = byte
-                index += 1
-            }
-            if byte.isAlpha {
-                if prev.isWord {
-                    // Inside a word only a MAC address can start (after a letter that is not a hex digit).
-                    if byte.isHex, !prev.isHex, t[index + 1].isHex { attempt(.mac) { [index] in $0.mac(at: index) } }
+        // Dates count only after a birth cue ("born", "DOB", "date of birth", ...) within 40 bytes before them, so
+        // they are looked at only once a cue has been passed.
+        var birthDates = false
+        var nextLegalForm = -1
+        let count = t.count
+        let text = t.bytes
+        // Static tables read once: a static's every use checks that it is initialised.
+        let monthInitials = Self.monthInitials
+        let legalFormPrefixes = Self.legalFormPrefixes
+        text.withUnsafeBufferPointer { bytes in
+            var position = 0
+            while position < count {
+                let byte = bytes[position]
+                let prev = position > 0 ? bytes[position - 1] : 0
+                // Inside a word only a MAC address can start (after a letter that is not a hex digit): the common
+                // case, kept to a few comparisons.
+                if byte.isAlpha, prev.isWord {
+                    if byte.isHex, !prev.isHex, position + 1 < count, bytes[position + 1].isHex {
+                        attempt(.mac, position) { $0.mac(at: $1) }
+                    }
+                    position += 1
+                    // The rest of a lowercase word, skipped in a tight loop (a-f after g-z may start a MAC: stop there).
+                    while position < count {
+                        let letter = bytes[position]
+                        guard letter &- 97 < 26, letter &- 97 >= 6 || bytes[position - 1] &- 97 < 6 else { break }
+                        position += 1
+                    }
                     continue
                 }
-                let lower = byte | 0x20
-                if lower == 104 || lower == 119 { attempt(.url) { [index] in $0.url(at: index) } }
-                if byte.isUpper {
-                    attempt(.iban) { [index] in $0.iban(at: index) }
-                    attempt(.organization) { [index] in $0.organization(startingAt: index) }
+                let index = position
+                position += 1
+                if byte.isAlpha {
+                    // A word starts: each pattern is tried only if the next byte or two can continue it.
+                    let lower = byte | 0x20
+                    let next = position < count ? bytes[position] : 0
+                    let second = position + 1 < count ? bytes[position + 1] : 0
+                    if (lower == 104 && next | 0x20 == 116) || (lower == 119 && next | 0x20 == 119) {
+                        attempt(.url, index) { $0.url(at: $1) }
+                    }
+                    if byte.isUpper {
+                        if next.isUpper, second.isDigit { attempt(.iban, index) { $0.iban(at: $1) } }
+                        if legalFormWithin(200, of: index, in: bytes, prefixes: legalFormPrefixes, after: &nextLegalForm) {
+                            attempt(.organization, index) { $0.organization(startingAt: $1) }
+                        }
+                    }
+                    if byte.isHex, next.isHex { attempt(.mac, index) { $0.mac(at: $1) } }
+                    if lower == 98, next | 0x20 == 99, second == 49 { attempt(.crypto, index) { $0.cryptoWord(at: $1) } }
+                    if !birthDates, lower == 98 || lower == 100, birthCueEnd(at: index) != nil { birthDates = true }
+                    if birthDates, monthInitials[Int(lower)] { attempt(.birthDate, index) { $0.birthDate(at: $1) } }
+                    continue
                 }
-                if byte.isHex { attempt(.mac) { [index] in $0.mac(at: index) } }
-                if lower == 98 { attempt(.crypto) { [index] in $0.cryptoWord(at: index) } }
-                if birthDates { attempt(.birthDate) { [index] in $0.birthDate(at: index) } }
-                continue
-            }
-            if byte.isDigit {
-                guard !prev.isDigit else { continue }
-                attempt(.nanp) { [index] in $0.nanpPhone(at: index) }
-                if byte == 48 {
-                    attempt(.international) { [index] in $0.internationalPhone(at: index) }
-                    attempt(.trunk) { [index] in $0.trunkPhone(at: index) }
+                if byte.isDigit {
+                    if !prev.isDigit {
+                        attempt(.nanp, index) { $0.nanpPhone(at: $1) }
+                        if byte == 48 {
+                            attempt(.international, index) { $0.internationalPhone(at: $1) }
+                            attempt(.trunk, index) { $0.trunkPhone(at: $1) }
+                        }
+                        attempt(.card, index) { $0.creditCard(at: $1) }
+                        attempt(.ssn, index) { $0.ssn(at: $1) }
+                        attempt(.ipv4, index) { $0.ipv4(at: $1) }
+                        attempt(.zip, index) { $0.zip(at: $1) }
+                        if !prev.isWord {
+                            attempt(.street, index) { $0.streetAddress(at: $1) }
+                            attempt(.crypto, index) { $0.cryptoWord(at: $1) }
+                            if birthDates { attempt(.birthDate, index) { $0.birthDate(at: $1) } }
+                        }
+                        if !prev.isHex { attempt(.mac, index) { $0.mac(at: $1) } }
+                    }
+                    continue
                 }
-                attempt(.card) { [index] in $0.creditCard(at: index) }
-                attempt(.ssn) { [index] in $0.ssn(at: index) }
-                attempt(.ipv4) { [index] in $0.ipv4(at: index) }
-                attempt(.zip) { [index] in $0.zip(at: index) }
-                if !prev.isWord {
-                    attempt(.street) { [index] in $0.streetAddress(at: index) }
-                    attempt(.crypto) { [index] in $0.cryptoWord(at: index) }
-                    if birthDates { attempt(.birthDate) { [index] in $0.birthDate(at: index) } }
+                switch byte {
+                case 64: attempt(.email, index) { $0.email(at: $1, after: $0.cursors[Pattern.email.rawValue]) }
+                case 58: attempt(.ipv6, index) { $0.ipv6(at: $1) }
+                case 43:
+                    attempt(.nanp, index) { $0.nanpPhone(at: $1) }
+                    attempt(.international, index) { $0.internationalPhone(at: $1) }
+                case 40:
+                    attempt(.nanp, index) { $0.nanpPhone(at: $1) }
+                    attempt(.trunk, index) { $0.trunkPhone(at: $1) }
+                default:
+                    break
                 }
-                if !prev.isHex { attempt(.mac) { [index] in $0.mac(at: index) } }
-                continue
-            }
-            switch byte {
-            case 64: attempt(.email) { [index, cursor = cursors[Pattern.email.rawValue]] in $0.email(at: index, after: cursor) }
-            case 58: attempt(.ipv6) { [index] in $0.ipv6(at: index) }
-            case 43:
-                attempt(.nanp) { [index] in $0.nanpPhone(at: index) }
-                attempt(.international) { [index] in $0.internationalPhone(at: index) }
-            case 40:
-                attempt(.nanp) { [index] in $0.nanpPhone(at: index) }
-                attempt(.trunk) { [index] in $0.trunkPhone(at: index) }
-            default:
-                break
             }
         }
     }
 
-    /// Whether "born", "dob", "d.o.b" or "birth" occurs anywhere (dates are looked at only then).
-    func hasBirthCue() -> Bool {
-        var index = 0
-        while index < t.count {
-            let byte = t[index] | 0x20
-            if byte == 98, t.matches("born", at: index) || t.matches("birth", at: index) { return true }
-            if byte == 100, t.matches("dob", at: index) || t.matches("d.o.b", at: index) { return true }
-            index += 1
+    /// Runs `match` at `index` unless the pattern's last match covers it; moves its cursor past a match.
+    @inline(__always)
+    mutating func attempt(_ pattern: Pattern, _ index: Int, _ match: (inout PatternScanner, Int) -> Int?) {
+        guard index >= cursors[pattern.rawValue], let end = match(&self, index) else { return }
+        cursors[pattern.rawValue] = end
+    }
+
+    /// First letters of the month names.
+    static let monthInitials: [Bool] = {
+        var table = [Bool](repeating: false, count: 256)
+        for letter in "jfmasond".utf8 { table[Int(letter)] = true }
+        return table
+    }()
+
+    /// Whether a legal form (`Inc`, `GmbH`, ...) starts a word within `distance` bytes after `index`; `next` keeps the
+    /// next one found, so the text is searched once in all.
+    func legalFormWithin(_ distance: Int, of index: Int, in bytes: UnsafeBufferPointer<UInt8>, prefixes: [Bool],
+                         after next: inout Int) -> Bool {
+        if next < index {
+            next = Int.max
+            var position = index + 1
+            while position + 1 < bytes.count {
+                if prefixes[Int(bytes[position]) << 8 | Int(bytes[position + 1])], !bytes[position - 1].isWord,
+                   legalFormEnd(position) != nil {
+                    next = position
+                    break
+                }
+                position += 1
+            }
         }
-        return false
+        return next != Int.max && next - index <= distance
     }
 
     // MARK: email, URL
@@ -519,7 +587,8 @@ struct PatternScanner {
         let end = t.end(from: index) { $0.isHex || $0 == 58 }
         var stop = end
         if t[end] == 37, t[end + 1].isWord { stop = t.end(from: end + 1, while: \.isWord) }
-        let colons = t.bytes[start..<end].filter { $0 == 58 }.count
+        var colons = 0
+        for position in start..<end where t.bytes[position] == 58 { colons += 1 }
         if colons >= 2, colons <= 7, !(t[stop].isHex || t[stop] == 58) {
             var address = in6_addr()
             if inet_pton(AF_INET6, t.string(start..<end), &address) == 1 { add(.ipAddress, start..<stop) }
@@ -560,13 +629,15 @@ struct PatternScanner {
     mutating func cryptoWord(at index: Int) -> Int? {
         let end = t.end(from: index, while: \.isWord)
         let length = end - index
-        let word = t.bytes[index..<end]
+        // Most words are too short to be an address: no slice is taken for them.
+        guard length >= 14 else { return end }
         if (26...35).contains(length), t[index] == 49 || t[index] == 51,
-           word.allSatisfy({ PatternDetectors.base58Digits[Int($0)] >= 0 }), PatternDetectors.base58CheckValid(word) {
+           t.bytes[index..<end].allSatisfy({ PatternDetectors.base58Digits[Int($0)] >= 0 }),
+           PatternDetectors.base58CheckValid(t.bytes[index..<end]) {
             add(.cryptoAddress, index..<end)
-        } else if (14...74).contains(length), t.matches("bc1", at: index), PatternDetectors.bech32Valid(word) {
+        } else if (14...74).contains(length), t.matches("bc1", at: index), PatternDetectors.bech32Valid(t.bytes[index..<end]) {
             add(.cryptoAddress, index..<end)
-        } else if length == 42, t[index] == 48, t[index + 1] == 120, word.dropFirst(2).allSatisfy(\.isHex) {
+        } else if length == 42, t[index] == 48, t[index + 1] == 120, t.bytes[(index + 2)..<end].allSatisfy(\.isHex) {
             add(.cryptoAddress, index..<end)
         }
         return end
@@ -600,21 +671,17 @@ struct PatternScanner {
 
     // MARK: dates of birth, addresses, ZIP codes, organisations
 
-    static let months: [String: Bool] = {
-        var table: [String: Bool] = [:]
-        for name in ["jan", "january", "feb", "february", "mar", "march", "apr", "april", "may", "jun", "june", "jul",
-                     "july", "aug", "august", "sep", "sept", "september", "oct", "october", "nov", "november", "dec", "december"] {
-            table[name] = true
-        }
-        return table
-    }()
+    /// Month names and abbreviations, up to their first eight letters packed into an integer ("september" has nine).
+    static let months: [UInt64] = ["jan", "january", "feb", "february", "mar", "march", "apr", "april", "may", "jun",
+                                   "june", "jul", "july", "aug", "august", "sep", "sept", "septembe", "oct", "october",
+                                   "nov", "november", "dec", "december"].map { $0.utf8.reduce(0) { $0 << 8 | UInt64($1) } }
 
     func isMonth(_ range: Range<Int>) -> Bool {
-        // j f m a s o n d
-        let first = t[range.lowerBound] | 0x20
-        guard first == 106 || first == 102 || first == 109 || first == 97 || first == 115 || first == 111 || first == 110
-                || first == 100 else { return false }
-        return range.count >= 3 && range.count <= 9 && Self.months[String(decoding: t.lowercased(range), as: UTF8.self)] != nil
+        guard range.count >= 3, range.count <= 9 else { return false }
+        if range.count == 9 && t[range.lowerBound + 8] | 0x20 != 114 { return false }  // "september" ends in r
+        var packed: UInt64 = 0
+        for index in range.lowerBound..<(range.lowerBound + min(8, range.count)) { packed = packed << 8 | UInt64(t[index] | 0x20) }
+        return Self.months.contains(packed)
     }
 
     /// A year 19xx or 20xx at `at`, followed by a word boundary.
@@ -839,6 +906,13 @@ struct PatternScanner {
     static let legalFormInitials: [Bool] = {
         var table = [Bool](repeating: false, count: 256)
         for form in legalForms { table[Int(form[0])] = true }
+        return table
+    }()
+
+    /// Which pairs of bytes start a legal form (`In`, `LL`, `Gm`, `S.`, ...), indexed by first << 8 | second.
+    static let legalFormPrefixes: [Bool] = {
+        var table = [Bool](repeating: false, count: 1 << 16)
+        for form in legalForms { table[Int(form[0]) << 8 | Int(form[1])] = true }
         return table
     }()
 

@@ -4,7 +4,6 @@ import Foundation
 /// `@`), common homoglyphs folded (Cyrillic `о` becomes `o`), curly apostrophes made straight. Every byte of the
 /// result remembers the bytes of the original it came from, so a span found here maps back exactly.
 public struct NormalizedText: Sendable {
-    public let original: String
     /// The original's UTF-8 bytes.
     public let originalBytes: [UInt8]
     /// The normalized UTF-8 bytes the detectors read.
@@ -35,16 +34,21 @@ public struct NormalizedText: Sendable {
     ]
 
     public init(_ original: String) {
-        self.original = original
-        let originalBytes = Array(original.utf8)
-        self.originalBytes = originalBytes
+        self.init(utf8: Array(original.utf8))
+    }
+
+    /// Text given as UTF-8 bytes (invalid sequences are read as U+FFFD, as `String(decoding:)` does).
+    public init(utf8 originalBytes: [UInt8]) {
         // Most text is ASCII: nothing to fold, and the identity map needs no table.
-        if !originalBytes.contains(where: { $0 >= 0x80 }) {
+        if originalBytes.withUnsafeBufferPointer(allASCII) {
+            self.originalBytes = originalBytes
             bytes = originalBytes
             originStarts = []
             originEnds = []
             return
         }
+        let original = String(decoding: originalBytes, as: UTF8.self)
+        self.originalBytes = Array(original.utf8)
         var output: [UInt8] = []
         var starts: [Int32] = []
         var ends: [Int32] = []

@@ -19,6 +19,7 @@ public struct PersonNameDetector: Sendable {
         static let suffix = WordKind(rawValue: 32)
         /// The last word of a cue ("is" of "my name is"): only after one is a cue looked for.
         static let cueEnd = WordKind(rawValue: 64)
+        static let month = WordKind(rawValue: 128)
     }
 
     /// Words that are never a name on their own, however they are written.
@@ -29,7 +30,12 @@ public struct PersonNameDetector: Sendable {
         "please", "call", "note", "god", "lord", "you", "for", "employee", "patient", "insurance", "customer", "client",
         "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mon", "tue", "wed", "thu",
         "fri", "sat", "sun", "emeritus", "contact", "name", "manager", "agent", "doctor", "nurse", "team", "support",
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
     ]
+
+    /// Month names that are also first names: before a day or a year they are a date ("June 01, 2025").
+    static let monthNames: Set<String> = ["january", "february", "march", "april", "may", "june", "july", "august",
+                                          "september", "october", "november", "december"]
 
     /// First names that are also everyday words: lowercase, or capitalised at the start of a sentence, they are not
     /// taken for names ("Mark the box"); capitalised inside a sentence, they are ("ask Mark").
@@ -68,24 +74,33 @@ public struct PersonNameDetector: Sendable {
 
     static let cueBytes: [[[UInt8]]] = cues.map { $0.map { Array($0.utf8) } }
 
-    public init(firstNames: Set<String>, surnames: Set<String>) {
-        var kinds: [String: WordKind] = [:]
-        kinds.reserveCapacity(firstNames.count + surnames.count + 600)
-        for (words, kind) in [(firstNames, WordKind.firstName), (surnames, .surname), (Self.functionWords, .function),
-                              (Self.everydayWords, .everyday), (Self.honorifics, .honorific), (Self.suffixes, .suffix)] {
-            for word in words { kinds[word, default: []].insert(kind) }
+    /// A detector with name lists given as newline-separated lowercase words (the Census lists' file format).
+    public init(firstNames: [UInt8], surnames: [UInt8]) {
+        let lines = firstNames.count(where: { $0 == 10 }) + surnames.count(where: { $0 == 10 })
+        var table = WordTable(expected: lines + 800)
+        table.insertLines(firstNames, value: WordKind.firstName.rawValue)
+        table.insertLines(surnames, value: WordKind.surname.rawValue)
+        for (words, kind) in [(Self.functionWords, WordKind.function), (Self.everydayWords, .everyday),
+                              (Self.honorifics, .honorific), (Self.suffixes, .suffix), (Self.monthNames, .month)] {
+            for word in words {
+                let bytes = Array(word.utf8)
+                table.insert(bytes, 0..<bytes.count, value: kind.rawValue)
+            }
         }
-        for cue in Self.cues { kinds[cue[cue.count - 1], default: []].insert(.cueEnd) }
-        wordKinds = WordTable(kinds.mapValues(\.rawValue))
+        for cue in Self.cues {
+            let bytes = Array(cue[cue.count - 1].utf8)
+            table.insert(bytes, 0..<bytes.count, value: WordKind.cueEnd.rawValue)
+        }
+        wordKinds = table
     }
 
     /// The detector with the shipped Census lists.
     public static func bundled() throws -> PersonNameDetector {
-        func list(_ name: String) throws -> Set<String> {
+        func list(_ name: String) throws -> [UInt8] {
             guard let url = Bundle.module.url(forResource: name, withExtension: "txt", subdirectory: "NameLists") else {
                 throw MissingList(name: name)
             }
-            return Set(try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map(String.init))
+            return [UInt8](try Data(contentsOf: url))
         }
         return PersonNameDetector(firstNames: try list("first-names"), surnames: try list("surnames"))
     }
@@ -106,7 +121,13 @@ public struct PersonNameDetector: Sendable {
         var isInitial: Bool { letters == 1 && shape != .lower }
         var isCapitalized: Bool { shape == .title || shape == .caps }
         func `is`(_ kind: WordKind) -> Bool { self.kind.contains(kind) }
-        func lower(_ t: TextBytes) -> String { t.string(range).lowercased() }
+        func lower(_ t: TextBytes) -> String {
+            guard t.bytes[range].allSatisfy({ $0 < 0x80 }) else { return t.string(range).lowercased() }
+            return String(unsafeUninitializedCapacity: range.count) { buffer in
+                for offset in 0..<range.count { buffer[offset] = t.bytes[range.lowerBound + offset].asciiLowercased }
+                return range.count
+            }
+        }
         /// Whether the token is `word` (lowercase ASCII), ignoring case.
         func equals(_ word: [UInt8], _ t: TextBytes) -> Bool {
             guard range.count == word.count else { return false }
@@ -132,7 +153,16 @@ public struct PersonNameDetector: Sendable {
         tokens.reserveCapacity(range.count / 5)
         var index = range.lowerBound
         let end = range.upperBound
+        let bytes = t.bytes
         while index < end {
+            // Plain ASCII words (most of them) are found with byte comparisons alone.
+            if bytes[index].isAlpha, let wordEnd = Self.asciiWordEnd(bytes, from: index, to: end) {
+                var stop = wordEnd
+                if stop - index > 2, bytes[stop - 2] == 39, bytes[stop - 1] | 0x20 == 115 { stop -= 2 }
+                tokens.append(asciiToken(bytes, index..<stop))
+                index = wordEnd
+                continue
+            }
             let first = Self.letterLength(t, index)
             guard first > 0 else {
                 index += t[index] < 0x80 ? 1 : max(1, t.scalar(at: index)?.length ?? 1)
@@ -159,6 +189,38 @@ public struct PersonNameDetector: Sendable {
             tokens.append(token(t, start..<stop))
         }
         return tokens
+    }
+
+    /// The end of an all-ASCII word starting at `start` (letters and hyphens, then `'letters` parts), or nil when a
+    /// non-ASCII byte touches it (then the general path reads it).
+    static func asciiWordEnd(_ bytes: [UInt8], from start: Int, to end: Int) -> Int? {
+        var index = start + 1
+        while index < end, bytes[index].isAlpha || bytes[index] == 45 { index += 1 }
+        while index + 1 < end, bytes[index] == 39, bytes[index + 1].isAlpha {
+            index += 2
+            while index < end, bytes[index].isAlpha { index += 1 }
+        }
+        if index < end, bytes[index] >= 0x80 || (bytes[index] == 39 && index + 1 < end && bytes[index + 1] >= 0x80) { return nil }
+        return index
+    }
+
+    /// A token of ASCII bytes: shape, letters and hash in one pass.
+    func asciiToken(_ bytes: [UInt8], _ range: Range<Int>) -> Token {
+        var upper = 0, lower = 0
+        var hash: UInt64 = 0xcbf29ce484222325
+        for index in range {
+            let byte = bytes[index]
+            if byte.isUpper { upper += 1 } else if byte.isLower { lower += 1 }
+            hash = (hash ^ UInt64(byte.asciiLowercased)) &* 0x100000001b3
+        }
+        let letters = upper + lower
+        let shape: Token.Shape
+        if upper == letters { shape = letters > 1 ? .caps : .title }
+        else if bytes[range.lowerBound].isUpper { shape = .title }
+        else if lower == letters { shape = .lower }
+        else { shape = .other }
+        let kind = WordKind(rawValue: wordKinds.value(bytes, range, hash: hash) ?? 0)
+        return Token(range: range, hash: hash, kind: kind, letters: letters, shape: shape)
     }
 
     func token(_ t: TextBytes, _ range: Range<Int>) -> Token {
@@ -289,6 +351,11 @@ public struct PersonNameDetector: Sendable {
 
         while index < tokens.count {
             let token = tokens[index]
+            // "June 01", "January 9th, 2025": a date, whatever the lists say about June.
+            if token.is(.month), t[token.range.upperBound] == 32, t[token.range.upperBound + 1].isDigit {
+                index += 1
+                continue
+            }
             // Honorific + capitalised words: "Dr. Okafor", "Mrs Jane Doe".
             if token.is(.honorific), token.shape != .lower, index + 1 < tokens.count,
                adjacent(token, tokens[index + 1], in: t), tokens[index + 1].isCapitalized {
@@ -367,29 +434,39 @@ public struct PersonNameDetector: Sendable {
     /// Every later mention of a part of a name already found, in any case, is the same person.
     func withLearnedMentions(_ findings: [Finding], parts findingTokens: [ClosedRange<Int>], tokens: [Token], t: TextBytes,
                              known learned: inout [String: String]) -> [Finding] {
-        var result: [Finding] = []
-        for (var finding, span) in zip(findings, findingTokens) {
-            let parts = tokens[span].filter { $0.letters > 1 && !$0.is(.suffix) }
-            let canonical = parts.map { $0.lower(t) }.joined(separator: " ")
-            finding.canonical = canonical
-            result.append(finding)
-            guard parts.count >= 2 else { continue }
-            for part in parts where !part.is(.function) && !part.is(.honorific) {
-                let lower = part.lower(t)
+        var result = findings
+        // The person is the lowercase name without initials and suffixes ("maria gonzalez"), written into one
+        // reused buffer.
+        var canonicalBytes: [UInt8] = []
+        canonicalBytes.reserveCapacity(64)
+        for (index, span) in findingTokens.enumerated() {
+            canonicalBytes.removeAll(keepingCapacity: true)
+            var parts = 0
+            for token in tokens[span] where token.letters > 1 && !token.is(.suffix) {
+                if parts > 0 { canonicalBytes.append(32) }
+                canonicalBytes.append(contentsOf: token.lower(t).utf8)
+                parts += 1
+            }
+            let canonical = String(decoding: canonicalBytes, as: UTF8.self)
+            result[index].canonical = canonical
+            guard parts >= 2 else { continue }
+            for token in tokens[span] where token.letters > 1 && !token.is(.suffix) && !token.is(.function) && !token.is(.honorific) {
+                let lower = token.lower(t)
                 if learned[lower] == nil { learned[lower] = canonical }
             }
         }
         // Single-name findings that are part of a full name belong to that person.
-        for index in result.indices where learned[result[index].canonical ?? ""] != nil {
-            result[index].canonical = learned[result[index].canonical ?? ""]
+        for (index, span) in findingTokens.enumerated() where span.count == 1 {
+            if let person = learned[result[index].canonical ?? ""] { result[index].canonical = person }
         }
         guard !learned.isEmpty else { return result }
         // Tokens are matched by the hash they already carry (a bit mask first); only a hit makes a string.
-        var learnedHashes: [UInt64: String] = [:]
-        var bloom = [UInt64](repeating: 0, count: 16)
+        var learnedHashes: [(hash: UInt64, part: String)] = []
+        learnedHashes.reserveCapacity(learned.count)
+        var bloom = InlineArray<16, UInt64>(repeating: 0)
         for part in learned.keys {
-            let hash = WordTable.hash(Array(part.utf8)[...])
-            learnedHashes[hash] = part
+            let hash = WordTable.hash(part.utf8)
+            learnedHashes.append((hash, part))
             bloom[Int(hash & 1023) >> 6] |= 1 << (hash & 63)
         }
         // Findings so far are in text order: one cursor tells whether a token lies inside one.
@@ -397,7 +474,7 @@ public struct PersonNameDetector: Sendable {
         var next = 0
         for token in tokens {
             guard bloom[Int(token.hash & 1023) >> 6] & (1 << (token.hash & 63)) != 0,
-                  let part = learnedHashes[token.hash] else { continue }
+                  let part = learnedHashes.first(where: { $0.hash == token.hash })?.part else { continue }
             // "Mark" the person, not "mark" the verb.
             if token.is(.everyday), token.shape == .lower { continue }
             while next < found.count, found[next].upperBound <= token.range.lowerBound { next += 1 }

@@ -5,9 +5,10 @@ public struct ScrubSession: Codable, Sendable, Equatable {
     public var id: String
     /// Placeholder to the original text it stands for (its first spelling).
     public var values: [String: String] = [:]
-    /// `TYPE|identity` to placeholder.
-    var keys: [String: String] = [:]
-    var counters: [String: Int] = [:]
+    /// Per type (by `EntityType.ordinal`): a value's identity to its placeholder (stored as one `TYPE|identity` table).
+    var keys = [[String: String]](repeating: [:], count: EntityType.allCases.count)
+    /// Per type (by ordinal): the last placeholder number handed out (stored by type name).
+    var counters = [Int](repeating: 0, count: EntityType.allCases.count)
     /// Placeholder-like text seen in inputs: never handed out, so rehydration cannot put a value into it.
     var reserved: Set<String> = []
     /// Parts of names found so far (`maria` -> `maria gonzalez`), so later calls know them too.
@@ -19,18 +20,60 @@ public struct ScrubSession: Codable, Sendable, Equatable {
         self.expiresAt = expiresAt
     }
 
+    enum CodingKeys: String, CodingKey { case id, values, keys, counters, reserved, knownNames, expiresAt }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        values = try container.decode([String: String].self, forKey: .values)
+        for (key, placeholder) in try container.decode([String: String].self, forKey: .keys) {
+            guard let bar = key.firstIndex(of: "|"), let type = EntityType(rawValue: String(key[..<bar])) else { continue }
+            keys[type.ordinal][String(key[key.index(after: bar)...])] = placeholder
+        }
+        for (type, number) in try container.decode([EntityType: Int].self, forKey: .counters) { counters[type.ordinal] = number }
+        reserved = try container.decode(Set<String>.self, forKey: .reserved)
+        knownNames = try container.decode([String: String].self, forKey: .knownNames)
+        expiresAt = try container.decode(Double.self, forKey: .expiresAt)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(values, forKey: .values)
+        var flat: [String: String] = [:]
+        var numbers: [EntityType: Int] = [:]
+        for type in EntityType.allCases {
+            for (identity, placeholder) in keys[type.ordinal] { flat[type.rawValue + "|" + identity] = placeholder }
+            if counters[type.ordinal] > 0 { numbers[type] = counters[type.ordinal] }
+        }
+        try container.encode(flat, forKey: .keys)
+        try container.encode(numbers, forKey: .counters)
+        try container.encode(reserved, forKey: .reserved)
+        try container.encode(knownNames, forKey: .knownNames)
+        try container.encode(expiresAt, forKey: .expiresAt)
+    }
+
+    /// Forgets every mapping but keeps the storage, for a tool that scrubs many unrelated texts one after another.
+    public mutating func clear() {
+        values.removeAll(keepingCapacity: true)
+        for index in keys.indices where !keys[index].isEmpty { keys[index].removeAll(keepingCapacity: true) }
+        for index in counters.indices { counters[index] = 0 }
+        reserved.removeAll(keepingCapacity: true)
+        knownNames.removeAll(keepingCapacity: true)
+    }
+
     mutating func placeholder(type: EntityType, identity: String, original: () -> String) -> String {
-        let key = type.rawValue + "|" + identity
-        if let existing = keys[key] { return existing }
-        var number = counters[type.rawValue, default: 0]
+        if let existing = keys[type.ordinal][identity] { return existing }
+        var number = counters[type.ordinal]
         var placeholder: String
         // Numbers only grow, so a new one is free unless the user's own text holds it.
         repeat {
             number += 1
-            placeholder = "<" + type.rawValue + "_" + String(number) + ">"
+            placeholder = "<\(type.rawValue)_\(number)>"
         } while !reserved.isEmpty && reserved.contains(placeholder)
-        counters[type.rawValue] = number
-        keys[key] = placeholder
+        counters[type.ordinal] = number
+        if keys[type.ordinal].isEmpty { keys[type.ordinal].reserveCapacity(8) }
+        keys[type.ordinal][identity] = placeholder
         values[placeholder] = original()
         return placeholder
     }
@@ -61,7 +104,14 @@ public struct Scrubber: Sendable {
 
     public func scrub(_ text: String, session: inout ScrubSession, types: Set<EntityType>? = nil,
                       customTerms: [String] = []) -> ScrubResult {
-        let normalized = NormalizedText(text)
+        let scrubbed = scrub(utf8: Array(text.utf8), session: &session, types: types, customTerms: customTerms)
+        return ScrubResult(text: String(decoding: scrubbed.text, as: UTF8.self), entities: scrubbed.entities, spans: scrubbed.spans)
+    }
+
+    /// `scrub` for text given and returned as UTF-8 bytes (line tools skip two conversions per text).
+    public func scrub(utf8 text: [UInt8], session: inout ScrubSession, types: Set<EntityType>? = nil, customTerms: [String] = [])
+        -> (text: [UInt8], entities: [(placeholder: String, type: EntityType)], spans: [(type: EntityType, range: Range<Int>)]) {
+        let normalized = NormalizedText(utf8: text)
         let original = normalized.originalBytes
         for placeholder in Self.placeholderLike(in: original) { session.reserved.insert(placeholder) }
         var findings = PatternDetectors.find(in: normalized.bytes)
@@ -70,26 +120,15 @@ public struct Scrubber: Sendable {
         if !terms.isEmpty { findings += Self.termFindings(terms, in: normalized.bytes) }
         if let types { findings = findings.filter { types.contains($0.type) || $0.type == .custom } }
 
-        // Higher priority first, then longer; keep a finding only if it overlaps none kept so far.
-        var kept: [Finding] = []
-        kept.reserveCapacity(findings.count)
-        var covered = [Bool](repeating: false, count: normalized.bytes.count)
-        findings.sort { ($0.type.priority, $0.range.count) > ($1.type.priority, $1.range.count) }
-        for finding in findings {
-            guard !finding.range.isEmpty, !finding.range.contains(where: { covered[$0] }) else { continue }
-            for index in finding.range { covered[index] = true }
-            kept.append(finding)
-        }
-        kept.sort { $0.range.lowerBound < $1.range.lowerBound }
+        let kept = Self.withoutOverlaps(findings)
 
-        session.keys.reserveCapacity(session.keys.count + kept.count)
         session.values.reserveCapacity(session.values.count + kept.count)
         var output: [UInt8] = []
         output.reserveCapacity(original.count + kept.count * 8)
         var cursor = 0
-        var entities: [(String, EntityType)] = []
-        var listed = Set<String>(minimumCapacity: kept.count)
-        var spans: [(EntityType, Range<Int>)] = []
+        var entities: [(placeholder: String, type: EntityType)] = []
+        var listed = Set<String>()
+        var spans: [(type: EntityType, range: Range<Int>)] = []
         for finding in kept {
             guard let range = normalized.originalRange(of: finding.range), range.lowerBound >= cursor else { continue }
             output += original[cursor..<range.lowerBound]
@@ -98,11 +137,54 @@ public struct Scrubber: Sendable {
             }
             output += placeholder.utf8
             spans.append((finding.type, range))
-            if listed.insert(placeholder).inserted { entities.append((placeholder, finding.type)) }
+            // Few placeholders per text: a scan beats hashing until there are many.
+            let isNew = entities.count < 32 ? !entities.contains { $0.placeholder == placeholder } : listed.insert(placeholder).inserted
+            if isNew {
+                if entities.count == 31 { listed = Set(entities.map(\.placeholder) + [placeholder]) }
+                entities.append((placeholder, finding.type))
+            }
             cursor = range.upperBound
         }
         output += original[cursor...]
-        return ScrubResult(text: String(decoding: output, as: UTF8.self), entities: entities, spans: spans)
+        return (output, entities, spans)
+    }
+
+    /// The findings to replace, in text order: where findings overlap, the higher priority wins (then the longer,
+    /// then the one found first), and a finding is kept only if it overlaps none kept. Overlaps are rare, so the
+    /// findings are sorted by position and the rule runs only inside each group of findings that overlap each other
+    /// (the same result as running it over all of them: a finding can only lose to one it overlaps).
+    static func withoutOverlaps(_ findings: [Finding]) -> [Finding] {
+        var byStart = findings.indices.filter { !findings[$0].range.isEmpty }
+        // Each detector reports in text order, so the list is often sorted already.
+        if !zip(byStart, byStart.dropFirst()).allSatisfy({ findings[$0].range.lowerBound <= findings[$1].range.lowerBound }) {
+            byStart.sort { findings[$0].range.lowerBound < findings[$1].range.lowerBound }
+        }
+        var kept: [Finding] = []
+        kept.reserveCapacity(byStart.count)
+        var group: [Int] = []
+        var groupEnd = -1
+        func settle() {
+            if group.count == 1 {
+                kept.append(findings[group[0]])
+            } else if group.count > 1 {
+                func rank(_ index: Int) -> Int { findings[index].type.priority << 32 | findings[index].range.count }
+                var chosen: [Finding] = []
+                for index in group.sorted(by: { rank($0) != rank($1) ? rank($0) > rank($1) : $0 < $1 })
+                where !chosen.contains(where: { $0.range.overlaps(findings[index].range) }) {
+                    chosen.append(findings[index])
+                }
+                kept += chosen.sorted { $0.range.lowerBound < $1.range.lowerBound }
+            }
+            group.removeAll(keepingCapacity: true)
+        }
+        for index in byStart {
+            let range = findings[index].range
+            if range.lowerBound >= groupEnd { settle() }
+            group.append(index)
+            groupEnd = max(groupEnd, range.upperBound)
+        }
+        settle()
+        return kept
     }
 
     /// Text shaped like a placeholder (`<NAME_12>`, any case), uppercased.
@@ -111,7 +193,13 @@ public struct Scrubber: Sendable {
         var found: [String] = []
         var index = 0
         while index < t.count {
-            guard t[index] == 60, t[index + 1].isAlpha else { index += 1; continue }
+            // Jump to the next '<'.
+            guard let next = bytes.withUnsafeBufferPointer({ buffer -> Int? in
+                guard let base = buffer.baseAddress, let hit = memchr(base + index, 60, buffer.count - index) else { return nil }
+                return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            }) else { break }
+            index = next
+            guard t[index + 1].isAlpha else { index += 1; continue }
             // `[A-Za-z][A-Za-z_]*_` then digits and `>`: the letters-and-underscores run ends with the underscore.
             let name = t.end(from: index + 1) { $0.isAlpha || $0 == 95 }
             let digitsEnd = t.digitsEnd(from: name)
@@ -130,26 +218,51 @@ public struct Scrubber: Sendable {
         let value = text[finding.range]
         switch finding.type {
         case .phone, .creditCard, .ssn:
-            return String(decoding: value.filter(\.isDigit).suffix(10), as: UTF8.self)
+            // The last ten digits, without making an array first.
+            var digits = 0
+            for byte in value where byte.isDigit { digits += 1 }
+            var skip = max(0, digits - 10)
+            return String(unsafeUninitializedCapacity: min(digits, 10)) { buffer in
+                var count = 0
+                for byte in value where byte.isDigit {
+                    if skip > 0 { skip -= 1; continue }
+                    buffer[count] = byte
+                    count += 1
+                }
+                return count
+            }
         case .iban, .macAddress:
-            return String(decoding: value.filter(\.isAlnum).map(\.asciiLowercased), as: UTF8.self)
+            return String(unsafeUninitializedCapacity: value.count) { buffer in
+                var count = 0
+                for byte in value where byte.isAlnum {
+                    buffer[count] = byte.asciiLowercased
+                    count += 1
+                }
+                return count
+            }
         case .person:
             return finding.canonical ?? String(decoding: value, as: UTF8.self).lowercased()
         default:
-            var collapsed: [UInt8] = []
-            collapsed.reserveCapacity(value.count)
+            // Lowercase, each run of whitespace one space, none at the ends.
             var ascii = true
-            for byte in value {
-                if byte >= 0x80 { ascii = false }
-                if byte.isSpace {
-                    if !collapsed.isEmpty, collapsed.last != 32 { collapsed.append(32) }
-                } else {
-                    collapsed.append(byte.asciiLowercased)
+            let collapsed = String(unsafeUninitializedCapacity: value.count) { buffer in
+                var count = 0
+                for byte in value {
+                    if byte >= 0x80 { ascii = false }
+                    if byte.isSpace {
+                        if count > 0, buffer[count - 1] != 32 {
+                            buffer[count] = 32
+                            count += 1
+                        }
+                    } else {
+                        buffer[count] = byte.asciiLowercased
+                        count += 1
+                    }
                 }
+                if count > 0, buffer[count - 1] == 32 { count -= 1 }
+                return count
             }
-            if collapsed.last == 32 { collapsed.removeLast() }
-            let joined = String(decoding: collapsed, as: UTF8.self)
-            return ascii ? joined : joined.lowercased()
+            return ascii ? collapsed : collapsed.lowercased()
         }
     }
 

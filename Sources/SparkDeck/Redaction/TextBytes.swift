@@ -60,6 +60,22 @@ struct TextBytes {
     }
 }
 
+/// Whether every byte is ASCII, eight bytes at a time.
+public func allASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard let base = bytes.baseAddress else { return true }
+    var index = 0
+    var high: UInt64 = 0
+    while index + 8 <= bytes.count {
+        high |= UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+        index += 8
+    }
+    while index < bytes.count {
+        high |= UInt64(bytes[index])
+        index += 1
+    }
+    return high & 0x8080_8080_8080_8080 == 0
+}
+
 extension UInt8 {
     @inline(__always) var isDigit: Bool { self &- 48 < 10 }
     @inline(__always) var isUpper: Bool { self &- 65 < 26 }
