@@ -722,19 +722,19 @@ def run_matrix(peers: dict[str, Peer], args) -> dict:
             all_results[(mode, concurrency)] = results
             print_cell(mode, concurrency, results, args)
             sys.stdout.flush()
-    if args.paced_rate > 0 and "nonstream" in args.modes:
+    for rate in (args.paced_rates if "nonstream" in args.modes else []):
         # The closed loop above saturates the 2 cores, so its added latency at 64 clients is mostly queueing for
         # CPU (Little's law); at a fixed rate below saturation it is closer to the proxy's own per-request cost.
         results = {}
         for name in ("direct", "sparkdeck", "litellm"):
             if name not in peers:
                 continue
-            print(f"  running nonstream c=64 paced at {args.paced_rate:g} req/s {name} ...", flush=True)
+            print(f"  running nonstream c=64 paced at {rate:g} req/s {name} ...", flush=True)
             results[name] = run_cell(peers[name], peers["direct"], peers.get("sparkdeck"), "nonstream", 64, args,
-                                     rate=args.paced_rate)
+                                     rate=rate)
             time.sleep(0.5)
-        all_results[("nonstream-paced", 64)] = results
-        print_cell("nonstream", 64, results, args, rate=args.paced_rate)
+        all_results[(f"nonstream-paced@{rate:g}", 64)] = results
+        print_cell("nonstream", 64, results, args, rate=rate)
     return all_results
 
 
@@ -753,7 +753,7 @@ def print_summary(all_results: dict, peers: dict[str, Peer], litellm_reason: str
         rows = []
         for (mode, concurrency), results in all_results.items():
             sd, ll = results.get("sparkdeck"), results.get("litellm")
-            if not sd or not ll or mode == "nonstream-paced":
+            if not sd or not ll or mode.startswith("nonstream-paced"):
                 continue
             ratio = sd.rps / ll.rps if ll.rps > 0 else float("inf")
             cell = f"{mode} c={concurrency}"
@@ -777,13 +777,15 @@ def print_summary(all_results: dict, peers: dict[str, Peer], litellm_reason: str
                      f"< {TARGET_ADDED_P99_MS:g} ms", verdict(add99 < TARGET_ADDED_P99_MS)])
     else:
         rows.append(["SparkDeck added p50/p99, 64 clients, non-streaming", "not measured", "", "n/a"])
-    paced = all_results.get(("nonstream-paced", 64), {})
-    if "direct" in paced and "sparkdeck" in paced:
+    for rate in args.paced_rates:
+        paced = all_results.get((f"nonstream-paced@{rate:g}", 64), {})
+        if "direct" not in paced or "sparkdeck" not in paced:
+            continue
         add50 = percentile(paced["sparkdeck"].latencies, 50) - percentile(paced["direct"].latencies, 50)
         add99 = percentile(paced["sparkdeck"].latencies, 99) - percentile(paced["direct"].latencies, 99)
-        rows.append([f"  (same, paced at {args.paced_rate:g} req/s: added p50)", fmt(add50) + " ms",
+        rows.append([f"  (same, paced at {rate:g} req/s: added p50)", fmt(add50) + " ms",
                      f"< {TARGET_ADDED_P50_MS:g} ms", verdict(add50 < TARGET_ADDED_P50_MS)])
-        rows.append([f"  (same, paced at {args.paced_rate:g} req/s: added p99)", fmt(add99) + " ms",
+        rows.append([f"  (same, paced at {rate:g} req/s: added p99)", fmt(add99) + " ms",
                      f"< {TARGET_ADDED_P99_MS:g} ms", verdict(add99 < TARGET_ADDED_P99_MS)])
     if ratios:
         worst = min(ratios, key=ratios.get)
@@ -945,8 +947,8 @@ def parse_args() -> argparse.Namespace:
                         help="run SparkDeck without API keys and LiteLLM without a master key (default: both check one)")
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop",
                         help="the load generator's event loop (uvloop when installed, default)")
-    parser.add_argument("--paced-rate", type=float, default=500.0, metavar="REQ_PER_S",
-                        help="also run non-streaming c=64 at this fixed total rate (default 500; 0: skip)")
+    parser.add_argument("--paced-rate", default="500", metavar="REQ_PER_S[,...]",
+                        help="also run non-streaming c=64 at these fixed total rates (default 500; 0: skip)")
     parser.add_argument("--quiet-wait", type=float, default=120.0, metavar="SECONDS",
                         help="before each measurement wait up to this long for other work on the machine to stop "
                              "(default 120; 0: never wait)")
@@ -963,6 +965,10 @@ def parse_args() -> argparse.Namespace:
         if mode not in ("nonstream", "stream"):
             parser.error(f"unknown mode {mode}")
     args.peers = {p.strip() for p in args.peers.split(",") if p.strip()}
+    try:
+        args.paced_rates = [float(r) for r in args.paced_rate.split(",") if r.strip() and float(r) > 0]
+    except ValueError:
+        parser.error(f"--paced-rate takes numbers separated by commas, got {args.paced_rate!r}")
     if args.soak:
         args.peers = {"direct", "sparkdeck"}
     if "direct" not in args.peers:
