@@ -64,29 +64,13 @@ public struct Finding: Sendable, Equatable {
 ///
 /// Each pattern is a small hand-written scanner over the UTF-8 bytes, tried only where its first byte can start it
 /// ('@', digits, '+', '(', capitals, ':'); the validators (Luhn, mod-97, base58check, bech32, inet_pton) decide.
-/// One pass of plain byte comparisons per pattern replaced twenty ICU regular expressions: about twenty times faster.
+/// All patterns share one pass over the text (`PatternScanner.run`); it replaced twenty ICU regular expressions.
 public enum PatternDetectors {
     /// Every structured finding in the normalized bytes.
     public static func find(in bytes: [UInt8]) -> [Finding] {
         var scanner = PatternScanner(TextBytes(bytes))
         scanner.run()
         return scanner.findings
-    }
-
-    /// Every structured finding in `text` (normalized first).
-    public static func find(in text: String) -> [Finding] { find(in: NormalizedText(text).bytes) }
-
-    static func luhn(_ digits: [UInt8]) -> Bool {
-        var sum = 0
-        for (index, digit) in digits.reversed().enumerated() {
-            var value = Int(digit)
-            if index % 2 == 1 {
-                value *= 2
-                if value > 9 { value -= 9 }
-            }
-            sum += value
-        }
-        return sum % 10 == 0
     }
 
     /// mod-97 over the IBAN's letters and digits (spaces skipped), first four moved to the end.

@@ -292,11 +292,6 @@ public struct PersonNameDetector: Sendable {
         return true
     }
 
-    public func find(in text: String) -> [Finding] {
-        var known: [String: String] = [:]
-        return find(in: NormalizedText(text).bytes, known: &known)
-    }
-
     /// Finds names; `known` maps name parts seen earlier in the session to their person, and gains this text's.
     public func find(in bytes: [UInt8], known: inout [String: String]) -> [Finding] {
         let t = TextBytes(bytes)

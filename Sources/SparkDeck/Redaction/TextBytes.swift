@@ -26,9 +26,6 @@ struct TextBytes {
 
     func string(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
 
-    /// ASCII-lowercased copy of a range, for keyword checks.
-    func lowercased(_ range: Range<Int>) -> [UInt8] { bytes[range].map(\.asciiLowercased) }
-
     /// Whether the bytes at `index` spell `word`, ignoring ASCII case (`word` is lowercase ASCII).
     func matches(_ word: StaticString, at index: Int) -> Bool {
         guard index >= 0, index + word.utf8CodeUnitCount <= bytes.count else { return false }
