@@ -150,3 +150,52 @@ struct RedactionTests {
         #expect(try await !reopened.delete("vault-test-2"))
     }
 }
+
+/// Overlap resolution is pure: it runs only inside groups of findings that overlap each other, and must give what
+/// one priority pass over all findings gives.
+@Suite("Overlap resolution")
+struct OverlapResolutionTests {
+    /// The rule written plainly: by priority, then length, then order found; keep what overlaps nothing kept.
+    static func reference(_ findings: [Finding]) -> [Finding] {
+        let order = findings.indices.filter { !findings[$0].range.isEmpty }.sorted { a, b in
+            let (x, y) = (findings[a], findings[b])
+            if x.type.priority != y.type.priority { return x.type.priority > y.type.priority }
+            if x.range.count != y.range.count { return x.range.count > y.range.count }
+            return a < b
+        }
+        var kept: [Finding] = []
+        for index in order where !kept.contains(where: { $0.range.overlaps(findings[index].range) }) { kept.append(findings[index]) }
+        return kept.sorted { $0.range.lowerBound < $1.range.lowerBound }
+    }
+
+    @Test func aChainKeepsTheEndsWhenTheMiddleLoses() {
+        // email overlaps phone overlaps person; the email wins, the phone loses to it, so the person stays.
+        let findings = [Finding(type: .person, range: 18..<30), Finding(type: .phone, range: 8..<20), Finding(type: .email, range: 0..<10)]
+        #expect(Scrubber.withoutOverlaps(findings).map(\.type) == [.email, .person])
+    }
+
+    @Test func matchesOnePassOverAllFindings() {
+        var generator = SeededGenerator(seed: 7)
+        let types = EntityType.allCases
+        for _ in 0..<500 {
+            let findings = (0..<Int.random(in: 0...12, using: &generator)).map { _ -> Finding in
+                let start = Int.random(in: 0..<60, using: &generator)
+                return Finding(type: types.randomElement(using: &generator)!, range: start..<(start + Int.random(in: 0...12, using: &generator)))
+            }
+            #expect(Scrubber.withoutOverlaps(findings) == Self.reference(findings), "\(findings)")
+        }
+    }
+}
+
+/// SplitMix64: the same random findings on every run.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E3779B97F4A7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
+        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
+        return z ^ (z >> 31)
+    }
+}

@@ -116,7 +116,17 @@ public struct PersonNameDetector: Sendable {
         var hash: UInt64
         var kind: WordKind
         var letters: Int
-        enum Shape { case title, caps, lower, other }
+        enum Shape {
+            case title, caps, lower, other
+
+            /// ALL CAPS (two letters or more), Title (first letter a capital; a lone capital too), lower, or mixed.
+            init(upper: Int, lower: Int, letters: Int, firstUpper: Bool) {
+                if upper == letters { self = letters > 1 ? .caps : .title }
+                else if firstUpper { self = .title }
+                else if lower == letters { self = .lower }
+                else { self = .other }
+            }
+        }
         var shape: Shape
         var isInitial: Bool { letters == 1 && shape != .lower }
         var isCapitalized: Bool { shape == .title || shape == .caps }
@@ -214,11 +224,7 @@ public struct PersonNameDetector: Sendable {
             hash = (hash ^ UInt64(byte.asciiLowercased)) &* 0x100000001b3
         }
         let letters = upper + lower
-        let shape: Token.Shape
-        if upper == letters { shape = letters > 1 ? .caps : .title }
-        else if bytes[range.lowerBound].isUpper { shape = .title }
-        else if lower == letters { shape = .lower }
-        else { shape = .other }
+        let shape = Token.Shape(upper: upper, lower: lower, letters: letters, firstUpper: bytes[range.lowerBound].isUpper)
         let kind = WordKind(rawValue: wordKinds.value(bytes, range, hash: hash) ?? 0)
         return Token(range: range, hash: hash, kind: kind, letters: letters, shape: shape)
     }
@@ -248,11 +254,7 @@ public struct PersonNameDetector: Sendable {
             letters += 1
             if isUpper { upper += 1 } else if scalar.properties.isLowercase { lower += 1 }
         }
-        let shape: Token.Shape
-        if upper == letters { shape = letters > 1 ? .caps : .title }
-        else if firstUpper { shape = .title }
-        else if lower == letters { shape = .lower }
-        else { shape = .other }
+        let shape = Token.Shape(upper: upper, lower: lower, letters: letters, firstUpper: firstUpper)
         let kind: WordKind
         let hash: UInt64
         if ascii {

@@ -127,7 +127,7 @@ public struct Scrubber: Sendable {
         output.reserveCapacity(original.count + kept.count * 8)
         var cursor = 0
         var entities: [(placeholder: String, type: EntityType)] = []
-        var listed = Set<String>()
+        var listed = Set<String>(minimumCapacity: kept.count)
         var spans: [(type: EntityType, range: Range<Int>)] = []
         for finding in kept {
             guard let range = normalized.originalRange(of: finding.range), range.lowerBound >= cursor else { continue }
@@ -137,12 +137,7 @@ public struct Scrubber: Sendable {
             }
             output += placeholder.utf8
             spans.append((finding.type, range))
-            // Few placeholders per text: a scan beats hashing until there are many.
-            let isNew = entities.count < 32 ? !entities.contains { $0.placeholder == placeholder } : listed.insert(placeholder).inserted
-            if isNew {
-                if entities.count == 31 { listed = Set(entities.map(\.placeholder) + [placeholder]) }
-                entities.append((placeholder, finding.type))
-            }
+            if listed.insert(placeholder).inserted { entities.append((placeholder, finding.type)) }
             cursor = range.upperBound
         }
         output += original[cursor...]
