@@ -30,10 +30,15 @@ key (it refuses to start without one); --no-auth runs both open.
 --soak SECONDS runs only the soak instead: 256 streaming clients through SparkDeck for that long, RSS every 5 s,
 a per-minute table, and first/last/max RSS.
 
-The machine has few cores (os.cpu_count() is printed): the load generator, the sim and the proxy share them, so
-req/s are those of the whole loop on this box, not of the proxy alone. The generator's own CPU use is printed
-per cell; near 100 % of one core it is the bottleneck. Before each measurement the bench waits (up to --quiet-wait s)
-until other work on the machine is quiet, and 'other cpu%' shows what other work took during the cell anyway.
+CPU layout (--layout). In a deployment the proxy runs on its own machine (the StartOS box), apart from the
+GPU node that runs vLLM and from the apps that call it. `split` (the default with 2 or more CPUs) gives the proxy
+the same separation here: the load generator and the sim get the first half of the CPUs, the proxy under test
+(SparkDeck or LiteLLM) the other half, with the same split for every peer (direct included, where the proxy's half
+idles). `shared` lets all three share every CPU, as before: then, in the closed loop at 64+ clients, the machine is
+saturated and the added latency mostly measures how much CPU the proxy takes away from the sim and the generator.
+The generator's own CPU use is printed per cell; near 100 % of its share it is the bottleneck. Before each
+measurement the bench waits (up to --quiet-wait s) until other work on the machine is quiet, and 'other cpu%' shows
+what other work took during the cell anyway.
 
 Usage
   python3 bench/gateway.py [--bin /tmp/sparkdeck-release] [--seconds 10] [--warmup 2]
@@ -112,10 +117,13 @@ class Processes:
         self.started: list[tuple[str, subprocess.Popen]] = []
 
     def start(self, name: str, argv: list[str], log: Path, env: dict[str, str] | None = None,
-              cwd: Path | None = None) -> subprocess.Popen:
+              cwd: Path | None = None, cpus: set[int] | None = None) -> subprocess.Popen:
         handle = open(log, "wb")
+        # The affinity is set in the child before exec, so every thread the server starts inherits it (and NIO
+        # sizes its event loop group by it).
+        pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
         proc = subprocess.Popen(argv, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=env, cwd=cwd, start_new_session=True)
+                                env=env, cwd=cwd, start_new_session=True, preexec_fn=pin)
         handle.close()
         self.started.append((name, proc))
         return proc
@@ -287,18 +295,19 @@ class Peer:
     log: Path | None = None       # its stdout and stderr
 
 
-def start_sim(procs: Processes, binary: str, tmp: Path, tokens_per_second: float) -> Peer:
+def start_sim(procs: Processes, binary: str, tmp: Path, tokens_per_second: float, cpus: set[int] | None) -> Peer:
     port = free_port()
     log = tmp / "sim.log"
     proc = procs.start("sim", [binary, "sim", "vllm", "--port", str(port), "--model", MODEL, "--load-seconds", "0.5",
                                "--tokens-per-second", str(tokens_per_second), "--exit-with", str(os.getpid())],
-                       log, cwd=tmp)
+                       log, cwd=tmp, cpus=cpus)
     base = f"http://127.0.0.1:{port}"
     wait_until("SparkSim vLLM", 30, lambda: MODEL in models_list(base, "x"), proc, log)
     return Peer("direct", base, [proc.pid], proc)
 
 
-def start_sparkdeck(procs: Processes, binary: str, tmp: Path, sim_port: int, auth: bool) -> Peer:
+def start_sparkdeck(procs: Processes, binary: str, tmp: Path, sim_port: int, auth: bool,
+                    cpus: set[int] | None) -> Peer:
     port = free_port()
     inventory = tmp / "inventory.yaml"
     inventory.write_text(
@@ -323,7 +332,7 @@ def start_sparkdeck(procs: Processes, binary: str, tmp: Path, sim_port: int, aut
         key = found[0]
     log = tmp / "sparkdeck.log"
     proc = procs.start("sparkdeck", [binary, "serve", "--inventory", str(inventory), "--data", str(data),
-                                     "--host", "127.0.0.1", "--port", str(port)], log, cwd=tmp)
+                                     "--host", "127.0.0.1", "--port", str(port)], log, cwd=tmp, cpus=cpus)
     base = f"http://127.0.0.1:{port}"
     wait_until("SparkDeck listing bench/model on /v1/models", 60, lambda: MODEL in models_list(base, key), proc, log)
     return Peer("sparkdeck", base, [proc.pid], proc, key, log)
@@ -354,7 +363,8 @@ def litellm_install(venv: Path, allow_install: bool, tmp: Path) -> tuple[Path | 
     return exe, ""
 
 
-def start_litellm(procs: Processes, exe: Path, tmp: Path, sim_port: int, auth: bool) -> Peer:
+def start_litellm(procs: Processes, exe: Path, tmp: Path, sim_port: int, auth: bool,
+                  cpus: set[int] | None) -> Peer:
     port = free_port()
     config = tmp / "litellm-config.yaml"
     config.write_text(
@@ -380,7 +390,7 @@ def start_litellm(procs: Processes, exe: Path, tmp: Path, sim_port: int, auth: b
         key = "x"
     log = tmp / "litellm.log"
     proc = procs.start("litellm", [str(exe), "--config", str(config), "--host", "127.0.0.1", "--port", str(port),
-                                   "--num_workers", "1"], log, env=env, cwd=tmp)
+                                   "--num_workers", "1"], log, env=env, cwd=tmp, cpus=cpus)
     base = f"http://127.0.0.1:{port}"
     wait_until("LiteLLM listing bench/model on /v1/models", 180, lambda: MODEL in models_list(base, key), proc, log)
     return Peer("litellm", base, process_tree(proc.pid), proc, key)
@@ -723,8 +733,8 @@ def run_matrix(peers: dict[str, Peer], args) -> dict:
             print_cell(mode, concurrency, results, args)
             sys.stdout.flush()
     for rate in (args.paced_rates if "nonstream" in args.modes else []):
-        # The closed loop above saturates the 2 cores, so its added latency at 64 clients is mostly queueing for
-        # CPU (Little's law); at a fixed rate below saturation it is closer to the proxy's own per-request cost.
+        # In the shared layout the closed loop above saturates the machine, so its added latency at 64 clients is
+        # mostly queueing for CPU (Little's law); at a fixed rate below saturation it is the proxy's own cost.
         results = {}
         for name in ("direct", "sparkdeck", "litellm"):
             if name not in peers:
@@ -771,9 +781,9 @@ def print_summary(all_results: dict, peers: dict[str, Peer], litellm_reason: str
     if "direct" in target and "sparkdeck" in target:
         add50 = percentile(target["sparkdeck"].latencies, 50) - percentile(target["direct"].latencies, 50)
         add99 = percentile(target["sparkdeck"].latencies, 99) - percentile(target["direct"].latencies, 99)
-        rows.append(["SparkDeck added p50, 64 clients, non-streaming", fmt(add50) + " ms",
+        rows.append([f"SparkDeck added p50, 64 clients, non-streaming ({args.layout} layout)", fmt(add50) + " ms",
                      f"< {TARGET_ADDED_P50_MS:g} ms", verdict(add50 < TARGET_ADDED_P50_MS)])
-        rows.append(["SparkDeck added p99, 64 clients, non-streaming", fmt(add99) + " ms",
+        rows.append([f"SparkDeck added p99, 64 clients, non-streaming ({args.layout} layout)", fmt(add99) + " ms",
                      f"< {TARGET_ADDED_P99_MS:g} ms", verdict(add99 < TARGET_ADDED_P99_MS)])
     else:
         rows.append(["SparkDeck added p50/p99, 64 clients, non-streaming", "not measured", "", "n/a"])
@@ -958,7 +968,20 @@ def parse_args() -> argparse.Namespace:
                         help="run only the soak: 256 streaming clients through SparkDeck for SECONDS")
     parser.add_argument("--json", metavar="FILE", help="write every number to FILE")
     parser.add_argument("--keep-logs", action="store_true", help="keep the temporary folder with the servers' logs")
+    parser.add_argument("--layout", choices=["split", "shared"], default=None,
+                        help="split: generator + sim on the first half of the CPUs, the proxy on the other half "
+                             "(default with 2+ CPUs); shared: everything on every CPU")
     args = parser.parse_args()
+    available = sorted(os.sched_getaffinity(0))
+    if args.layout is None:
+        args.layout = "split" if len(available) >= 2 else "shared"
+    if args.layout == "split":
+        if len(available) < 2:
+            parser.error("--layout split needs at least 2 CPUs")
+        half = len(available) // 2
+        args.load_cpus, args.proxy_cpus = set(available[:half]), set(available[half:])
+    else:
+        args.load_cpus = args.proxy_cpus = None
     args.concurrency = [int(c) for c in args.concurrency.split(",") if c.strip()]
     args.modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     for mode in args.modes:
@@ -1001,21 +1024,27 @@ def main() -> int:
     litellm_reason = ""
     try:
         print(f"SparkDeck gateway benchmark: {binary}")
+        if args.layout == "split":
+            os.sched_setaffinity(0, args.load_cpus)
+            where = (f"layout split: the load generator ({loop_name}, aiohttp {aiohttp.__version__}, one process) "
+                     f"and the sim on CPUs {sorted(args.load_cpus)}, the proxy under test on CPUs "
+                     f"{sorted(args.proxy_cpus)} (as on separate machines; direct leaves the proxy CPUs idle)")
+        else:
+            where = (f"layout shared: the load generator ({loop_name}, aiohttp {aiohttp.__version__}, one process), "
+                     f"the sim and the proxy share every CPU, so the closed-loop cells saturate the machine")
         print(f"os.cpu_count() = {os.cpu_count()}; load average before the run "
-              f"{open('/proc/loadavg').read().split()[0]}. The load generator ({loop_name}, aiohttp "
-              f"{aiohttp.__version__}, one process), the sim and the proxy share these cores: req/s are those of "
-              f"the whole loop on this machine. CPU columns are % of one core (the machine has "
+              f"{open('/proc/loadavg').read().split()[0]}; {where}. CPU columns are % of one core (the machine has "
               f"{os.cpu_count() * 100} %): 'gen cpu%' near 100 means the generator is the bottleneck; 'other cpu%' is "
               f"everything else on the machine (idle peers included), and more than ~10 means the run was disturbed.")
         print("auth: " + ("none (--no-auth)" if args.no_auth else
                           "SparkDeck checks an API key (sparkdeck keys create), LiteLLM its master key"))
         print(f"sim: --tokens-per-second {args.tokens_per_second:g}; non-streaming max_tokens 1, "
               f"streaming max_tokens {args.stream_max_tokens}; logs in {tmp}")
-        sim = start_sim(procs, binary, tmp, args.tokens_per_second)
+        sim = start_sim(procs, binary, tmp, args.tokens_per_second, args.load_cpus)
         sim_port = int(sim.base.rsplit(":", 1)[1])
         peers["direct"] = sim
         if "sparkdeck" in args.peers:
-            peers["sparkdeck"] = start_sparkdeck(procs, binary, tmp, sim_port, not args.no_auth)
+            peers["sparkdeck"] = start_sparkdeck(procs, binary, tmp, sim_port, not args.no_auth, args.proxy_cpus)
         if "litellm" in args.peers:
             exe, litellm_reason = litellm_install(Path(args.litellm_venv), not args.no_install, tmp)
             if exe is not None:
@@ -1023,7 +1052,7 @@ def main() -> int:
                     version = subprocess.run([str(Path(args.litellm_venv) / "bin" / "python"), "-c",
                                               "import importlib.metadata as m; print(m.version('litellm'))"],
                                              capture_output=True, text=True, timeout=60).stdout.strip()
-                    peer = start_litellm(procs, exe, tmp, sim_port, not args.no_auth)
+                    peer = start_litellm(procs, exe, tmp, sim_port, not args.no_auth, args.proxy_cpus)
                     sanity_check(peer)
                     peers["litellm"] = peer
                     print(f"LiteLLM {version}: --num_workers 1, LITELLM_LOG=ERROR, LITELLM_LOCAL_MODEL_COST_MAP=True, "
@@ -1037,7 +1066,7 @@ def main() -> int:
                 sanity_check(peers[name])
         print("peers: " + ", ".join(f"{p.name} {p.base} (pid {p.pids[0]})" for p in peers.values()), flush=True)
 
-        report: dict[str, Any] = {"cpu_count": os.cpu_count(), "binary": binary, "args": {
+        report: dict[str, Any] = {"cpu_count": os.cpu_count(), "layout": args.layout, "binary": binary, "args": {
             k: (sorted(v) if isinstance(v, set) else v) for k, v in vars(args).items()}}
         if args.soak:
             if "sparkdeck" not in peers:

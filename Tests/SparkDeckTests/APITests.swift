@@ -25,12 +25,19 @@ struct APITests {
 
     @Test func livenessVersionAndReadiness() async throws {
         try await Self.app(try Self.dependencies()).test(.router) { client in
-            try await client.execute(uri: "/healthz", method: .get) { response in
+            let first = try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .ok)
                 let body = try Self.json(response.body)
                 #expect(body["status"] as? String == "ok")
-                #expect(response.headers[.init("X-Request-Id")!]?.isEmpty == false)
+                return response.headers[.init("X-Request-Id")!]
             }
+            let second = try await client.execute(uri: "/healthz", method: .get) { $0.headers[.init("X-Request-Id")!] }
+            #expect(first?.isEmpty == false)
+            #expect(first != second, "every response gets its own request id")
+            let echoed = try await client.execute(uri: "/healthz", method: .get, headers: [.init("X-Request-Id")!: "trace-42"]) {
+                $0.headers[.init("X-Request-Id")!]
+            }
+            #expect(echoed == "trace-42", "a client's own sane id comes back")
             try await client.execute(uri: "/api/version", method: .get) { response in
                 let body = try Self.json(response.body)
                 #expect(body["version"] as? String == SparkDeckVersion.version)

@@ -38,7 +38,7 @@ struct AdmissionGateTests {
         #expect(try await gate.acquire() == .zero)
         #expect(try await gate.acquire() == .zero)
         let waiter = Task { try await gate.acquire() }
-        #expect(await TestSupport.eventually(timeout: .seconds(2)) { await gate.queued == 1 })
+        #expect(await TestSupport.eventually(timeout: .seconds(2)) { gate.queued == 1 })
         do {
             _ = try await gate.acquire()
             Issue.record("admitted past a full queue")
@@ -47,10 +47,10 @@ struct AdmissionGateTests {
             #expect(error.retryAfterSeconds >= 1)
         }
         try await Task.sleep(for: .milliseconds(100))
-        await gate.release(held: .milliseconds(100))
+        gate.release(held: .milliseconds(100))
         let waited = try await waiter.value
         #expect(waited >= .milliseconds(90))
-        #expect(await gate.inFlight == 2)
+        #expect(gate.inFlight == 2)
     }
 
     @Test func aWaiterGivesUpAfterTheQueueTimeout() async {
@@ -64,15 +64,15 @@ struct AdmissionGateTests {
             #expect(error.reason == .queueTimeout)
         }
         #expect(ContinuousClock.now - started >= .milliseconds(140))
-        #expect(await gate.queued == 0, "the timed-out waiter left the queue")
+        #expect(gate.queued == 0, "the timed-out waiter left the queue")
     }
 
     @Test func aCancelledWaiterLeavesTheQueue() async throws {
         let gate = AdmissionGate(name: "llm", limits: AdmissionLimits(maxInFlight: 1, queueDepth: 4, queueTimeoutMs: 60_000))
         _ = try await gate.acquire()
         let waiter = Task { try await gate.acquire() }
-        #expect(await TestSupport.eventually(timeout: .seconds(2)) { await gate.queued == 1 })
+        #expect(await TestSupport.eventually(timeout: .seconds(2)) { gate.queued == 1 })
         waiter.cancel()
-        #expect(await TestSupport.eventually(timeout: .seconds(2)) { await gate.queued == 0 })
+        #expect(await TestSupport.eventually(timeout: .seconds(2)) { gate.queued == 0 })
     }
 }

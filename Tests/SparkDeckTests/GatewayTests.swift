@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Prometheus
+import Synchronization
 import Testing
 @testable import SparkDeck
 
@@ -25,6 +26,17 @@ struct GatewayTests {
                 try await Task.sleep(for: .milliseconds(400))
                 return Response(status: .ok, headers: [.contentType: "application/json"],
                                 body: .init(byteBuffer: ByteBuffer(string: #"{"usage":{"prompt_tokens":3,"completion_tokens":4}}"#)))
+            case "late":
+                try await Task.sleep(for: .milliseconds(600))
+                return Response(status: .ok, headers: [.contentType: "text/event-stream"],
+                                body: .init(byteBuffer: ByteBuffer(string: "data: {\"n\":1}\n\ndata: [DONE]\n\n")))
+            case "stall":
+                return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: ResponseBody { writer in
+                    try await writer.write(ByteBuffer(string: "data: {\"n\":1}\n\n"))
+                    try await Task.sleep(for: .seconds(3))
+                    try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+                    try await writer.finish(nil)
+                })
             case "break":
                 return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: ResponseBody { writer in
                     try await writer.write(ByteBuffer(string: "data: {\"n\":1}\n\n"))
@@ -42,7 +54,8 @@ struct GatewayTests {
     }
 
     /// SparkDeck's gateway routes in front of an upstream on `port`, with the LLM marked up and `fake/model` loaded.
-    static func gateway(port: Int, limits: AdmissionLimits = .defaults, settings: UpstreamSettings = UpstreamSettings()) async throws -> some ApplicationProtocol {
+    static func gateway(port: Int, limits: AdmissionLimits = .defaults, settings: UpstreamSettings = UpstreamSettings(),
+                        gates: GatewayGates = GatewayGates()) async throws -> some ApplicationProtocol {
         var inventory = TestSupport.inventory(services: [("vllm", .vllm, port)])
         inventory.services[0].limits = limits
         let data = try TestSupport.temporaryDirectory()
@@ -54,8 +67,8 @@ struct GatewayTests {
         let now = Timestamp.now()
         await board.record(.init(kind: .service, id: "vllm"), Observation(verdict: .ready, latencyMs: 1, sentAt: now, finishedAt: now))
         await board.setServedModels(["fake/model"])
-        let client = UpstreamProxy.makeClient(settings: settings)
-        let proxy = UpstreamProxy(client: client, gates: GatewayGates(), board: board, metrics: GatewayMetrics(registry: registry),
+        let clients = UpstreamClients(settings: settings)
+        let proxy = UpstreamProxy(clients: clients, gates: gates, board: board, metrics: GatewayMetrics(registry: registry),
                                   settings: settings, logger: TestSupport.logger)
         let orchestrator = SwapOrchestrator(inventory: inventory, runners: RunnerPool(runners: [:]), store: SwapStore(store: store),
                                             board: board, events: events, logger: TestSupport.logger)
@@ -64,7 +77,7 @@ struct GatewayTests {
         LLMGatewayController(inventory: inventory, board: board, orchestrator: orchestrator, proxy: proxy,
                              metrics: GatewayMetrics(registry: registry)).addRoutes(to: router)
         return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                           services: [HTTPClientShutdown(client: client)])
+                           services: [HTTPClientShutdown(clients: clients)])
     }
 
     static func chat(_ content: String, model: String = "fake/model", stream: Bool = false) -> ByteBuffer {
@@ -120,6 +133,71 @@ struct GatewayTests {
                 #expect(ContinuousClock.now - started < .seconds(3))
             }
         }
+    }
+
+    @Test func aWholeAnswerMayTakeLongerThanTheIdleTimeout() async throws {
+        // A non-streamed completion's head comes only when the generation is done: the first-byte timeout bounds it,
+        // not the idle timeout meant for pauses inside a stream.
+        let settings = { var settings = UpstreamSettings(); settings.idleTimeout = .milliseconds(150); settings.firstByteTimeout = .seconds(5); return settings }()
+        try await Self.fakeUpstream().test(.live) { upstream in
+            try await Self.gateway(port: try #require(upstream.port), settings: settings).test(.live) { client in
+                try await client.execute(uri: "/v1/chat/completions", method: .post, headers: Self.json, body: Self.chat("slow")) { response in
+                    #expect(response.status == .ok, "a 400 ms generation outlives a 150 ms idle timeout: \(String(buffer: response.body))")
+                    #expect(response.headers[.contentLength] == "\(response.body.readableBytes)", "a whole answer keeps its length")
+                }
+            }
+        }
+    }
+
+    @Test func aStreamThatFallsSilentIsCutAtTheIdleTimeout() async throws {
+        let settings = { var settings = UpstreamSettings(); settings.idleTimeout = .milliseconds(300); settings.firstByteTimeout = .seconds(30); return settings }()
+        try await Self.fakeUpstream().test(.live) { upstream in
+            try await Self.gateway(port: try #require(upstream.port), settings: settings).test(.live) { client in
+                let started = ContinuousClock.now
+                try await client.execute(uri: "/v1/chat/completions", method: .post, headers: Self.json, body: Self.chat("stall", stream: true)) { response in
+                    #expect(response.status == .ok)
+                    let text = String(buffer: response.body)
+                    #expect(text.hasPrefix("data: {\"n\":1}\n\n"))
+                    let last = try #require(text.split(separator: "\n\n").last)
+                    #expect(last.contains("stream_interrupted"), "the silent stream ends with an error event: \(text)")
+                }
+                #expect(ContinuousClock.now - started < .seconds(2), "cut at the 300 ms idle timeout, not after the 3 s pause")
+            }
+        }
+    }
+
+    @Test func aClientThatLeavesBeforeTheAnswerGivesItsSlotBack() async throws {
+        let gates = GatewayGates()
+        try await Self.fakeUpstream().test(.live) { upstream in
+            try await Self.gateway(port: try #require(upstream.port), gates: gates).test(.live) { gateway in
+                let http = HTTPClient(eventLoopGroupProvider: .singleton)
+                defer { _ = http.shutdown() }
+                var request = HTTPClientRequest(url: "http://127.0.0.1:\(try #require(gateway.port))/v1/chat/completions")
+                request.method = .POST
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.body = .bytes(Self.chat("late", stream: true))
+                // The client gives up (and closes its connection) long before the upstream's 600 ms answer.
+                await #expect(throws: (any Error).self) { _ = try await http.execute(request, timeout: .milliseconds(100)) }
+                #expect(gates.inFlight(serviceID: "vllm") == 1, "the upstream request still runs")
+                #expect(await TestSupport.eventually(timeout: .seconds(3)) { gates.inFlight(serviceID: "vllm") == 0 },
+                        "the slot comes back once the upstream answered, though nobody was left to write it to")
+            }
+        }
+    }
+
+    @Test func aProxiedRequestSettlesOnceEvenWhenItsResponseIsDroppedUnwritten() {
+        let settled = Mutex<[Int]>([])
+        do {
+            let written = ProxiedRequest { status, _ in settled.withLock { $0.append(status) } }
+            written.finish(status: 200, answer: nil)
+            written.finish(status: 599, answer: nil)
+        }
+        #expect(settled.withLock { $0 } == [200], "finished once; releasing it afterwards settles nothing more")
+        do {
+            // The client left before the head went out: Hummingbird drops the response without calling its body.
+            _ = ProxiedRequest { status, _ in settled.withLock { $0.append(status) } }
+        }
+        #expect(settled.withLock { $0 } == [200, 599], "a dropped response gives its slots back as ended early")
     }
 
     @Test func streamThatBreaksMidwayEndsWithACleanErrorEvent() async throws {
@@ -192,9 +270,9 @@ struct GatewayTests {
             for service in inventory.services {
                 await board.record(.init(kind: .service, id: service.id), Observation(verdict: .ready, latencyMs: 1, sentAt: now, finishedAt: now))
             }
-            let client = UpstreamProxy.makeClient()
+            let clients = UpstreamClients()
             let gates = GatewayGates()
-            let proxy = UpstreamProxy(client: client, gates: gates, board: board, metrics: GatewayMetrics(registry: registry),
+            let proxy = UpstreamProxy(clients: clients, gates: gates, board: board, metrics: GatewayMetrics(registry: registry),
                                       logger: TestSupport.logger)
             let services = inventory.services
             let router = Router()
@@ -207,7 +285,7 @@ struct GatewayTests {
                                                body: body, contentType: "application/json")
             }
             let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                                  services: [HTTPClientShutdown(client: client)])
+                                  services: [HTTPClientShutdown(clients: clients)])
             try await app.test(.live) { gateway in
                 let gatewayPort = try #require(gateway.port)
                 let http = HTTPClient(eventLoopGroupProvider: .singleton)
@@ -230,7 +308,7 @@ struct GatewayTests {
                 let again = try await post("tts-b", after: .zero)
                 #expect(again.0 == 200, "the group's slot was given back")
                 for name in ["tts-a", "tts-b", "audio"] {
-                    #expect(await gates.inFlight(serviceID: name) == 0, "\(name) holds no slot after the requests")
+                    #expect(gates.inFlight(serviceID: name) == 0, "\(name) holds no slot after the requests")
                 }
             }
         }

@@ -16,6 +16,11 @@ struct TokenUsageTests {
         #expect(TokenUsage(in: ByteBuffer(string: #"{"usage":{"prompt_tokens":3"#)) == nil)
     }
 
+    @Test func onlyTheUsageObjectsOwnKeysCount() {
+        let spaced = #"{"usage" : { "prompt_tokens" : 12 ,"extra":{"completion_tokens":99,"note":"a \"}\" b"}, "completion_tokens":\#n7 }}"#
+        #expect(TokenUsage(in: ByteBuffer(string: spaced)) == TokenUsage(prompt: 12, completion: 7))
+    }
+
     @Test func absentCountsAreZero() {
         #expect(TokenUsage(in: ByteBuffer(string: #"{"usage":{"prompt_tokens":5}}"#)) == TokenUsage(prompt: 5, completion: 0))
     }

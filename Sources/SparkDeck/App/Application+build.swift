@@ -37,7 +37,7 @@ public struct AppDependencies: Sendable {
     public let runners: RunnerPool
     public let swapStore: SwapStore
     public let orchestrator: SwapOrchestrator
-    public let httpClient: HTTPClient
+    public let httpClients: UpstreamClients
     public let gates: GatewayGates
     public let gatewayMetrics: GatewayMetrics
     public let proxy: UpstreamProxy
@@ -60,14 +60,14 @@ public struct AppDependencies: Sendable {
         assets = try DashboardAssets.bundled()
         runners = try RunnerPool(inventory: configuration.inventory, dataDirectory: configuration.dataDirectory)
         swapStore = SwapStore(store: store)
-        httpClient = UpstreamProxy.makeClient()
+        httpClients = UpstreamClients()
         let gates = GatewayGates()
         self.gates = gates
         orchestrator = SwapOrchestrator(inventory: configuration.inventory, runners: runners, store: swapStore, board: board,
-                                        events: events, gatewayInFlight: { await gates.inFlight(serviceID: $0) }, logger: logger)
+                                        events: events, gatewayInFlight: { gates.inFlight(serviceID: $0) }, logger: logger)
         gatewayMetrics = GatewayMetrics(registry: registry)
         activity = GatewayActivity()
-        proxy = UpstreamProxy(client: httpClient, gates: gates, board: board, metrics: gatewayMetrics, activity: activity,
+        proxy = UpstreamProxy(clients: httpClients, gates: gates, board: board, metrics: gatewayMetrics, activity: activity,
                               traffic: traffic, logger: logger)
         keys = APIKeyStore(store: store)
         scrubber = Scrubber(names: try PersonNameDetector.bundled(), standingTerms: configuration.inventory.redactionTerms)
@@ -90,7 +90,7 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<BasicRequestC
                          metrics: dependencies.gatewayMetrics).addRoutes(to: router)
     RedactionController(scrubber: dependencies.scrubber, vault: dependencies.vault).addRoutes(to: router)
     PrivateChatController(scrubber: dependencies.scrubber, vault: dependencies.vault,
-                          external: dependencies.configuration.inventory.externalModel, client: dependencies.httpClient,
+                          external: dependencies.configuration.inventory.externalModel, client: dependencies.httpClients.whole,
                           logger: dependencies.logger).addRoutes(to: router)
     dependencies.assets.addRoutes(to: router)
     return router
@@ -115,7 +115,7 @@ public func buildApplication(_ dependencies: AppDependencies, logger: Logger, se
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "SparkDeck"),
         services: services + [monitor, EventHeartbeat(events: dependencies.events),
                               SwapReconciler(orchestrator: dependencies.orchestrator),
-                              HTTPClientShutdown(client: dependencies.httpClient),
+                              HTTPClientShutdown(clients: dependencies.httpClients),
                               GatewayStatusPublisher(board: dependencies.board, keys: dependencies.keys,
                                                      gates: dependencies.gates, activity: dependencies.activity)],
         onServerRunning: { _ in await onServerRunning() },

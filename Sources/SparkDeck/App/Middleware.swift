@@ -9,7 +9,8 @@ struct RequestIdMiddleware<Context: RequestContext>: RouterMiddleware {
         let incoming = request.headers[.requestId].flatMap { id in
             id.count <= 128 && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) } ? id : nil
         }
-        let requestId = incoming ?? UUID().uuidString.lowercased()
+        // Hummingbird's own id: a process-wide random prefix and a counter, so no random read per request.
+        let requestId = incoming ?? context.id
         var response: Response
         do {
             response = try await next(request, context)

@@ -1,4 +1,4 @@
-import Foundation
+import Synchronization
 
 /// Why a request was not admitted; becomes a 503 `overloaded` with `Retry-After`.
 public struct AdmissionRejection: Error, Equatable, Sendable {
@@ -10,23 +10,42 @@ public struct AdmissionRejection: Error, Equatable, Sendable {
 }
 
 /// An admission gate for one upstream (or a group of them): a cap on requests in flight, a bounded FIFO queue
-/// behind it, and a queue timeout. Callers `acquire` before they call the upstream and `release` when done.
-public actor AdmissionGate {
+/// behind it, and a queue timeout. Callers `enter` before they call the upstream and `release` when done.
+///
+/// A lock, not an actor: admitting under the cap is the path every request takes, and it returns without
+/// suspending. Only a request that has to queue waits on a continuation.
+public final class AdmissionGate: Sendable {
+    public typealias Load = (inFlight: Int, queued: Int)
+
     public let name: String
     let queueTimeout: Duration
-    private var queue: AdmissionQueue<UUID>
-    private var waiters: [UUID: CheckedContinuation<Bool, Never>] = [:]
-    /// A moving average of how long a request holds a slot, for Retry-After.
-    private var averageHoldSeconds = 1.0
+    private let state: Mutex<State>
+
+    private struct State {
+        var queue: AdmissionQueue<UInt64>
+        var lastID: UInt64 = 0
+        var waiters: [UInt64: CheckedContinuation<Bool, Never>] = [:]
+        /// Outcomes decided before the waiter had registered its continuation (admitted, or gave up).
+        var decided: [UInt64: Bool] = [:]
+        /// A moving average of how long a request holds a slot, for Retry-After.
+        var averageHoldSeconds = 1.0
+
+        var load: Load { (queue.inFlight, queue.queued) }
+
+        func retryAfter(position: Int) -> Int {
+            max(1, Int((averageHoldSeconds * Double(position) / Double(queue.maxInFlight)).rounded(.up)))
+        }
+    }
 
     public init(name: String, limits: AdmissionLimits) {
         self.name = name
-        queue = AdmissionQueue(maxInFlight: limits.maxInFlight, maxQueued: limits.queueDepth)
+        state = Mutex(State(queue: AdmissionQueue(maxInFlight: limits.maxInFlight, maxQueued: limits.queueDepth)))
         queueTimeout = .milliseconds(limits.queueTimeoutMs)
     }
 
-    public var inFlight: Int { queue.inFlight }
-    public var queued: Int { queue.queued }
+    public var inFlight: Int { state.withLock { $0.queue.inFlight } }
+    public var queued: Int { state.withLock { $0.queue.queued } }
+    public var load: Load { state.withLock { $0.load } }
 
     /// Waits for a slot. Returns how long it waited.
     public func acquire() async throws(AdmissionRejection) -> Duration {
@@ -36,55 +55,72 @@ public actor AdmissionGate {
     /// Waits for a slot. Returns how long it waited and the gate's load once admitted (one call for both).
     public func enter() async throws(AdmissionRejection) -> (waited: Duration, inFlight: Int, queued: Int) {
         let start = ContinuousClock.now
-        let id = UUID()
-        switch queue.arrive(id) {
+        let (id, decision, load, retryAfter) = state.withLock { state in
+            state.lastID &+= 1
+            let decision = state.queue.arrive(state.lastID)
+            return (state.lastID, decision, state.load, decision == .reject ? state.retryAfter(position: state.queue.queued + 1) : 0)
+        }
+        switch decision {
         case .admit:
-            return (.zero, queue.inFlight, queue.queued)
+            return (.zero, load.inFlight, load.queued)
         case .reject:
-            throw AdmissionRejection(gate: name, reason: .queueFull, retryAfterSeconds: retryAfter(position: queue.queued + 1))
+            throw AdmissionRejection(gate: name, reason: .queueFull, retryAfterSeconds: retryAfter)
         case .wait:
             let timeout = queueTimeout
             let timer = Task { [weak self] in
                 try? await Task.sleep(for: timeout)
-                await self?.giveUp(id)
+                self?.giveUp(id)
             }
             let admitted = await withTaskCancellationHandler {
                 await withCheckedContinuation { continuation in
-                    waiters[id] = continuation
+                    let early: Bool? = state.withLock { state in
+                        if let outcome = state.decided.removeValue(forKey: id) { return outcome }
+                        state.waiters[id] = continuation
+                        return nil
+                    }
+                    if let early { continuation.resume(returning: early) }
                 }
             } onCancel: {
-                Task { await self.giveUp(id) }
+                giveUp(id)
             }
             timer.cancel()
+            let (after, retryAfter) = state.withLock { ($0.load, $0.retryAfter(position: $0.queue.queued + 1)) }
             guard admitted else {
-                throw AdmissionRejection(gate: name, reason: .queueTimeout, retryAfterSeconds: retryAfter(position: queue.queued + 1))
+                throw AdmissionRejection(gate: name, reason: .queueTimeout, retryAfterSeconds: retryAfter)
             }
-            return (ContinuousClock.now - start, queue.inFlight, queue.queued)
+            return (ContinuousClock.now - start, after.inFlight, after.queued)
         }
     }
 
     /// Gives the slot back; `held` feeds the Retry-After estimate. Returns the gate's load after.
     @discardableResult
-    public func release(held: Duration? = nil) -> (inFlight: Int, queued: Int) {
-        if let held {
-            let seconds = Double(held.components.seconds) + Double(held.components.attoseconds) / 1e18
-            averageHoldSeconds = averageHoldSeconds * 0.8 + seconds * 0.2
+    public func release(held: Duration? = nil) -> Load {
+        let (next, load) = state.withLock { state -> (CheckedContinuation<Bool, Never>?, Load) in
+            if let held {
+                let seconds = Double(held.components.seconds) + Double(held.components.attoseconds) / 1e18
+                state.averageHoldSeconds = state.averageHoldSeconds * 0.8 + seconds * 0.2
+            }
+            guard let next = state.queue.leave() else { return (nil, state.load) }
+            guard let continuation = state.waiters.removeValue(forKey: next) else {
+                state.decided[next] = true
+                return (nil, state.load)
+            }
+            return (continuation, state.load)
         }
-        if let next = queue.leave() {
-            waiters.removeValue(forKey: next)?.resume(returning: true)
-        }
-        return (queue.inFlight, queue.queued)
+        next?.resume(returning: true)
+        return load
     }
 
-    private func giveUp(_ id: UUID) {
-        // The continuation may not be registered yet if the timer fired at once; then the waiter is admitted or
-        // abandoned when it registers, so nothing hangs.
-        if queue.abandon(id) {
-            waiters.removeValue(forKey: id)?.resume(returning: false)
+    private func giveUp(_ id: UInt64) {
+        // Only a waiter still in the queue gives up; one admitted meanwhile keeps its slot.
+        let waiter = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+            guard state.queue.abandon(id) else { return nil }
+            guard let continuation = state.waiters.removeValue(forKey: id) else {
+                state.decided[id] = false
+                return nil
+            }
+            return continuation
         }
-    }
-
-    private func retryAfter(position: Int) -> Int {
-        max(1, Int((averageHoldSeconds * Double(position) / Double(queue.maxInFlight)).rounded(.up)))
+        waiter?.resume(returning: false)
     }
 }

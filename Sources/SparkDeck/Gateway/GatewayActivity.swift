@@ -41,7 +41,7 @@ struct GatewayStatusPublisher: Service {
             while !Task.isCancelled {
                 let minute = activity.lastMinute()
                 var gateLoad: [String: JSONValue] = [:]
-                for (name, load) in await gates.snapshot() {
+                for (name, load) in gates.snapshot() {
                     gateLoad[name] = .object(["in_flight": .number(Double(load.inFlight)), "queued": .number(Double(load.queued))])
                 }
                 await board.setAccess(open: await keys.isOpen(), gatewayLoad: .object([

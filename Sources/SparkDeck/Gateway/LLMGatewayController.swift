@@ -45,6 +45,7 @@ struct LLMGatewayController {
         if let stream = body["stream"], !(stream is Bool) {
             throw APIError.invalidRequest("`stream` must be true or false.", param: "stream")
         }
+        let streaming = body["stream"] as? Bool == true
 
         if let swap = orchestrator.current() {
             let eta = Int((swap.etaSeconds(now: Timestamp.now()) ?? 30).rounded(.up))
@@ -88,7 +89,8 @@ struct LLMGatewayController {
         }
         let metrics = self.metrics
         return try await proxy.forward(route: route, service: service, method: .POST, path: path, body: payload,
-                                       contentType: "application/json", serving: true) { answer in
+                                       contentType: "application/json", serving: true,
+                                       streaming: streaming) { answer in
             if let usage = TokenUsage(in: answer) {
                 metrics.tokens(upstream: service.id, prompt: usage.prompt, completion: usage.completion)
             }

@@ -13,7 +13,7 @@ public struct UpstreamSettings: Sendable {
     public var connectTimeout: Duration = .seconds(2)
     /// Until the upstream's response head (for a non-streamed completion: the whole generation).
     public var firstByteTimeout: Duration = .seconds(300)
-    /// The longest silence inside a streamed body.
+    /// The longest silence on a streamed request (`stream: true`), before and inside the event stream.
     public var idleTimeout: Duration = .seconds(120)
     /// Attempts when nothing reached the upstream yet (connection refused or reset before sending).
     public var attempts = 3
@@ -24,7 +24,7 @@ public struct UpstreamSettings: Sendable {
 /// The one place every gateway route goes through to reach an upstream: admission, retries before any byte was
 /// sent, timeouts, streaming both ways without buffering, error mapping and metrics.
 public struct UpstreamProxy: Sendable {
-    let client: HTTPClient
+    let clients: UpstreamClients
     let gates: GatewayGates
     let board: StatusBoard
     let metrics: GatewayMetrics
@@ -33,10 +33,10 @@ public struct UpstreamProxy: Sendable {
     let settings: UpstreamSettings
     let logger: Logger
 
-    public init(client: HTTPClient, gates: GatewayGates, board: StatusBoard, metrics: GatewayMetrics,
+    public init(clients: UpstreamClients, gates: GatewayGates, board: StatusBoard, metrics: GatewayMetrics,
                 activity: GatewayActivity = GatewayActivity(), traffic: TrafficClock? = nil,
                 settings: UpstreamSettings = UpstreamSettings(), logger: Logger) {
-        self.client = client
+        self.clients = clients
         self.traffic = traffic
         self.activity = activity
         self.gates = gates
@@ -46,23 +46,12 @@ public struct UpstreamProxy: Sendable {
         self.logger = logger
     }
 
-    /// An HTTP client fit for the gateway: many connections per upstream, our own connect timeout.
-    public static func makeClient(settings: UpstreamSettings = UpstreamSettings()) -> HTTPClient {
-        var configuration = HTTPClient.Configuration(
-            timeout: .init(connect: .nanoseconds(Int64(settings.connectTimeout.components.seconds) * 1_000_000_000
-                                                 + settings.connectTimeout.components.attoseconds / 1_000_000_000),
-                           read: .seconds(settings.idleTimeout.components.seconds)),
-            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1024),
-            decompression: .disabled)
-        configuration.httpVersion = .http1Only
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }
-
     /// Forwards one request to `service` and streams the answer back.
     /// - Parameter onComplete: called with the whole body of a non-streamed JSON answer (for usage counting).
     /// - Parameter serving: the caller has just seen the service serving; skips asking the status board again.
+    /// - Parameter streaming: the client asked for an event stream; silence past the idle timeout ends it.
     public func forward(route: String, service: ClusterService, method: HTTPMethod, path: String, body: ByteBuffer?,
-                        contentType: String?, serving: Bool = false,
+                        contentType: String?, serving: Bool = false, streaming: Bool = false,
                         onJSON: (@Sendable (ByteBuffer) -> Void)? = nil) async throws -> Response {
         let arrived = ContinuousClock.now
         let isServing = serving ? true : await board.state(of: .init(kind: .service, id: service.id)).isServing
@@ -87,7 +76,7 @@ public struct UpstreamProxy: Sendable {
                 metrics.gate(gate.name, inFlight: admission.inFlight, queued: admission.queued)
             } catch {
                 for gate in held.reversed() {
-                    let load = await gate.release()
+                    let load = gate.release()
                     metrics.gate(gate.name, inFlight: load.inFlight, queued: load.queued)
                 }
                 metrics.rejected(upstream: service.id, reason: error.reason.rawValue)
@@ -95,24 +84,25 @@ public struct UpstreamProxy: Sendable {
                 let what = gate.name == service.id ? "The \(service.id) service is"
                     : "The \(gate.name) group (which \(service.id) shares with other services) is"
                 var apiError = APIError(.serviceUnavailable, type: "overloaded", code: error.reason.rawValue,
-                                        message: "\(what) at capacity (\(await gate.inFlight) in flight, queue full or waited too long). Retry after \(error.retryAfterSeconds) s.")
+                                        message: "\(what) at capacity (\(gate.inFlight) in flight, queue full or waited too long). Retry after \(error.retryAfterSeconds) s.")
                 apiError.headers[.retryAfter] = "\(error.retryAfterSeconds)"
                 throw apiError
             }
         }
         let admitted = ContinuousClock.now
         let metrics = self.metrics
-        let releaseGates: @Sendable () async -> Void = {
+        let releaseGates: @Sendable () -> Void = {
             for gate in serviceGates.reversed() {
-                let load = await gate.release(held: ContinuousClock.now - admitted)
+                let load = gate.release(held: ContinuousClock.now - admitted)
                 metrics.gate(gate.name, inFlight: load.inFlight, queued: load.queued)
             }
         }
         let upstream: HTTPClientResponse
         do {
-            upstream = try await send(service: service, method: method, path: path, body: body, contentType: contentType)
+            upstream = try await send(service: service, method: method, path: path, body: body, contentType: contentType,
+                                      streaming: streaming)
         } catch {
-            await releaseGates()
+            releaseGates()
             metrics.finished(route: route, upstream: service.id, status: 502, duration: ContinuousClock.now - arrived)
             activity.record(failed: true)
             throw error
@@ -124,34 +114,72 @@ public struct UpstreamProxy: Sendable {
         let upstreamType = upstream.headers.first(name: "content-type") ?? "application/octet-stream"
         headers[.contentType] = upstreamType
         if let cache = upstream.headers.first(name: "cache-control") { headers[.cacheControl] = cache }
+        // A sized answer stays sized: the client gets it without chunked framing. The bytes are still passed on
+        // as they arrive.
+        if let length = upstream.headers.first(name: "content-length") { headers[.contentLength] = length }
         let isEventStream = upstreamType.hasPrefix("text/event-stream")
         let status = Int(upstream.status.code)
         let logger = self.logger, activity = self.activity, traffic = self.traffic
         traffic?.noteBytes(from: service.id)
+        let wantsJSON = onJSON != nil && !isEventStream && status == 200
+        let request = ProxiedRequest { status, answer in
+            if let answer { onJSON?(answer) }
+            metrics.finished(route: route, upstream: service.id, status: status, duration: ContinuousClock.now - arrived)
+            activity.record(failed: status >= 500)
+            releaseGates()
+        }
+        var chunks = upstream.body.makeAsyncIterator()
+        var first: ByteBuffer?
+        if !isEventStream {
+            // A plain answer (not an event stream) comes with its head or right after it. Waiting for its first
+            // bytes lets an answer that arrived whole go to the client in one write; the rest, if any, streams.
+            do {
+                first = try await chunks.next()
+                metrics.firstByte(route: route, upstream: service.id, after: ContinuousClock.now - arrived)
+                let length = upstream.headers.first(name: "content-length").flatMap { Int($0) }
+                // The body is read to its end even when its length says it is all there (HTTP/1 framing leaves
+                // nothing after it): the client hands the connection back to its pool only then, and a body left
+                // unread cancels the request and closes the connection.
+                if let length, length == (first?.readableBytes ?? 0), try await chunks.next() == nil {
+                    request.finish(status: status, answer: wantsJSON ? first : nil)
+                    return Response(status: .init(code: status), headers: headers,
+                                    body: ResponseBody(byteBuffer: first ?? ByteBuffer()))
+                }
+            } catch {
+                request.finish(status: 502, answer: nil)
+                throw Self.apiError(for: error, service: service, settings: settings, streaming: streaming)
+            }
+        }
+        // The body writer below is the iterator's only user from here on (it runs after this function returns).
+        nonisolated(unsafe) let remaining = chunks
         return Response(
             status: .init(code: status),
             headers: headers,
-            body: ResponseBody { writer in
-                var firstByte = true
-                var collected: ByteBuffer? = (onJSON != nil && !isEventStream && status == 200) ? ByteBuffer() : nil
+            body: ResponseBody { [first] writer in
+                var chunks = remaining
+                var collected: ByteBuffer? = wantsJSON ? ByteBuffer() : nil
+                func pass(_ chunk: ByteBuffer) async throws {
+                    if let size = collected?.readableBytes, size < 4 * 1024 * 1024 {
+                        var chunkCopy = chunk
+                        collected?.writeBuffer(&chunkCopy)
+                    }
+                    try await writer.write(chunk)
+                }
                 do {
-                    for try await chunk in upstream.body {
+                    if let first {
+                        try await pass(first)
+                    }
+                    var firstByte = first == nil
+                    while let chunk = try await chunks.next() {
                         traffic?.noteBytes(from: service.id)
                         if firstByte {
                             metrics.firstByte(route: route, upstream: service.id, after: ContinuousClock.now - arrived)
                             firstByte = false
                         }
-                        if var copy = collected, copy.readableBytes < 4 * 1024 * 1024 {
-                            var chunkCopy = chunk
-                            copy.writeBuffer(&chunkCopy)
-                            collected = copy
-                        }
-                        try await writer.write(chunk)
+                        try await pass(chunk)
                     }
                     try await writer.finish(nil)
-                    if let collected { onJSON?(collected) }
-                    metrics.finished(route: route, upstream: service.id, status: status, duration: ContinuousClock.now - arrived)
-                    activity.record(failed: status >= 500)
+                    request.finish(status: status, answer: collected)
                 } catch {
                     // The client left (a write failed) or the upstream broke mid-body. A stream gets a clean SSE
                     // error event before it closes; a client that left gets nothing, and the upstream request is
@@ -162,15 +190,15 @@ public struct UpstreamProxy: Sendable {
                         try? await writer.finish(nil)
                     }
                     logger.info("gateway: \(route) to \(service.id) ended early: \(error)")
-                    metrics.finished(route: route, upstream: service.id, status: 599, duration: ContinuousClock.now - arrived)
-                    activity.record(failed: true)
+                    request.finish(status: 599, answer: nil)
                 }
-                await releaseGates()
             })
     }
 
     /// Sends the request; retries with jittered backoff only while nothing reached the upstream.
-    func send(service: ClusterService, method: HTTPMethod, path: String, body: ByteBuffer?, contentType: String?) async throws -> HTTPClientResponse {
+    func send(service: ClusterService, method: HTTPMethod, path: String, body: ByteBuffer?, contentType: String?,
+              streaming: Bool) async throws -> HTTPClientResponse {
+        let client = streaming ? clients.streaming : clients.whole
         var request = HTTPClientRequest(url: service.baseURL + path)
         request.method = method
         if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
@@ -188,7 +216,7 @@ public struct UpstreamProxy: Sendable {
                     try await Task.sleep(for: settings.backoff * (Double(attempt) * jitter))
                     continue
                 }
-                let apiError = Self.apiError(for: error, service: service, timeout: settings.firstByteTimeout)
+                let apiError = Self.apiError(for: error, service: service, settings: settings, streaming: streaming)
                 if apiError.code == "upstream_unreachable" || apiError.code == "upstream_timeout" {
                     // A passive signal: a client just found the service not answering. The health monitor's next
                     // probe (within a quarter second) confirms or clears it.
@@ -208,8 +236,9 @@ public struct UpstreamProxy: Sendable {
         return text.contains("Connection refused") || text.contains("connectTimeout") || text.contains("ECONNREFUSED")
     }
 
-    static func apiError(for error: any Error, service: ClusterService, timeout: Duration) -> APIError {
+    static func apiError(for error: any Error, service: ClusterService, settings: UpstreamSettings, streaming: Bool) -> APIError {
         if let error = error as? HTTPClientError, error == .deadlineExceeded || error == .readTimeout {
+            let timeout = error == .readTimeout && streaming ? settings.idleTimeout : settings.firstByteTimeout
             return APIError(.gatewayTimeout, type: "upstream_unavailable", code: "upstream_timeout",
                             message: "The \(service.id) service did not answer within \(timeout).")
         }
@@ -239,6 +268,27 @@ public struct UpstreamProxy: Sendable {
     }
 }
 
+/// One proxied request's end: its metrics, activity and admission slots, settled exactly once. A response that is
+/// dropped before its body is written (the client left before the head went out, so the body is never called)
+/// settles as ended early when it is released, so its slots are never lost.
+final class ProxiedRequest: Sendable {
+    private let settled = Atomic<Bool>(false)
+    private let settle: @Sendable (_ status: Int, _ answer: ByteBuffer?) -> Void
+
+    init(settle: @escaping @Sendable (_ status: Int, _ answer: ByteBuffer?) -> Void) {
+        self.settle = settle
+    }
+
+    func finish(status: Int, answer: ByteBuffer?) {
+        guard !settled.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        settle(status, answer)
+    }
+
+    deinit {
+        if !settled.load(ordering: .acquiring) { settle(599, nil) }
+    }
+}
+
 /// The admission gates, one per upstream service, created from its inventory limits.
 public final class GatewayGates: Sendable {
     private let gates = Mutex<[String: AdmissionGate]>([:])
@@ -263,24 +313,57 @@ public final class GatewayGates: Sendable {
     }
 
     /// Requests holding a slot of a service's gate (0 before its first request).
-    public func inFlight(serviceID: String) async -> Int {
-        await gates.withLock { $0[serviceID] }?.inFlight ?? 0
+    public func inFlight(serviceID: String) -> Int {
+        gates.withLock { $0[serviceID] }?.inFlight ?? 0
     }
 
     /// In flight and queued per gate, for the dashboard.
-    public func snapshot() async -> [String: (inFlight: Int, queued: Int)] {
-        var result: [String: (Int, Int)] = [:]
-        for (name, gate) in gates.withLock({ $0 }) { result[name] = (await gate.inFlight, await gate.queued) }
-        return result
+    public func snapshot() -> [String: (inFlight: Int, queued: Int)] {
+        gates.withLock { $0 }.mapValues { $0.load }
     }
 }
 
-/// Shuts the gateway's HTTP client down when SparkDeck stops.
+/// The gateway's HTTP clients. They differ only in how long the upstream may stay silent: a whole answer's head
+/// comes when its generation is done, so it may take up to the first-byte timeout; a stream's events come token by
+/// token, so a pause past the idle timeout means it is stuck.
+public struct UpstreamClients: Sendable {
+    /// For answers that come whole.
+    public let whole: HTTPClient
+    /// For event streams (`stream: true`).
+    public let streaming: HTTPClient
+
+    public init(settings: UpstreamSettings = UpstreamSettings()) {
+        whole = Self.makeClient(settings: settings, silence: max(settings.firstByteTimeout, settings.idleTimeout))
+        streaming = Self.makeClient(settings: settings, silence: settings.idleTimeout)
+    }
+
+    /// Many connections per upstream, our own connect timeout, and `silence` as the read timeout (AsyncHTTPClient
+    /// counts it from the end of the request, so it bounds the wait for the head as well as gaps in the body).
+    static func makeClient(settings: UpstreamSettings, silence: Duration) -> HTTPClient {
+        var configuration = HTTPClient.Configuration(
+            timeout: .init(connect: .nanoseconds(nanoseconds(settings.connectTimeout)), read: .nanoseconds(nanoseconds(silence))),
+            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1024),
+            decompression: .disabled)
+        configuration.httpVersion = .http1Only
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+    }
+
+    public func shutdown() async throws {
+        try await whole.shutdown()
+        try await streaming.shutdown()
+    }
+}
+
+/// Shuts the gateway's HTTP clients down when SparkDeck stops.
 struct HTTPClientShutdown: Service {
-    let client: HTTPClient
+    let clients: UpstreamClients
 
     func run() async throws {
         try? await gracefulShutdown()
-        try await client.shutdown()
+        try await clients.shutdown()
     }
 }
