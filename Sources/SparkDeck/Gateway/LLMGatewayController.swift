@@ -31,21 +31,22 @@ struct LLMGatewayController {
     }
 
     func complete(_ request: Request, context: some RequestContext, route: String, path: String) async throws -> Response {
-        let (bytes, body) = try await JSONBody.read(request, context: context, limit: Self.bodyLimit)
-        guard let model = body["model"] as? String, !model.isEmpty else {
+        let (bytes, body) = try await JSONBody.scan(request, context: context, limit: Self.bodyLimit)
+        guard let model = body.string("model"), !model.isEmpty else {
             throw APIError.invalidRequest("`model` is required: the name GET /v1/models lists.", param: "model")
         }
         if route == "chat" {
-            guard let messages = body["messages"] as? [Any], !messages.isEmpty else {
+            guard case .array(let count) = body["messages"]?.kind, count > 0 else {
                 throw APIError.invalidRequest("`messages` must be a non-empty list of {role, content}.", param: "messages")
             }
-        } else if body["prompt"] == nil {
+        } else if body["prompt"] == nil || body["prompt"]?.kind == .null {
             throw APIError.invalidRequest("`prompt` is required.", param: "prompt")
         }
-        if let stream = body["stream"], !(stream is Bool) {
+        let stream = body["stream"]
+        if let stream, stream.kind != .bool, stream.kind != .null {
             throw APIError.invalidRequest("`stream` must be true or false.", param: "stream")
         }
-        let streaming = body["stream"] as? Bool == true
+        let streaming = stream.map { body.bytes[$0.range].first == UInt8(ascii: "t") } ?? false
 
         if let swap = orchestrator.current() {
             let eta = Int((swap.etaSeconds(now: Timestamp.now()) ?? 30).rounded(.up))
@@ -83,9 +84,8 @@ struct LLMGatewayController {
                                message: "The model `\(model)` is not loaded; the loaded model is `\(loaded)`. Use it, or load `\(model)` first.",
                                param: "model")
             }
-            var rewritten = body
-            rewritten["model"] = recipe.servedName
-            payload = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: rewritten))
+            // Only the model's bytes change; the rest of the request goes on exactly as the client wrote it.
+            payload = ByteBuffer(bytes: body.replacing("model", with: recipe.servedName) ?? body.bytes)
         }
         let metrics = self.metrics
         return try await proxy.forward(route: route, service: service, method: .POST, path: path, body: payload,
