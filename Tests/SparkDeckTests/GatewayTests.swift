@@ -55,7 +55,8 @@ struct GatewayTests {
 
     /// SparkDeck's gateway routes in front of an upstream on `port`, with the LLM marked up and `fake/model` loaded.
     static func gateway(port: Int, limits: AdmissionLimits = .defaults, settings: UpstreamSettings = UpstreamSettings(),
-                        gates: GatewayGates = GatewayGates()) async throws -> some ApplicationProtocol {
+                        gates: GatewayGates = GatewayGates(),
+                        currentSwap: (@Sendable () -> SwapRecord?)? = nil) async throws -> some ApplicationProtocol {
         var inventory = TestSupport.inventory(services: [("vllm", .vllm, port)])
         inventory.services[0].limits = limits
         let data = try TestSupport.temporaryDirectory()
@@ -74,7 +75,7 @@ struct GatewayTests {
                                             board: board, events: events, logger: TestSupport.logger)
         let router = Router()
         router.add(middleware: RequestIdMiddleware())
-        LLMGatewayController(inventory: inventory, board: board, orchestrator: orchestrator, proxy: proxy,
+        LLMGatewayController(inventory: inventory, board: board, currentSwap: currentSwap ?? orchestrator.current, proxy: proxy,
                              metrics: GatewayMetrics(registry: registry)).addRoutes(to: router)
         return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                            services: [HTTPClientShutdown(clients: clients)])
@@ -162,6 +163,45 @@ struct GatewayTests {
                     #expect(last.contains("stream_interrupted"), "the silent stream ends with an error event: \(text)")
                 }
                 #expect(ContinuousClock.now - started < .seconds(2), "cut at the 300 ms idle timeout, not after the 3 s pause")
+            }
+        }
+    }
+
+    /// A swap that runs until `ends`, as `SwapOrchestrator.current` would report it.
+    static func swap(until ends: ContinuousClock.Instant) -> @Sendable () -> SwapRecord? {
+        let record = SwapRecord(model: "demo-large", fromModel: "demo-small", expectedSeconds: 20, at: Timestamp.now())
+        return { ContinuousClock.now < ends ? record : nil }
+    }
+
+    @Test func duringASwapARequestWaitsUpToSwapWaitMsAndIsThenServed() async throws {
+        let limits = AdmissionLimits(maxInFlight: 8, queueDepth: 8, queueTimeoutMs: 1000, swapWaitMs: 3000)
+        try await Self.fakeUpstream().test(.live) { upstream in
+            let swap = Self.swap(until: .now + .milliseconds(400))
+            try await Self.gateway(port: try #require(upstream.port), limits: limits, currentSwap: swap).test(.live) { client in
+                let started = ContinuousClock.now
+                try await client.execute(uri: "/v1/chat/completions", method: .post, headers: Self.json, body: Self.chat("hello")) { response in
+                    #expect(response.status == .ok, "\(String(buffer: response.body))")
+                    let queued = try #require(response.headers[.init("X-SparkDeck-Queue-Ms")!].flatMap { Int($0) })
+                    #expect(queued >= 300, "the wait for the swap counts as queueing: \(queued) ms")
+                }
+                #expect(ContinuousClock.now - started >= .milliseconds(350))
+            }
+        }
+    }
+
+    @Test func pastSwapWaitMsARequestGets503WithTheSwapsETA() async throws {
+        for (waitMs, atLeast) in [(0, Duration.zero), (200, .milliseconds(190))] {
+            let limits = AdmissionLimits(maxInFlight: 8, queueDepth: 8, queueTimeoutMs: 1000, swapWaitMs: waitMs)
+            let swap = Self.swap(until: .now + .seconds(60))
+            try await Self.gateway(port: 9, limits: limits, currentSwap: swap).test(.router) { client in
+                let started = ContinuousClock.now
+                try await client.execute(uri: "/v1/chat/completions", method: .post, headers: Self.json, body: Self.chat("hello")) { response in
+                    #expect(response.status == .serviceUnavailable)
+                    #expect(String(buffer: response.body).contains("model_swapping"))
+                    #expect(Int(response.headers[.retryAfter] ?? "") ?? 0 >= 1)
+                }
+                let took = ContinuousClock.now - started
+                #expect(took >= atLeast && took < atLeast + .seconds(1), "swap_wait_ms \(waitMs): answered after \(took)")
             }
         }
     }

@@ -215,6 +215,18 @@ struct InventoryTests {
                     path: "admission_groups.audio.burst", contains: "unknown key")
     }
 
+    @Test func swapWaitIsForLLMServicesOnly() throws {
+        let waiting = Self.valid.replacingOccurrences(of: "  - id: vllm\n", with: "  - id: vllm\n    limits: { swap_wait_ms: 5000 }\n")
+        let inventory = try InventoryLoader.parse(waiting, file: "test.yaml")
+        #expect(inventory.service("vllm")?.limits.swapWaitMs == 5000)
+        #expect(inventory.service("asr")?.limits.swapWaitMs == 0, "the default: a 503 at once")
+        expectIssue(issues(replacing: "queue_timeout_ms: 10000 }", with: "queue_timeout_ms: 10000, swap_wait_ms: 100 }"),
+                    path: "services[1].limits.swap_wait_ms", contains: "applies only to vllm services")
+        expectIssue(issues(replacing: "limits: {", with: "limits: { swap_wait_ms: -1,"), path: "services[1].limits.swap_wait_ms", contains: "must be")
+        let grouped = Self.valid.replacingOccurrences(of: "services:\n", with: "admission_groups:\n  audio: { swap_wait_ms: 10 }\nservices:\n")
+        expectIssue(issues(grouped), path: "admission_groups.audio.swap_wait_ms", contains: "unknown key")
+    }
+
     @Test func models() {
         expectIssue(issues(replacing: "    served_name: org/small\n", with: ""), path: "models[0].served_name", contains: "is missing")
         expectIssue(issues(replacing: "service: vllm\n    nodes", with: "service: asr\n    nodes"), path: "models[0].service", contains: "not in services of kind vllm: (vllm)")

@@ -86,7 +86,7 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<BasicRequestC
     SwapsController(inventory: dependencies.configuration.inventory, orchestrator: dependencies.orchestrator,
                     store: dependencies.swapStore).addRoutes(to: router)
     LLMGatewayController(inventory: dependencies.configuration.inventory, board: dependencies.board,
-                         orchestrator: dependencies.orchestrator, proxy: dependencies.proxy,
+                         currentSwap: dependencies.orchestrator.current, proxy: dependencies.proxy,
                          metrics: dependencies.gatewayMetrics).addRoutes(to: router)
     RedactionController(scrubber: dependencies.scrubber, vault: dependencies.vault).addRoutes(to: router)
     PrivateChatController(scrubber: dependencies.scrubber, vault: dependencies.vault,

@@ -5,7 +5,8 @@ import Hummingbird
 struct LLMGatewayController {
     let inventory: Inventory
     let board: StatusBoard
-    let orchestrator: SwapOrchestrator
+    /// The swap running now, if any (`SwapOrchestrator.current`).
+    let currentSwap: @Sendable () -> SwapRecord?
     let proxy: UpstreamProxy
     let metrics: GatewayMetrics
 
@@ -48,20 +49,13 @@ struct LLMGatewayController {
         }
         let streaming = stream.map { body.bytes[$0.range].first == UInt8(ascii: "t") } ?? false
 
-        if let swap = orchestrator.current() {
-            let eta = Int((swap.etaSeconds(now: Timestamp.now()) ?? 30).rounded(.up))
-            metrics.rejected(upstream: "llm", reason: "model_swapping")
-            var error = APIError(.serviceUnavailable, type: "model_swapping", code: "model_swapping",
-                                 message: "The LLM is being swapped to \(swap.model) (\(swap.state.rawValue)); retry in about \(eta) s.")
-            error.headers[.retryAfter] = "\(max(1, eta))"
-            throw error
-        }
         guard let service = llmService() else {
             var error = APIError(.serviceUnavailable, type: "upstream_unavailable", code: "no_model_loaded",
                                  message: "The inventory has no vllm service; add one to use the LLM gateway.")
             error.headers[.retryAfter] = "10"
             throw error
         }
+        let swapWait = currentSwap() == nil ? Duration.zero : try await waitOutSwap(service: service)
         let (state, served) = board.gatewayView(of: service.id)
         guard state.isServing else {
             metrics.rejected(upstream: service.id, reason: "upstream_down")
@@ -89,11 +83,33 @@ struct LLMGatewayController {
         }
         let metrics = self.metrics
         return try await proxy.forward(route: route, service: service, method: .POST, path: path, body: payload,
-                                       contentType: "application/json", serving: true,
-                                       streaming: streaming) { answer in
+                                       contentType: "application/json", serving: true, streaming: streaming,
+                                       waited: swapWait) { answer in
             if let usage = TokenUsage(in: answer) {
                 metrics.tokens(upstream: service.id, prompt: usage.prompt, completion: usage.completion)
             }
+        }
+    }
+
+    /// Waits, up to the service's `swap_wait_ms`, for the running swap to end and the LLM to serve again. Past
+    /// that (or at once, with the default 0): `503 model_swapping` with the swap's remaining ETA.
+    func waitOutSwap(service: ClusterService) async throws -> Duration {
+        let started = ContinuousClock.now
+        let deadline = started + .milliseconds(service.limits.swapWaitMs)
+        while true {
+            let swap = currentSwap()
+            if swap == nil, board.gatewayView(of: service.id).state.isServing { return ContinuousClock.now - started }
+            guard ContinuousClock.now < deadline else {
+                guard let swap else { return ContinuousClock.now - started }
+                let eta = Int((swap.etaSeconds(now: Timestamp.now()) ?? 30).rounded(.up))
+                metrics.rejected(upstream: "llm", reason: "model_swapping")
+                var error = APIError(.serviceUnavailable, type: "model_swapping", code: "model_swapping",
+                                     message: "The LLM is being swapped to \(swap.model) (\(swap.state.rawValue)); retry in about \(eta) s.")
+                error.headers[.retryAfter] = "\(max(1, eta))"
+                throw error
+            }
+            // Polled: a swap takes tens of seconds, so a tenth of a second more is nothing.
+            try await Task.sleep(for: min(.milliseconds(100), deadline - ContinuousClock.now))
         }
     }
 

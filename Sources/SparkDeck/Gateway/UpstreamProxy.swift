@@ -50,8 +50,10 @@ public struct UpstreamProxy: Sendable {
     /// - Parameter onComplete: called with the whole body of a non-streamed JSON answer (for usage counting).
     /// - Parameter serving: the caller has just seen the service serving; skips asking the status board again.
     /// - Parameter streaming: the client asked for an event stream; silence past the idle timeout ends it.
+    /// - Parameter waited: time the request already waited before it came here (for a swap to end); counted in
+    ///   `X-SparkDeck-Queue-Ms`.
     public func forward(route: String, service: ClusterService, method: HTTPMethod, path: String, body: ByteBuffer?,
-                        contentType: String?, serving: Bool = false, streaming: Bool = false,
+                        contentType: String?, serving: Bool = false, streaming: Bool = false, waited swapWait: Duration = .zero,
                         onJSON: (@Sendable (ByteBuffer) -> Void)? = nil) async throws -> Response {
         let arrived = ContinuousClock.now
         let isServing = serving ? true : await board.state(of: .init(kind: .service, id: service.id)).isServing
@@ -67,7 +69,7 @@ public struct UpstreamProxy: Sendable {
         // other's slots.
         let serviceGates = gates.gates(for: service)
         var held: [AdmissionGate] = []
-        var waited = Duration.zero
+        var waited = swapWait
         for gate in serviceGates {
             do {
                 let admission = try await gate.enter()

@@ -115,6 +115,16 @@ public struct AdmissionLimits: Sendable, Equatable {
     public var maxInFlight: Int
     public var queueDepth: Int
     public var queueTimeoutMs: Int
+    /// How long an LLM request may wait for a running swap to finish before it gets `503 model_swapping`
+    /// (0: at once). Only `vllm` services swap.
+    public var swapWaitMs = 0
+
+    public init(maxInFlight: Int, queueDepth: Int, queueTimeoutMs: Int, swapWaitMs: Int = 0) {
+        self.maxInFlight = maxInFlight
+        self.queueDepth = queueDepth
+        self.queueTimeoutMs = queueTimeoutMs
+        self.swapWaitMs = swapWaitMs
+    }
 
     public static let defaults = AdmissionLimits(maxInFlight: 8, queueDepth: 32, queueTimeoutMs: 30_000)
 }

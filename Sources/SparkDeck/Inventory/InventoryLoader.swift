@@ -191,6 +191,9 @@ struct InventoryValidator {
         if let limitsNode = map["limits"] {
             let parsed = admissionLimits(limitsNode, at: "\(path).limits", allowGroup: true)
             limits = parsed.limits
+            if limits.swapWaitMs > 0, let kind, kind != .vllm, let l = limitsNode.mapping {
+                reader.report("\(path).limits.swap_wait_ms", l["swap_wait_ms"], "applies only to vllm services (the ones a swap reloads)")
+            }
             if let name = parsed.group {
                 if let groupLimits = groups[name] {
                     group = AdmissionGroup(name: name, limits: groupLimits)
@@ -205,16 +208,21 @@ struct InventoryValidator {
                               admissionGroup: group)
     }
 
-    /// `{max_in_flight, queue, queue_timeout_ms}` (and, for a service, the `group` it shares a cap with).
+    /// `{max_in_flight, queue, queue_timeout_ms}` (and, for a service, the `group` it shares a cap with and
+    /// `swap_wait_ms`).
     private func admissionLimits(_ yaml: Yams.Node, at path: String, allowGroup: Bool) -> (limits: AdmissionLimits, group: String?) {
         var limits = AdmissionLimits.defaults
-        guard let l = reader.mapping(yaml, at: path, allowedKeys: Set(["max_in_flight", "queue", "queue_timeout_ms"] + (allowGroup ? ["group"] : []))) else {
+        let serviceKeys = allowGroup ? ["group", "swap_wait_ms"] : []
+        guard let l = reader.mapping(yaml, at: path, allowedKeys: Set(["max_in_flight", "queue", "queue_timeout_ms"] + serviceKeys)) else {
             return (limits, nil)
         }
         limits.maxInFlight = reader.int(l, "max_in_flight", at: path, in: 1...10_000, default: limits.maxInFlight)!
         limits.queueDepth = reader.int(l, "queue", at: path, in: 0...100_000, default: limits.queueDepth)!
         limits.queueTimeoutMs = reader.int(l, "queue_timeout_ms", at: path, in: 0...3_600_000,
                                            default: limits.queueTimeoutMs, unit: " ms")!
+        if allowGroup {
+            limits.swapWaitMs = reader.int(l, "swap_wait_ms", at: path, in: 0...600_000, default: 0, unit: " ms")!
+        }
         return (limits, allowGroup ? reader.optionalString(l, "group", at: path) : nil)
     }
 
