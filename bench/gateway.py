@@ -762,15 +762,19 @@ def print_summary(all_results: dict, peers: dict[str, Peer], litellm_reason: str
     if "litellm" in peers:
         rows = []
         for (mode, concurrency), results in all_results.items():
-            sd, ll = results.get("sparkdeck"), results.get("litellm")
+            sd, ll, dr = results.get("sparkdeck"), results.get("litellm"), results.get("direct")
             if not sd or not ll or mode.startswith("nonstream-paced"):
                 continue
             ratio = sd.rps / ll.rps if ll.rps > 0 else float("inf")
+            # A proxy cannot be faster than no proxy: direct / LiteLLM is the most any proxy could show in this cell.
+            ceiling = dr.rps / ll.rps if dr and ll.rps > 0 else float("nan")
             cell = f"{mode} c={concurrency}"
             ratios[cell] = ratio
-            rows.append([cell, fmt(sd.rps, 0), fmt(ll.rps, 0), fmt(ratio, 2) + "x",
+            rows.append([cell, fmt(sd.rps, 0), fmt(ll.rps, 0), fmt(ratio, 2) + "x", fmt(ceiling, 2) + "x",
+                         fmt(100 * sd.rps / dr.rps, 0) + " %" if dr and dr.rps > 0 else "-",
                          verdict(ratio >= TARGET_RATIO)])
-        print(table(["cell", "sparkdeck req/s", "litellm req/s", "ratio", f">= {TARGET_RATIO:g}x"], rows))
+        print(table(["cell", "sparkdeck req/s", "litellm req/s", "ratio", "ceiling (direct/litellm)",
+                     "sparkdeck/direct", f">= {TARGET_RATIO:g}x"], rows))
     else:
         print(f"LiteLLM: not available ({litellm_reason})" if litellm_reason else "LiteLLM: not run (--peers)")
 
