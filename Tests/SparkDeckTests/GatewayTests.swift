@@ -175,16 +175,20 @@ struct GatewayTests {
 
     @Test func duringASwapARequestWaitsUpToSwapWaitMsAndIsThenServed() async throws {
         let limits = AdmissionLimits(maxInFlight: 8, queueDepth: 8, queueTimeoutMs: 1000, swapWaitMs: 3000)
+        // The swap ends 400 ms after the request is sent (set once the servers are up).
+        let ends = Mutex(ContinuousClock.now + .seconds(60))
+        let record = SwapRecord(model: "demo-large", fromModel: "demo-small", expectedSeconds: 20, at: Timestamp.now())
+        let swap: @Sendable () -> SwapRecord? = { ContinuousClock.now < ends.withLock { $0 } ? record : nil }
         try await Self.fakeUpstream().test(.live) { upstream in
-            let swap = Self.swap(until: .now + .milliseconds(400))
             try await Self.gateway(port: try #require(upstream.port), limits: limits, currentSwap: swap).test(.live) { client in
                 let started = ContinuousClock.now
+                ends.withLock { $0 = started + .milliseconds(400) }
                 try await client.execute(uri: "/v1/chat/completions", method: .post, headers: Self.json, body: Self.chat("hello")) { response in
                     #expect(response.status == .ok, "\(String(buffer: response.body))")
                     let queued = try #require(response.headers[.init("X-SparkDeck-Queue-Ms")!].flatMap { Int($0) })
-                    #expect(queued >= 300, "the wait for the swap counts as queueing: \(queued) ms")
+                    #expect(queued >= 250, "the wait for the swap counts as queueing: \(queued) ms")
                 }
-                #expect(ContinuousClock.now - started >= .milliseconds(350))
+                #expect(ContinuousClock.now - started >= .milliseconds(400), "answered only once the swap was over")
             }
         }
     }
@@ -218,7 +222,8 @@ struct GatewayTests {
                 request.body = .bytes(Self.chat("late", stream: true))
                 // The client gives up (and closes its connection) long before the upstream's 600 ms answer.
                 await #expect(throws: (any Error).self) { _ = try await http.execute(request, timeout: .milliseconds(100)) }
-                #expect(gates.inFlight(serviceID: "vllm") == 1, "the upstream request still runs")
+                #expect(await TestSupport.eventually(timeout: .milliseconds(450)) { gates.inFlight(serviceID: "vllm") == 1 },
+                        "the upstream request still runs")
                 #expect(await TestSupport.eventually(timeout: .seconds(3)) { gates.inFlight(serviceID: "vllm") == 0 },
                         "the slot comes back once the upstream answered, though nobody was left to write it to")
             }

@@ -40,7 +40,7 @@ struct LLMGatewayController {
             guard case .array(let count) = body["messages"]?.kind, count > 0 else {
                 throw APIError.invalidRequest("`messages` must be a non-empty list of {role, content}.", param: "messages")
             }
-        } else if body["prompt"] == nil || body["prompt"]?.kind == .null {
+        } else if (body["prompt"]?.kind ?? .null) == .null {
             throw APIError.invalidRequest("`prompt` is required.", param: "prompt")
         }
         let stream = body["stream"]
