@@ -118,7 +118,8 @@ public struct UpstreamProxy: Sendable {
         if let cache = upstream.headers.first(name: "cache-control") { headers[.cacheControl] = cache }
         // A sized answer stays sized: the client gets it without chunked framing. The bytes are still passed on
         // as they arrive.
-        if let length = upstream.headers.first(name: "content-length") { headers[.contentLength] = length }
+        let contentLength = upstream.headers.first(name: "content-length")
+        if let contentLength { headers[.contentLength] = contentLength }
         let isEventStream = upstreamType.hasPrefix("text/event-stream")
         let status = Int(upstream.status.code)
         let logger = self.logger, activity = self.activity, traffic = self.traffic
@@ -138,7 +139,7 @@ public struct UpstreamProxy: Sendable {
             do {
                 first = try await chunks.next()
                 metrics.firstByte(route: route, upstream: service.id, after: ContinuousClock.now - arrived)
-                let length = upstream.headers.first(name: "content-length").flatMap { Int($0) }
+                let length = contentLength.flatMap { Int($0) }
                 // The body is read to its end even when its length says it is all there (HTTP/1 framing leaves
                 // nothing after it): the client hands the connection back to its pool only then, and a body left
                 // unread cancels the request and closes the connection.
