@@ -344,15 +344,11 @@ public struct UpstreamClients: Sendable {
     /// counts it from the end of the request, so it bounds the wait for the head as well as gaps in the body).
     static func makeClient(settings: UpstreamSettings, silence: Duration) -> HTTPClient {
         var configuration = HTTPClient.Configuration(
-            timeout: .init(connect: .nanoseconds(nanoseconds(settings.connectTimeout)), read: .nanoseconds(nanoseconds(silence))),
+            timeout: .init(connect: TimeAmount(settings.connectTimeout), read: TimeAmount(silence)),
             connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1024),
             decompression: .disabled)
         configuration.httpVersion = .http1Only
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }
-
-    static func nanoseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
     }
 
     public func shutdown() async throws {
