@@ -37,7 +37,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
             ],
-            resources: [.copy("Dashboard/Resources"), .copy("Redaction/NameLists")]
+            resources: [.copy("Dashboard/Resources"), .copy("Redaction/NameLists"), .copy("App/OpenAPI")]
         ),
         .target(
             name: "SparkSim",

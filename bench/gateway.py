@@ -24,6 +24,10 @@ from the distributions), errors, the longest stretch without any completion (a s
 each server (sampled every 100 ms; VmHWM of SparkDeck too) and the CPU each server, the sim, the load generator and
 everything else on the machine used. Then one more row set: non-streaming c=64 paced at --paced-rate req/s in total
 (below saturation), where the added latency is the proxy's own cost rather than queueing for the shared CPU.
+Then, unless --no-proxy-bound, the 1-client cells once more with the sim restarted without token pacing
+("proxy-bound"): at 1 client throughput is 1 / latency, and with a paced sim the sim's own ~1.5 ms per answer (16 ms
+per stream) sets most of it, capping every proxy's ratio to LiteLLM (the "ceiling" column); without pacing the ratio
+shows what each proxy itself costs per request.
 Auth is on for both proxies by default: SparkDeck with an API key (`sparkdeck keys create`), LiteLLM with a master
 key (it refuses to start without one); --no-auth runs both open.
 
@@ -304,6 +308,27 @@ def start_sim(procs: Processes, binary: str, tmp: Path, tokens_per_second: float
     base = f"http://127.0.0.1:{port}"
     wait_until("SparkSim vLLM", 30, lambda: MODEL in models_list(base, "x"), proc, log)
     return Peer("direct", base, [proc.pid], proc)
+
+
+# A rate above 1000 tokens/s makes the sim's per-token gap 0 ms: it answers as fast as it can.
+UNPACED_TOKENS_PER_SECOND = 1_000_000.0
+
+
+def restart_sim(procs: Processes, binary: str, tmp: Path, old: Peer, tokens_per_second: float,
+                cpus: set[int] | None) -> Peer:
+    """Replaces the sim with one at another token rate, on the same port (the proxies keep their configuration)."""
+    port = int(old.base.rsplit(":", 1)[1])
+    try:
+        os.killpg(old.proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    old.proc.wait(timeout=10)
+    log = tmp / "sim-unpaced.log"
+    proc = procs.start("sim", [binary, "sim", "vllm", "--port", str(port), "--model", MODEL, "--load-seconds", "0.5",
+                               "--tokens-per-second", str(tokens_per_second), "--exit-with", str(os.getpid())],
+                       log, cwd=tmp, cpus=cpus)
+    wait_until("SparkSim vLLM (unpaced)", 30, lambda: MODEL in models_list(old.base, "x"), proc, log)
+    return Peer("direct", old.base, [proc.pid], proc)
 
 
 def start_sparkdeck(procs: Processes, binary: str, tmp: Path, sim_port: int, auth: bool,
@@ -667,13 +692,16 @@ def verdict(ok: bool | None) -> str:
     return "n/a" if ok is None else ("PASS" if ok else "FAIL")
 
 
-def print_cell(mode: str, concurrency: int, results: dict[str, CellResult], args, rate: float = 0.0) -> None:
+def print_cell(mode: str, concurrency: int, results: dict[str, CellResult], args, rate: float = 0.0,
+               note: str = "") -> None:
     direct = results.get("direct")
     print()
     title = (f"non-streaming, max_tokens 1" if mode == "nonstream"
              else f"streaming, max_tokens {args.stream_max_tokens}")
     if rate:
         title += f", paced at {rate:g} req/s in total"
+    if note:
+        title += f", {note}"
     print(f"== {title}, concurrency {concurrency} "
           f"({fmt(args.seconds, 0)} s measured after {fmt(args.warmup, 0)} s warm-up) ==")
     rows = []
@@ -718,33 +746,49 @@ def print_cell(mode: str, concurrency: int, results: dict[str, CellResult], args
             print(f"  {name}: " + "; ".join(notes))
 
 
+def run_peers(peers: dict[str, Peer], mode: str, concurrency: int, args, label: str, rate: float = 0.0) -> dict:
+    """One cell for every peer in turn."""
+    results: dict[str, CellResult] = {}
+    for name in ("direct", "sparkdeck", "litellm"):
+        if name not in peers:
+            continue
+        print(f"  running {label} {name} ...", flush=True)
+        results[name] = run_cell(peers[name], peers["direct"], peers.get("sparkdeck"), mode, concurrency, args,
+                                 rate=rate)
+        time.sleep(0.5)   # let connections close and the servers settle between peers
+    return results
+
+
 def run_matrix(peers: dict[str, Peer], args) -> dict:
     all_results: dict[tuple[str, int], dict[str, CellResult]] = {}
     for mode in args.modes:
         for concurrency in args.concurrency:
-            results: dict[str, CellResult] = {}
-            for name in ("direct", "sparkdeck", "litellm"):
-                if name not in peers:
-                    continue
-                print(f"  running {mode} c={concurrency} {name} ...", flush=True)
-                results[name] = run_cell(peers[name], peers["direct"], peers.get("sparkdeck"), mode, concurrency, args)
-                time.sleep(0.5)   # let connections close and the servers settle between peers
+            results = run_peers(peers, mode, concurrency, args, f"{mode} c={concurrency}")
             all_results[(mode, concurrency)] = results
             print_cell(mode, concurrency, results, args)
             sys.stdout.flush()
     for rate in (args.paced_rates if "nonstream" in args.modes else []):
         # In the shared layout the closed loop above saturates the machine, so its added latency at 64 clients is
         # mostly queueing for CPU (Little's law); at a fixed rate below saturation it is the proxy's own cost.
-        results = {}
-        for name in ("direct", "sparkdeck", "litellm"):
-            if name not in peers:
-                continue
-            print(f"  running nonstream c=64 paced at {rate:g} req/s {name} ...", flush=True)
-            results[name] = run_cell(peers[name], peers["direct"], peers.get("sparkdeck"), "nonstream", 64, args,
-                                     rate=rate)
-            time.sleep(0.5)
+        results = run_peers(peers, "nonstream", 64, args, f"nonstream c=64 paced at {rate:g} req/s", rate=rate)
         all_results[(f"nonstream-paced@{rate:g}", 64)] = results
         print_cell("nonstream", 64, results, args, rate=rate)
+    return all_results
+
+
+def run_proxy_bound(peers: dict[str, Peer], procs: Processes, binary: str, tmp: Path, args) -> dict:
+    """The 1-client cells again with the sim unpaced, so the proxies' own cost per request sets the throughput."""
+    print(f"\n  restarting the sim with --tokens-per-second {UNPACED_TOKENS_PER_SECOND:g} (no pacing) ...", flush=True)
+    peers["direct"] = restart_sim(procs, binary, tmp, peers["direct"], UNPACED_TOKENS_PER_SECOND, args.load_cpus)
+    for name in ("direct", "sparkdeck", "litellm"):
+        if name in peers:
+            # The proxies find the new sim on their own (SparkDeck's health monitor within a probe or two).
+            wait_until(f"{name} in front of the restarted sim", 30, lambda: sanity_check(peers[name]) or True)
+    all_results: dict[tuple[str, int], dict[str, CellResult]] = {}
+    for mode in args.modes:
+        results = run_peers(peers, mode, 1, args, f"{mode} c=1 (sim unpaced)")
+        all_results[(f"{mode}-proxy-bound", 1)] = results
+        print_cell(mode, 1, results, args, note="sim unpaced (proxy-bound)")
     return all_results
 
 
@@ -970,6 +1014,8 @@ def parse_args() -> argparse.Namespace:
                         help="'quiet' = everything on the machine uses less than this %% of one core (default 20)")
     parser.add_argument("--soak", type=float, default=0.0, metavar="SECONDS",
                         help="run only the soak: 256 streaming clients through SparkDeck for SECONDS")
+    parser.add_argument("--no-proxy-bound", action="store_true",
+                        help="skip the 1-client cells with the sim unpaced (run by default when 1 is a concurrency)")
     parser.add_argument("--json", metavar="FILE", help="write every number to FILE")
     parser.add_argument("--keep-logs", action="store_true", help="keep the temporary folder with the servers' logs")
     parser.add_argument("--layout", choices=["split", "shared"], default=None,
@@ -1078,6 +1124,8 @@ def main() -> int:
             report["soak"] = run_soak(peers["sparkdeck"], peers["direct"], args)
         else:
             all_results = run_matrix(peers, args)
+            if 1 in args.concurrency and not args.no_proxy_bound:
+                all_results.update(run_proxy_bound(peers, procs, binary, tmp, args))
             ratios = print_summary(all_results, peers, litellm_reason, args)
             report["cells"] = [
                 {"mode": mode, "concurrency": c, "peer": name, "rps": r.rps, "completed": r.completed,

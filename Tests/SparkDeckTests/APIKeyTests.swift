@@ -68,6 +68,11 @@ struct APIKeyTests {
         #expect(APIKeyMiddleware<BasicRequestContext>.requiredScope(method: .post, path: "/scrub") == .redaction)
         #expect(APIKeyMiddleware<BasicRequestContext>.requiredScope(method: .post, path: "/api/swaps/s/cancel") == .admin)
         #expect(APIKeyMiddleware<BasicRequestContext>.requiredScope(method: .get, path: "/api/swaps") == nil)
+        #expect(APIKeyMiddleware<BasicRequestContext>.requiredScope(method: .post, path: "/api/actions/restart-asr") == .admin)
+        #expect(APIKeyMiddleware<BasicRequestContext>.requiredScope(method: .get, path: "/api/actions") == nil)
+        #expect(APIKeyMiddleware<BasicRequestContext>.requiredScope(method: .get, path: "/api/logs/asr") == .admin,
+                "a log can hold prompts and transcripts")
+        #expect(APIKeyMiddleware<BasicRequestContext>.requiredScope(method: .get, path: "/openapi.json") == nil)
         #expect(APIKeyMiddleware<BasicRequestContext>.requiredScope(method: .get, path: "/metrics") == nil)
     }
 }

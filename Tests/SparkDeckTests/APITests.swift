@@ -119,6 +119,45 @@ struct APITests {
         }
     }
 
+    @Test func openAPIDocumentDescribesEveryRouteAndNothingElse() async throws {
+        let dependencies = try APITests.dependencies()
+        // The dashboard's own files are pages, not API.
+        let served = Set(buildRouter(dependencies).routes.map { "\($0.method) \($0.path)" })
+            .filter { $0 != "GET /" && !($0.hasSuffix(".js") || $0.hasSuffix(".css") || $0.hasSuffix(".html")) }
+        try await APITests.app(dependencies).test(.router) { client in
+            try await client.execute(uri: "/openapi.json", method: .get) { response in
+                #expect(response.headers[.contentType] == "application/json")
+                let document = try APITests.json(response.body)
+                #expect(document["openapi"] as? String == "3.1.0")
+                #expect((document["info"] as? [String: Any])?["version"] as? String == SparkDeckVersion.version)
+                let paths = try #require(document["paths"] as? [String: [String: Any]])
+                var described = Set<String>()
+                for (path, operations) in paths {
+                    for (method, operation) in operations {
+                        described.insert("\(method.uppercased()) \(path)")
+                        let parameters = ((operation as? [String: Any])?["parameters"] as? [[String: Any]]) ?? []
+                        let declared = Set(parameters.filter { $0["in"] as? String == "path" }.compactMap { $0["name"] as? String })
+                        let inPath = Set(path.split(separator: "/").filter { $0.hasPrefix("{") }.map { String($0.dropFirst().dropLast()) })
+                        #expect(declared == inPath, "\(method) \(path) declares path parameters \(declared)")
+                    }
+                }
+                #expect(served.subtracting(described).isEmpty, "served but not described: \(served.subtracting(described).sorted())")
+                #expect(described.subtracting(served).isEmpty, "described but not served: \(described.subtracting(served).sorted())")
+                // Every reference points at something the document defines.
+                let text = String(buffer: response.body)
+                let components = try #require(document["components"] as? [String: [String: Any]])
+                let references = try NSRegularExpression(pattern: ##""\$ref":"#/components/([a-zA-Z]+)/([A-Za-z]+)""##)
+                let matches = references.matches(in: text, range: NSRange(text.startIndex..., in: text))
+                #expect(!matches.isEmpty)
+                for match in matches {
+                    let kind = String(text[Range(match.range(at: 1), in: text)!])
+                    let name = String(text[Range(match.range(at: 2), in: text)!])
+                    #expect(components[kind]?[name] != nil, "$ref to undefined #/components/\(kind)/\(name)")
+                }
+            }
+        }
+    }
+
     @Test func dashboardIsServedWithContentTypesAndNoTraversal() async throws {
         try await Self.app(try Self.dependencies()).test(.live) { client in
             try await client.execute(uri: "/", method: .get) { response in

@@ -249,7 +249,21 @@ struct InventoryTests {
         expectIssue(issues(replacing: "    commands:\n      launch", with: "    cmds:\n      launch"), path: "models[0].commands", contains: "is missing")
     }
 
-    @Test func actions() {
+    @Test func serviceLogs() throws {
+        let withLogs = Self.valid.replacingOccurrences(of: "    port: 8000\n", with: "    port: 8000\n    logs: docker logs -f --tail 200 parakeet-asr\n")
+        let inventory = try InventoryLoader.parse(withLogs, file: "test.yaml")
+        #expect(try inventory.service("asr")?.logs?.render([:]) == "docker logs -f --tail 200 parakeet-asr")
+        #expect(inventory.service("vllm")?.logs == nil, "optional: a vllm service falls back to the loaded model's")
+        expectIssue(issues(replacing: "    port: 8000\n", with: "    port: 8000\n    logs: docker logs -f {container}\n"),
+                    path: "services[1].logs", contains: "names {container}, which is not a parameter of this entry (it has none)")
+    }
+
+    @Test func actions() throws {
+        let inventory = try InventoryLoader.parse(Self.valid, file: "test.yaml")
+        #expect(inventory.actions.first?.timeoutSeconds == 300, "the default")
+        let quick = try InventoryLoader.parse(Self.valid + "\n    timeout_seconds: 20", file: "test.yaml")
+        #expect(quick.actions.first?.timeoutSeconds == 20)
+        expectIssue(issues(Self.valid + "\n    timeout_seconds: 0"), path: "actions[0].timeout_seconds", contains: "must be from 1 to 86400 s")
         expectIssue(issues(replacing: "node: spark-2\n    command", with: "node: spark-7\n    command"), path: "actions[0].node", contains: "not in nodes")
         expectIssue(issues(replacing: "    description: Restarts the ASR container; transcriptions fail for about a minute.", with: ""), path: "actions[0].description", contains: "is missing")
         expectIssue(issues(replacing: "command: docker restart parakeet-asr", with: "command: docker restart {name}"), path: "actions[0].command", contains: "(it has none)")

@@ -18,11 +18,26 @@ enum TestSupport {
         return packageRoot.appendingPathComponent(".build/debug/sparkdeck").path
     }
 
+    /// A new empty folder under this run's folder (`$TMPDIR/sparkdeck-tests-<pid>/<n>`). A run's folders are kept
+    /// after it ends, for the logs of a failed test, and removed by the next run.
     static func temporaryDirectory() throws -> String {
-        let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("sparkdeck-test-\(UUID().uuidString)")
+        let path = (runDirectory as NSString).appendingPathComponent("\(folderCount.add(1, ordering: .relaxed).newValue)")
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }
+    private static let folderCount = Atomic<Int>(0)
+
+    // Short on purpose: SSH control sockets live under it and Unix socket paths are limited to 108 bytes.
+    private static let runDirectory: String = {
+        let parent = NSTemporaryDirectory()
+        let prefix = "sparkdeck-tests-"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [] where name.hasPrefix(prefix) {
+            // A folder whose run is still going (another `swift test` in this machine) stays.
+            guard let pid = Int32(name.dropFirst(prefix.count)), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            try? FileManager.default.removeItem(atPath: (parent as NSString).appendingPathComponent(name))
+        }
+        return (parent as NSString).appendingPathComponent(prefix + "\(ProcessInfo.processInfo.processIdentifier)")
+    }()
 
     /// Starts `sparkdeck sim ...`; the sim exits by itself if the test process dies.
     static func startSim(_ arguments: [String], log: String) throws -> ChildProcess {

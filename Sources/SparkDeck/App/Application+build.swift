@@ -34,6 +34,7 @@ public struct AppDependencies: Sendable {
     public let registry: PrometheusCollectorRegistry
     public let metrics: HealthMetrics
     public let assets: DashboardAssets
+    public let openAPI: OpenAPIDocument
     public let runners: RunnerPool
     public let swapStore: SwapStore
     public let orchestrator: SwapOrchestrator
@@ -45,6 +46,7 @@ public struct AppDependencies: Sendable {
     public let activity: GatewayActivity
     public let scrubber: Scrubber
     public let vault: PlaceholderVault
+    public let actions: MaintenanceActions
 
     public init(configuration: ServerConfiguration, logger: Logger) throws {
         self.configuration = configuration
@@ -58,6 +60,7 @@ public struct AppDependencies: Sendable {
         board = try StatusBoard(inventory: configuration.inventory, log: log, events: events, metrics: metrics,
                                 demo: configuration.demo, logger: logger, traffic: traffic)
         assets = try DashboardAssets.bundled()
+        openAPI = try OpenAPIDocument.bundled()
         runners = try RunnerPool(inventory: configuration.inventory, dataDirectory: configuration.dataDirectory)
         swapStore = SwapStore(store: store)
         httpClients = UpstreamClients()
@@ -72,6 +75,8 @@ public struct AppDependencies: Sendable {
         keys = APIKeyStore(store: store)
         scrubber = Scrubber(names: try PersonNameDetector.bundled(), standingTerms: configuration.inventory.redactionTerms)
         vault = try PlaceholderVault(store: store, dataDirectory: configuration.dataDirectory)
+        actions = try MaintenanceActions(inventory: configuration.inventory, runners: runners,
+                                         store: ActionStore(store: store), events: events)
     }
 }
 
@@ -88,10 +93,15 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<BasicRequestC
     LLMGatewayController(inventory: dependencies.configuration.inventory, board: dependencies.board,
                          currentSwap: dependencies.orchestrator.current, proxy: dependencies.proxy,
                          metrics: dependencies.gatewayMetrics).addRoutes(to: router)
+    ActionsController(actions: dependencies.actions).addRoutes(to: router)
+    let orchestrator = dependencies.orchestrator
+    ServiceLogsController(inventory: dependencies.configuration.inventory, runners: dependencies.runners,
+                          activeModel: { await orchestrator.activeModelID() }).addRoutes(to: router)
     RedactionController(scrubber: dependencies.scrubber, vault: dependencies.vault).addRoutes(to: router)
     PrivateChatController(scrubber: dependencies.scrubber, vault: dependencies.vault,
                           external: dependencies.configuration.inventory.externalModel, client: dependencies.httpClients.whole,
                           logger: dependencies.logger).addRoutes(to: router)
+    dependencies.openAPI.addRoutes(to: router)
     dependencies.assets.addRoutes(to: router)
     return router
 }

@@ -3,7 +3,8 @@ import HTTPTypes
 import Hummingbird
 
 /// Checks `Authorization: Bearer <key>` when API keys exist. Each route needs one scope (`admin` passes them all);
-/// reading the cluster's state (dashboard, status, events, history) and the health endpoints stay open.
+/// reading the cluster's state (dashboard, status, events, history) and the health endpoints stay open. Service logs
+/// need `admin` even to read: a log can hold prompts and transcripts.
 struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
     let keys: APIKeyStore
 
@@ -14,6 +15,7 @@ struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
         if path.hasPrefix("/v1/search/") { return .search }
         if path.hasPrefix("/v1/private/") || path.hasPrefix("/scrub") || path == "/rehydrate" { return .redaction }
         if path.hasPrefix("/v1/") { return .chat }
+        if path.hasPrefix("/api/logs/") { return .admin }
         if path.hasPrefix("/api/"), method != .get { return .admin }
         return nil
     }

@@ -29,6 +29,9 @@ enum DemoInventory {
 
             """
         }
+        func follow(_ service: String) -> String {
+            quoted("tail -n 200 -F " + ShellQuote.quote((logs as NSString).appendingPathComponent("\(service).log")))
+        }
         func probes(busy: String, services: [String]) -> String {
             let pid = { (service: String) in ShellQuote.quote((pids as NSString).appendingPathComponent("\(service).pid")) }
             let gpu = "\(ShellQuote.quote(executable)) sim nvidia-smi --busy-pid-file \(pid(busy))"
@@ -68,18 +71,31 @@ enum DemoInventory {
                 kind: asr
                 node: spark-2
                 port: \(ports[1])
+                logs: \(follow("asr"))
               - id: tts
                 kind: tts
                 node: spark-2
                 port: \(ports[2])
+                logs: \(follow("tts"))
               - id: embeddings
                 kind: embeddings
                 node: spark-2
                 port: \(ports[3])
+                logs: \(follow("embeddings"))
               - id: qdrant
                 kind: qdrant
                 node: spark-2
                 port: \(ports[4])
+                logs: \(follow("qdrant"))
+
+            # The vllm service has no `logs` of its own: its log is the loaded model's (the recipe's `logs`).
+            actions:
+              - id: restart-asr
+                name: Restart the ASR sim
+                node: spark-2
+                command: \(quoted("kill \"$(cat \(ShellQuote.quote((pids as NSString).appendingPathComponent("asr.pid"))))\""))
+                description: Stops the ASR sim; the demo starts it again a second later, and transcriptions fail meanwhile.
+                timeout_seconds: 30
 
             default_model: demo-small
 

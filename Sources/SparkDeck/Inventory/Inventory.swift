@@ -85,6 +85,9 @@ public struct ClusterService: Sendable, Equatable {
     public var limits: AdmissionLimits
     /// A cap this service shares with others (inventory `admission_groups`, e.g. all audio services on one GPU).
     public var admissionGroup: AdmissionGroup? = nil
+    /// Prints the service's log and keeps following it (`docker logs -f --tail 200 <container>`), run on its node.
+    /// A `vllm` service without one uses the loaded model's `logs` command.
+    public var logs: CommandTemplate? = nil
 }
 
 /// Admission limits shared by several services: a request needs a slot of its service and one of the group.
@@ -166,6 +169,8 @@ public struct MaintenanceAction: Sendable, Equatable {
     public var command: CommandTemplate
     /// What happens when it runs, shown before the owner confirms.
     public var description: String
+    /// A run still going after this long is stopped and reported as timed out.
+    public var timeoutSeconds: Int = 300
 }
 
 /// An OpenAI-compatible endpoint outside the LAN (only scrubbed text is sent to it).

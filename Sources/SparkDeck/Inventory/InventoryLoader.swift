@@ -151,7 +151,7 @@ struct InventoryValidator {
 
     private func service(_ yaml: Yams.Node, at path: String, nodes: [Node], groups: [String: AdmissionLimits]) -> ClusterService? {
         guard let map = reader.mapping(yaml, at: path, allowedKeys: [
-            "id", "kind", "node", "port", "url", "health", "limits",
+            "id", "kind", "node", "port", "url", "health", "limits", "logs",
         ]) else { return nil }
         let id = identifier(map, at: path)
         var kind: ServiceKind?
@@ -203,9 +203,10 @@ struct InventoryValidator {
                 }
             }
         }
+        let logs = template(map, "logs", at: path, values: [:], required: false)
         guard let id, let kind, let node, let baseURL else { return nil }
         return ClusterService(id: id, kind: kind, node: node, baseURL: baseURL, health: health, limits: limits,
-                              admissionGroup: group)
+                              admissionGroup: group, logs: logs)
     }
 
     /// `{max_in_flight, queue, queue_timeout_ms}` (and, for a service, the `group` it shares a cap with and
@@ -315,14 +316,17 @@ struct InventoryValidator {
     }
 
     private func action(_ yaml: Yams.Node, at path: String, nodeIDs: Set<String>) -> MaintenanceAction? {
-        guard let map = reader.mapping(yaml, at: path, allowedKeys: ["id", "name", "node", "command", "description"]) else { return nil }
+        guard let map = reader.mapping(yaml, at: path, allowedKeys: [
+            "id", "name", "node", "command", "description", "timeout_seconds",
+        ]) else { return nil }
         let id = identifier(map, at: path)
         let node = reference(map, "node", at: path, among: nodeIDs.sorted(), list: "nodes")
         let command = template(map, "command", at: path, values: [:], required: true)
         let description = reader.string(map, "description", at: path)
-        guard let id, let node, let command, let description else { return nil }
+        let timeout = reader.int(map, "timeout_seconds", at: path, in: 1...86_400, default: 300, unit: " s")
+        guard let id, let node, let command, let description, let timeout else { return nil }
         return MaintenanceAction(id: id, name: reader.optionalString(map, "name", at: path) ?? id, node: node,
-                                 command: command, description: description)
+                                 command: command, description: description, timeoutSeconds: timeout)
     }
 
     // MARK: Pieces

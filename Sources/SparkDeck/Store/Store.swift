@@ -70,6 +70,19 @@ public final class Store: Sendable {
             }
             try db.create(index: "scrub_session_expires", on: "scrub_session", columns: ["expires_at"])
         }
+        migrator.registerMigration("v5-action-runs") { db in
+            try db.create(table: "action_run") { t in
+                t.primaryKey("id", .text)
+                t.column("action", .text).notNull()
+                t.column("node", .text).notNull()
+                t.column("started_at", .double).notNull()
+                t.column("ended_at", .double)
+                t.column("exit_code", .integer)
+                t.column("error", .text)
+                t.column("output", .text).notNull()
+            }
+            try db.create(index: "action_run_action", on: "action_run", columns: ["action", "started_at"])
+        }
         return migrator
     }
 }

@@ -24,6 +24,8 @@
   let historySeq = 0;
   let runningKey = '';      // what the model cards were last drawn for
   let dialogAction = null;  // what #confirm-yes does while the dialog is open
+  let actions = [];         // last /api/actions list
+  let logStream = null;     // AbortController of the service log being followed
 
   // ---- helpers ------------------------------------------------------------
 
@@ -160,7 +162,8 @@
       h('p', {}, 'latency ', s.latency_ms != null ? fmtMs(s.latency_ms) : '—'),
       sinceLine(s.since),
       s.last_error && h('p', { class: 'error' }, s.last_error),
-      s.detail && h('p', { class: 'muted' }, s.detail));
+      s.detail && h('p', { class: 'muted' }, s.detail),
+      h('button', { type: 'button', class: 'btn btn-small show-log', data: { serviceId: s.id } }, 'Log'));
   }
 
   function fillList(list, cards, emptyText) {
@@ -633,6 +636,161 @@
     }
   }
 
+  // ---- maintenance actions -------------------------------------------------------------
+
+  function showActionError(text) {
+    const el = $('action-error');
+    el.textContent = text;
+    el.hidden = !text;
+  }
+
+  function runLine(r) {
+    if (!r) return h('p', { class: 'muted action-run' }, 'Never run.');
+    if (r.state === 'running') return h('p', { class: 'action-run' }, pill('loading'), ` running since ${fmtTime(r.started_at)}`);
+    const how = r.state === 'succeeded' ? 'succeeded' : (r.error || `exited with status ${r.exit_code}`);
+    return h('div', { class: 'action-run' },
+      h('p', { class: r.state === 'succeeded' ? '' : 'error' },
+        `Last run ${fmtTime(r.ended_at)} (${fmtSpan(r.duration_ms || 0)}): ${how}`),
+      r.output ? h('pre', { class: 'log' }, r.output) : null);
+  }
+
+  function actionCard(a) {
+    const r = a.last_run;
+    return h('article', { class: 'card action-card', data: { actionId: a.id } },
+      h('div', { class: 'card-head' }, h('h3', {}, a.name),
+        h('button', { type: 'button', class: 'btn btn-danger run-action', disabled: a.running }, 'Run…')),
+      h('p', { class: 'muted' }, `on ${a.node}`),
+      h('p', { class: 'action-desc' }, a.description),
+      runLine(r));
+  }
+
+  function renderActions() {
+    fillList($('action-list'), actions.map(actionCard), 'No maintenance actions in the inventory (`actions:`).');
+  }
+
+  async function loadActions() {
+    try {
+      actions = (await getJSON('/api/actions')).actions || [];
+      renderActions();
+    } catch (_) { /* shown stale; the next event or poll retries */ }
+  }
+
+  function acceptActionRun(run) {
+    const a = run && actions.find((x) => x.id === run.action);
+    if (!a) return;
+    a.last_run = run;
+    a.running = run.state === 'running';
+    renderActions();
+  }
+
+  // Run asks first without "confirm": the 400 answer says what the action does, shown for confirmation.
+  async function requestAction(id) {
+    showActionError('');
+    const a = actions.find((x) => x.id === id);
+    let r;
+    try { r = await postJSON(`/api/actions/${encodeURIComponent(id)}`, {}); } catch (e) {
+      showActionError(`Could not reach SparkDeck (${e.message}). Nothing was run.`);
+      return;
+    }
+    const msg = errorText(r);
+    if (r.status === 400 && PLAN_TAIL.test(msg)) {
+      openDialog({
+        title: `Run ${a ? a.name : id}?`, text: msg.replace(PLAN_TAIL, ''), yes: 'Run', danger: true,
+        onYes: () => confirmAction(id),
+      });
+    } else if (r.ok) {
+      acceptActionRun(r.doc);
+    } else {
+      showActionError(msg);
+    }
+  }
+
+  async function confirmAction(id) {
+    closeDialog();
+    let r;
+    try { r = await postJSON(`/api/actions/${encodeURIComponent(id)}`, { confirm: true }); } catch (e) {
+      showActionError(`Lost SparkDeck while the action ran (${e.message}); its result will show here when it ends.`);
+      return;
+    }
+    if (r.ok) acceptActionRun(r.doc); else showActionError(errorText(r));
+  }
+
+  // ---- service logs -------------------------------------------------------------------
+
+  function stopLog() {
+    if (logStream) logStream.abort();
+    logStream = null;
+  }
+
+  function closeLog() {
+    stopLog();
+    $('service-log').hidden = true;
+  }
+
+  const LOG_LINES = 500;
+
+  // Follows /api/logs/{service} with fetch (EventSource cannot send an API key), keeping the last LOG_LINES lines.
+  async function openLog(id, retried) {
+    stopLog();
+    const controller = new AbortController();
+    logStream = controller;
+    const section = $('service-log');
+    const text = $('service-log-text');
+    const state = $('service-log-state');
+    $('service-log-name').textContent = id;
+    section.hidden = false;
+    text.textContent = '';
+    state.textContent = 'connecting…';
+    if (!retried) section.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
+    const headers = { Accept: 'text/event-stream' };
+    const key = localStorage.getItem('sparkdeck-admin-key');
+    if (key) headers.Authorization = `Bearer ${key}`;
+    let lines = [];
+    try {
+      const res = await fetch(`/api/logs/${encodeURIComponent(id)}`, { headers, cache: 'no-store', signal: controller.signal });
+      if (!res.ok) {
+        let doc = null;
+        try { doc = await res.json(); } catch (_) { /* not JSON */ }
+        if ((res.status === 401 || res.status === 403) && !retried) {
+          const entered = window.prompt('Service logs need an admin API key:');
+          if (entered && entered.trim()) {
+            localStorage.setItem('sparkdeck-admin-key', entered.trim());
+            return openLog(id, true);
+          }
+        }
+        state.textContent = errorText({ status: res.status, doc });
+        return;
+      }
+      const reader = res.body.getReader();
+      const decoder = new TextDecoder();
+      let buffer = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, { stream: true });
+        let cut;
+        while ((cut = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, cut);
+          buffer = buffer.slice(cut + 2);
+          const name = (block.match(/^event: (.*)$/m) || [])[1];
+          const data = parse(block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n'));
+          if (name === 'open' && data) state.textContent = `following on ${data.node}: ${data.command}`;
+          if (name === 'log' && data) {
+            lines.push(data.line);
+            if (lines.length > LOG_LINES) lines = lines.slice(-LOG_LINES);
+            const atEnd = text.scrollTop + text.clientHeight >= text.scrollHeight - 4;
+            text.textContent = lines.join('\n');
+            if (atEnd) text.scrollTop = text.scrollHeight;
+          }
+          if (name === 'end') state.textContent = data && data.error ? `ended: ${data.error}` : 'the log command ended';
+        }
+      }
+    } catch (e) {
+      if (controller.signal.aborted) return;
+      state.textContent = `disconnected (${e.message})`;
+    }
+  }
+
   // ---- swap history ------------------------------------------------------------------
 
   // Fold swap documents into the history, keeping the newer version of each swap, newest swap first.
@@ -908,6 +1066,7 @@
     });
     es.addEventListener('outage', scheduleConnectivity);
     es.addEventListener('swap', (ev) => acceptSwap(parse(ev.data)));
+    es.addEventListener('action', (ev) => acceptActionRun(parse(ev.data)));
   }
 
   // ---- start ---------------------------------------------------------------------------
@@ -926,6 +1085,16 @@
       const card = button && button.closest('[data-model-id]');
       if (card && !button.disabled) requestLoad(card.dataset.modelId, button);
     });
+    $('action-list').addEventListener('click', (ev) => {
+      const button = ev.target.closest && ev.target.closest('button.run-action');
+      const card = button && button.closest('[data-action-id]');
+      if (card && !button.disabled) requestAction(card.dataset.actionId);
+    });
+    $('service-list').addEventListener('click', (ev) => {
+      const button = ev.target.closest && ev.target.closest('button.show-log');
+      if (button) openLog(button.dataset.serviceId);
+    });
+    $('service-log-close').addEventListener('click', closeLog);
     $('swap-cancel').addEventListener('click', requestCancel);
     $('confirm-yes').addEventListener('click', onConfirmYes);
     $('confirm-no').addEventListener('click', closeDialog);
@@ -942,6 +1111,7 @@
     getJSON('/api/status').then(renderStatus).catch(() => {});
     loadModels();
     loadHistory();
+    loadActions();
     loadConnectivity();
     connect();
     setInterval(tick, 1000);
