@@ -6,7 +6,13 @@ import Hummingbird
 public enum SimASR {
     public static func run(_ options: SimOptions) async throws {
         let readyAt = Date().addingTimeInterval(options.loadSeconds)
-        let router = Router()
+        SimStartup.starting()
+        SimLog.line("INFO:     Loading nvidia/parakeet-tdt-0.6b-v3 and the Sortformer diarizer")
+        Task {
+            try await Task.sleep(for: .seconds(options.loadSeconds))
+            SimLog.line("INFO:     Models loaded in \(String(format: "%.1f", options.loadSeconds)) s; ready for requests")
+        }
+        let router = SimServer.router(options)
         router.get("/health") { _, _ in
             let ready = Date() >= readyAt
             return SimServer.json(["status": ready ? "ready" : "loading", "model": "nvidia/parakeet-tdt-0.6b-v3",
@@ -18,7 +24,7 @@ public enum SimASR {
                 return SimServer.json(["detail": "SparkSim does not simulate \(path) yet"], status: .notImplemented)
             }
         }
-        try await SimServer.run(router, options: options, name: "asr")
+        try await SimServer.run(router, options: options, name: "asr") { SimStartup.running(options) }
     }
 }
 
@@ -27,36 +33,39 @@ public enum SimTTS {
     static let voices = ["af_bella", "af_sky", "af_heart", "am_adam", "bf_emma", "bm_george"]
 
     public static func run(_ options: SimOptions) async throws {
+        SimStartup.starting()
         try await Task.sleep(for: .seconds(options.loadSeconds))
-        let router = Router()
+        let router = SimServer.router(options)
         router.get("/health") { _, _ in SimServer.json(["status": "healthy"]) }
         router.get("/v1/audio/voices") { _, _ in SimServer.json(["voices": voices.map { ["id": $0, "name": $0] }]) }
-        try await SimServer.run(router, options: options, name: "tts")
+        try await SimServer.run(router, options: options, name: "tts") { SimStartup.running(options) }
     }
 }
 
 /// An embeddings/rerank server's health endpoint (TEI answers `/health` with 200 once the model is loaded).
 public enum SimEmbeddings {
     public static func run(_ options: SimOptions) async throws {
+        SimStartup.starting()
         try await Task.sleep(for: .seconds(options.loadSeconds))
-        let router = Router()
+        let router = SimServer.router(options)
         router.get("/health") { _, _ in SimServer.json(["status": "ok", "model": "BAAI/bge-m3"]) }
-        try await SimServer.run(router, options: options, name: "embeddings")
+        try await SimServer.run(router, options: options, name: "embeddings") { SimStartup.running(options) }
     }
 }
 
 /// Qdrant's health endpoints and collection list (the search issue deepens it).
 public enum SimQdrant {
     public static func run(_ options: SimOptions) async throws {
+        SimStartup.starting()
         try await Task.sleep(for: .seconds(options.loadSeconds))
-        let router = Router()
+        let router = SimServer.router(options)
         router.get("/healthz") { _, _ in SimServer.text("healthz check passed") }
         router.get("/livez") { _, _ in SimServer.text("healthz check passed") }
         router.get("/readyz") { _, _ in SimServer.text("all shards are ready") }
         router.get("/collections") { _, _ in
             SimServer.json(["result": ["collections": [Any]()], "status": "ok", "time": 0.000012])
         }
-        try await SimServer.run(router, options: options, name: "qdrant")
+        try await SimServer.run(router, options: options, name: "qdrant") { SimStartup.running(options) }
     }
 }
 

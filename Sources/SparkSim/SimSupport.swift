@@ -10,12 +10,16 @@ public struct SimOptions: Sendable {
     public var loadSeconds: Double
     /// Exit when this process is gone: demo mode passes its own pid, so no sim outlives it, even after a SIGKILL.
     public var exitWithPID: Int32?
+    /// Log each request as uvicorn does (the demo's sims do, so their logs read like the real services').
+    public var accessLog: Bool
 
-    public init(host: String = "127.0.0.1", port: Int, loadSeconds: Double, exitWithPID: Int32? = nil) {
+    public init(host: String = "127.0.0.1", port: Int, loadSeconds: Double, exitWithPID: Int32? = nil,
+                accessLog: Bool = false) {
         self.host = host
         self.port = port
         self.loadSeconds = loadSeconds
         self.exitWithPID = exitWithPID
+        self.accessLog = accessLog
     }
 }
 
@@ -35,7 +39,52 @@ enum SimLog {
     }
 }
 
+/// uvicorn's access log line per request: `INFO:     "POST /v1/audio/transcriptions HTTP/1.1" 200 OK`. Health
+/// checks are left out, as a deployment that probes every 250 ms filters them, or its log would hold nothing else.
+struct SimAccessLog<Context: RequestContext>: RouterMiddleware {
+    static var healthPaths: Set<String> { ["/health", "/healthz", "/readyz", "/livez", "/metrics"] }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let status: HTTPResponse.Status
+        do {
+            let response = try await next(request, context)
+            status = response.status
+            log(request, status)
+            return response
+        } catch let error as HTTPResponseError {
+            log(request, error.status)
+            throw error
+        }
+    }
+
+    private func log(_ request: Request, _ status: HTTPResponse.Status) {
+        guard !(request.method == .get && Self.healthPaths.contains(request.uri.path)) else { return }
+        SimLog.line(#"INFO:     "\#(request.method) \#(request.uri.path) HTTP/1.1" \#(status.code) \#(status.reasonPhrase)"#)
+    }
+}
+
+/// uvicorn's start-up lines, as the Python services print them.
+enum SimStartup {
+    static func starting() {
+        SimLog.line("INFO:     Started server process [\(ProcessInfo.processInfo.processIdentifier)]")
+        SimLog.line("INFO:     Waiting for application startup.")
+    }
+
+    static func running(_ options: SimOptions) {
+        SimLog.line("INFO:     Application startup complete.")
+        SimLog.line("INFO:     Uvicorn running on http://\(options.host):\(options.port) (Press CTRL+C to quit)")
+    }
+}
+
 enum SimServer {
+    /// A router for a sim's routes; its middleware must come first, since a route only runs the middleware added
+    /// before it.
+    static func router(_ options: SimOptions) -> Router<BasicRequestContext> {
+        let router = Router()
+        if options.accessLog { router.add(middleware: SimAccessLog()) }
+        return router
+    }
+
     /// Serves `router` until SIGINT/SIGTERM, or until the watched parent process is gone.
     static func run(_ router: Router<BasicRequestContext>, options: SimOptions, name: String,
                     onRunning: @escaping @Sendable () -> Void = {}) async throws {

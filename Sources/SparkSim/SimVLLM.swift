@@ -30,7 +30,7 @@ public enum SimVLLM {
         if script.fails { exit(1) }
         let startupLines = Array(script.lines[split...])
         let state = EngineState()
-        try await SimServer.run(router(settings: settings, state: state), options: options, name: "vllm") {
+        try await SimServer.run(router(settings: settings, state: state, options: options), options: options, name: "vllm") {
             for line in startupLines { SimLog.vllm(line.level, line.source, line.text) }
         }
     }
@@ -46,8 +46,8 @@ public enum SimVLLM {
         func snapshot() -> (Int, Int, Int, Int) { (running, promptTokens, generationTokens, requests) }
     }
 
-    static func router(settings: Settings, state: EngineState) -> Router<BasicRequestContext> {
-        let router = Router()
+    static func router(settings: Settings, state: EngineState, options: SimOptions) -> Router<BasicRequestContext> {
+        let router = SimServer.router(options)
         let created = Int(Date().timeIntervalSince1970)
         router.get("/health") { _, _ in Response(status: .ok) }
         router.get("/v1/models") { _, _ in

@@ -21,8 +21,11 @@ struct Sim: AsyncParsableCommand {
         @Option(help: "Exit when the process with this pid is gone.")
         var exitWith: Int32?
 
+        @Flag(help: "Log each request (health checks aside) as uvicorn does.")
+        var accessLog = false
+
         var options: SimOptions {
-            SimOptions(host: host, port: port, loadSeconds: loadSeconds, exitWithPID: exitWith)
+            SimOptions(host: host, port: port, loadSeconds: loadSeconds, exitWithPID: exitWith, accessLog: accessLog)
         }
     }
 

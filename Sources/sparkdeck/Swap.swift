@@ -97,9 +97,10 @@ struct ServerOptions: ParsableArguments {
 struct APIClient {
     let server: ServerOptions
 
-    func send(_ method: String, _ path: String, json: [String: Any]? = nil) async throws -> (Int, [String: Any]) {
+    func send(_ method: String, _ path: String, json: [String: Any]? = nil,
+              timeout: TimeInterval = 30) async throws -> (Int, [String: Any]) {
         guard let url = URL(string: server.server + path) else { throw ValidationError("--server is not a URL: \(server.server)") }
-        var request = URLRequest(url: url, timeoutInterval: 30)
+        var request = URLRequest(url: url, timeoutInterval: timeout)
         request.httpMethod = method
         if let key = server.apiKey, !key.isEmpty { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
         if let json {

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import time
 
 import requests
 from openapi_spec_validator import validate
 from selenium.webdriver.common.by import By
 
-from e2e_support import ARTIFACTS, Demo
+from e2e_support import ARTIFACTS, SPARKDECK_BIN, Demo
 from test_dashboard import browser, console, open_dashboard, wait_page  # noqa: F401 - `browser` is a fixture
 
 
@@ -72,6 +73,23 @@ def test_action_runs_only_when_confirmed(demo: Demo):
     demo.sim_pid("asr", timeout=10, not_pid=asr)
     listed = {a["id"]: a for a in demo.get_json("/api/actions")["actions"]}
     assert listed["restart-asr"]["last_run"]["id"] == run["id"]
+
+
+def test_action_from_the_command_line(demo: Demo):
+    demo.wait_all_up(timeout=30)
+    asr = demo.sim_pid("asr")
+    cli = [SPARKDECK_BIN, "action", "--server", demo.base_url]
+    listed = subprocess.run(cli, capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 0 and "restart-asr  on spark-2" in listed.stdout, listed.stdout + listed.stderr
+
+    asked = subprocess.run(cli + ["restart-asr"], capture_output=True, text=True, timeout=60)
+    assert asked.returncode == 1, asked.stdout + asked.stderr
+    assert "Stops the ASR sim" in asked.stdout and "Run again with --yes" in asked.stdout, asked.stdout
+    assert demo.sim_pid("asr") == asr, "the ASR sim was restarted without --yes"
+
+    done = subprocess.run(cli + ["restart-asr", "--yes"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "restart-asr succeeded." in done.stdout, done.stdout + done.stderr
+    demo.sim_pid("asr", timeout=10, not_pid=asr)
 
 
 def test_service_log_streams_the_loaded_models_log(demo: Demo):

@@ -33,7 +33,7 @@ public struct DemoCluster: Service {
         }
         let ports = try FreePort.find(count: 5)
         let controller = ProcessInfo.processInfo.processIdentifier
-        let common = ["--exit-with", "\(controller)"]
+        let common = ["--exit-with", "\(controller)", "--access-log"]
         let sims = [
             Sim(serviceID: "asr", arguments: ["sim", "asr", "--port", "\(ports[1])", "--load-seconds", "3"] + common),
             Sim(serviceID: "tts", arguments: ["sim", "tts", "--port", "\(ports[2])", "--load-seconds", "1"] + common),

@@ -102,7 +102,7 @@ enum DemoInventory {
             x-sim-commands: &sim_commands
               launch: >-
                 {sim} sim vllm --port {port} --model {served_name} --load-seconds {load_seconds}
-                --fail-at {fail_at} --exit-with {controller_pid} > {log_file} 2>&1 & echo $! > {pid_file}
+                --fail-at {fail_at} --exit-with {controller_pid} --access-log > {log_file} 2>&1 & echo $! > {pid_file}
               stop: 'if [ -f {pid_file} ]; then kill "$(cat {pid_file})" 2>/dev/null; rm -f {pid_file}; fi; true'
               logs: tail -n +1 -F {log_file}
               status: '[ -f {pid_file} ] && kill -0 "$(cat {pid_file})"'
