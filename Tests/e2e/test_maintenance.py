@@ -128,6 +128,19 @@ def test_actions_and_logs_on_the_dashboard(demo: Demo, browser):  # noqa: F811 -
     assert "following on spark-1" in text_of(browser, "#service-log-state")
     browser.execute_script("document.getElementById('maintenance').scrollIntoView()")
     browser.save_screenshot(str(ARTIFACTS / "maintenance.png"))
+
+    # Another card's Log button switches the panel; a line written for a terminal (colour codes, a progress bar's
+    # carriage return) shows as a terminal would show it.
+    wait_page(browser, lambda d: click(d, '[data-service-id="asr"] button.show-log'), 10,
+              "a Log button on the asr card", "maintenance-failed.png")
+    wait_page(browser, lambda d: "asr.log" in text_of(d, "#service-log-state"), 10,
+              "the log panel following the asr log", "maintenance-failed.png")
+    with open(demo.data_dir / "demo" / "logs" / "asr.log", "a") as log:
+        log.write("\x1b[1;36m(Worker pid=7)\x1b[0;0m \rLoading shards:  42% Completed | 5/12\n")
+    wait_page(browser, lambda d: "Loading shards:  42% Completed | 5/12" in text_of(d, "#service-log-text"), 10,
+              "the appended line in the log panel", "maintenance-failed.png")
+    shown = text_of(browser, "#service-log-text")
+    assert "[1;36m" not in shown and "(Worker pid=7)" not in shown, shown[-300:]
     browser.find_element(By.ID, "service-log-close").click()
     assert not browser.find_element(By.ID, "service-log").is_displayed()
 

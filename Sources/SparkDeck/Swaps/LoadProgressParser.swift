@@ -65,9 +65,10 @@ public enum LoadProgressParser {
         return nil
     }
 
-    /// The line without vLLM's `INFO 11-27 01:20:00 [file.py:12] ` prefix (and a `(EngineCore pid=1)` tag).
+    /// The line as a terminal shows it, without vLLM's `INFO 11-27 01:20:00 [file.py:12] ` prefix (and a
+    /// `(EngineCore pid=1)` tag).
     static func message(of line: String) -> String {
-        var text = Substring(line.trimmingCharacters(in: .whitespacesAndNewlines))
+        var text = Substring(TerminalText.visible(line).trimmingCharacters(in: .whitespacesAndNewlines))
         if text.hasPrefix("("), let close = text.firstIndex(of: ")") {
             text = text[text.index(after: close)...].drop(while: { $0 == " " })
         }

@@ -80,7 +80,7 @@ public struct SwapRecord: Sendable, Codable, Equatable {
     }
 
     mutating func appendLog(_ line: String) {
-        logTail.append(line)
+        logTail.append(TerminalText.visible(line))
         if logTail.count > Self.logTailLines { logTail.removeFirst(logTail.count - Self.logTailLines) }
     }
 

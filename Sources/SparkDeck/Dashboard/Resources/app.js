@@ -729,6 +729,16 @@
 
   const LOG_LINES = 500;
 
+  // A log line as a terminal shows it (the same rule as TerminalText.visible in Swift): escape sequences dropped,
+  // each carriage return writing over the start of the line. /api/logs sends lines as the container wrote them.
+  function visibleLine(line) {
+    const plain = line
+      .replace(/\u001b\][^\u0007\u001b]*(\u0007|\u001b\\)/g, '')
+      .replace(/\u001b\[[0-?]*[ -/]*[@-~]/g, '')
+      .replace(/\u001b./g, '');
+    return plain.split('\r').reduce((shown, part) => (part ? part + shown.slice(part.length) : shown), '');
+  }
+
   // Follows /api/logs/{service} with fetch (EventSource cannot send an API key), keeping the last LOG_LINES lines.
   async function openLog(id, retried) {
     stopLog();
@@ -776,7 +786,7 @@
           const data = parse(block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n'));
           if (name === 'open' && data) state.textContent = `following on ${data.node}: ${data.command}`;
           if (name === 'log' && data) {
-            lines.push(data.line);
+            lines.push(visibleLine(data.line));
             if (lines.length > LOG_LINES) lines = lines.slice(-LOG_LINES);
             const atEnd = text.scrollTop + text.clientHeight >= text.scrollHeight - 4;
             text.textContent = lines.join('\n');
