@@ -144,21 +144,15 @@ public final class ChildProcess: @unchecked Sendable {
             return stream
         }
         Thread.detachNewThread {
-            var pending: [UInt8] = []
+            var splitter = LineSplitter()
             var buffer = [UInt8](repeating: 0, count: 16 * 1024)
             while true {
                 let count = read(fd, &buffer, buffer.count)
                 if count < 0 && errno == EINTR { continue }
                 if count <= 0 { break }
-                pending.append(contentsOf: buffer[..<count])
-                while let newline = pending.firstIndex(of: 10) {
-                    var line = pending[..<newline]
-                    if line.last == 13 { line = line.dropLast() }
-                    continuation.yield(String(decoding: line, as: UTF8.self))
-                    pending.removeSubrange(...newline)
-                }
+                for line in splitter.append(buffer[..<count]) { continuation.yield(line) }
             }
-            if !pending.isEmpty { continuation.yield(String(decoding: pending, as: UTF8.self)) }
+            if let last = splitter.finish() { continuation.yield(last) }
             close(fd)
             continuation.finish()
         }
