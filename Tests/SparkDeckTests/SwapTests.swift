@@ -14,6 +14,7 @@ struct SwapTests {
         let llmPort: Int
         let inventory: Inventory
         let board: StatusBoard
+        let events: EventBroadcaster
         let store: SwapStore
         let orchestrator: SwapOrchestrator
         let runners: RunnerPool
@@ -53,7 +54,7 @@ struct SwapTests {
             let storeFolder = try TestSupport.temporaryDirectory()
             let base = try Store(dataDirectory: storeFolder)
             store = SwapStore(store: base)
-            let events = EventBroadcaster()
+            events = EventBroadcaster()
             board = try StatusBoard(inventory: inventory, log: ConnectivityLog(store: base), events: events,
                                     metrics: HealthMetrics(registry: PrometheusCollectorRegistry()), demo: false, logger: TestSupport.logger)
             runners = try RunnerPool(inventory: inventory, dataDirectory: storeFolder)
@@ -99,8 +100,24 @@ struct SwapTests {
         #expect(first.fromModel == nil)
         #expect(await cluster.servedModels() == ["test/small"])
 
+        // The model's log reaches /api/events line by line while it loads.
+        let (_, events) = await cluster.events.subscribe()
+        let collector = Task {
+            var lines: [String] = []
+            for await event in events where event.name == "log" {
+                lines.append(event.data)
+                if event.data.contains("Application startup complete.") { break }
+            }
+            return lines
+        }
         let second = try await cluster.swap(to: "large-tp2")
         #expect(second.result == .ready, "\(second.error ?? "")")
+        try await Task.sleep(for: .milliseconds(200))
+        collector.cancel()
+        let logLines = await collector.value
+        #expect(logLines.last?.contains("Application startup complete.") == true, "\(logLines.suffix(3))")
+        #expect(logLines.first?.contains("\"swap\":\"\(second.id)\"") == true && logLines.first?.contains("\"model\":\"large-tp2\"") == true)
+        #expect(logLines.contains { $0.contains("Loading safetensors checkpoint shards") }, "\(logLines.suffix(5))")
         #expect(second.fromModel == "small")
         #expect(second.stages.map(\.state) == [.queued, .draining, .stopping, .releasing, .launching, .loading, .verifying, .ready])
         #expect(second.stages.map(\.at) == second.stages.map(\.at).sorted())

@@ -177,6 +177,14 @@ public actor SwapOrchestrator {
         await publish(record)
     }
 
+    /// One line of the loading model's log, as a `log` event (what a terminal would show of it).
+    private func publishLog(_ line: String, model: String) async {
+        guard let id = running?.id else { return }
+        await events.publish(.named("log", .object([
+            "swap": .string(id), "model": .string(model), "line": .string(TerminalText.visible(line)),
+        ])))
+    }
+
     private func publish(_ record: SwapRecord) async {
         let document = record.json()
         await board.setSwap(record.isFinished ? .null : document)
@@ -410,6 +418,7 @@ public actor SwapOrchestrator {
             group.addTask {
                 for try await line in runner.follow(logCommand) {
                     let event = LoadProgressParser.parse(line)
+                    await self.publishLog(line, model: model.id)
                     await self.update(force: event != nil) { record in
                         record.appendLog(line)
                         if isTarget, case .progress(let progress) = event, progress.percent >= (record.progress?.percent ?? 0) {
