@@ -88,6 +88,8 @@ struct SwapTests {
                let value = Int32(pid) {
                 kill(value, SIGKILL)
             }
+            // The shared SSH connections would otherwise outlive the test by ControlPersist (60 s).
+            await runners.disconnectAll()
             await ssh.shutdown()
         }
     }

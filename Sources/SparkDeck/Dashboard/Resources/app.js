@@ -650,7 +650,7 @@
     const how = r.state === 'succeeded' ? 'succeeded' : (r.error || `exited with status ${r.exit_code}`);
     return h('div', { class: 'action-run' },
       h('p', { class: r.state === 'succeeded' ? '' : 'error' },
-        `Last run ${fmtTime(r.ended_at)} (${fmtSpan(r.duration_ms || 0)}): ${how}`),
+        `Last run ${fmtTime(r.ended_at)} (${fmtSeconds((r.duration_ms || 0) / 1000)}): ${how}`),
       r.output ? h('pre', { class: 'log' }, r.output) : null);
   }
 
