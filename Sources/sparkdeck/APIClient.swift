@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+struct ServerOptions: ParsableArguments {
+    @Option(help: "SparkDeck's address.")
+    var server = "http://127.0.0.1:9999"
+
+    @Option(help: "An API key with the admin scope, when the server has keys (default: $SPARKDECK_API_KEY).")
+    var apiKey = ProcessInfo.processInfo.environment["SPARKDECK_API_KEY"]
+}
+
+/// A small JSON client for the CLI commands that talk to a running SparkDeck.
+struct APIClient {
+    let server: ServerOptions
+
+    func send(_ method: String, _ path: String, json: [String: Any]? = nil,
+              timeout: TimeInterval = 30) async throws -> (Int, [String: Any]) {
+        guard let url = URL(string: server.server + path) else { throw ValidationError("--server is not a URL: \(server.server)") }
+        var request = URLRequest(url: url, timeoutInterval: timeout)
+        request.httpMethod = method
+        if let key = server.apiKey, !key.isEmpty { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
+        if let json {
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = try JSONSerialization.data(withJSONObject: json)
+        }
+        let data: Data, response: URLResponse
+        do {
+            (data, response) = try await URLSession.shared.data(for: request)
+        } catch {
+            throw ValidationError("cannot reach SparkDeck at \(server.server): \(error.localizedDescription)")
+        }
+        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, object)
+    }
+
+    static func errorMessage(_ body: [String: Any]) -> String? {
+        (body["error"] as? [String: Any])?["message"] as? String
+    }
+}
