@@ -52,6 +52,7 @@ let package = Package(
                 "SparkDeck",
                 "SparkSim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         .testTarget(

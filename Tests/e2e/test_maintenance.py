@@ -92,6 +92,31 @@ def test_action_from_the_command_line(demo: Demo):
     demo.sim_pid("asr", timeout=10, not_pid=asr)
 
 
+def test_logs_from_the_command_line(demo: Demo):
+    missing = subprocess.run([SPARKDECK_BIN, "logs", "nope", "--server", demo.base_url],
+                             capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 1 and "known services: vllm" in missing.stdout, missing.stdout + missing.stderr
+
+    follower = subprocess.Popen([SPARKDECK_BIN, "logs", "vllm", "--server", demo.base_url],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 15
+        seen = []
+        while time.monotonic() < deadline:
+            line = follower.stdout.readline()
+            if not line:
+                break
+            seen.append(line.rstrip("\n"))
+            if "Application startup complete" in line:
+                break
+        assert any("Application startup complete" in line for line in seen), seen[-5:]
+        assert follower.poll() is None, "sparkdeck logs ended while the log goes on"
+    finally:
+        follower.terminate()
+        follower.wait(timeout=10)
+    assert "following vllm on spark-1" in follower.stderr.read()
+
+
 def test_service_log_streams_the_loaded_models_log(demo: Demo):
     events = read_events(demo, "/api/logs/vllm", until="log")
     opened = dict(events)["open"]

@@ -1,0 +1,84 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import SparkDeck
+
+struct Logs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Follow a service's log through a running SparkDeck; Ctrl-C stops it, and the command on the node.")
+
+    @Argument(help: "The service id (see `sparkdeck status`).")
+    var service: String
+
+    @Flag(help: "Print lines as the container wrote them (colour codes, carriage returns) instead of as a terminal shows them.")
+    var raw = false
+
+    @OptionGroup var server: ServerOptions
+
+    func run() async throws {
+        let id = service.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-_."))) ?? service
+        var request = HTTPClientRequest(url: server.server + "/api/logs/" + id)
+        request.headers.add(name: "Accept", value: "text/event-stream")
+        if let key = server.apiKey, !key.isEmpty { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
+        let response: HTTPClientResponse
+        do {
+            response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        } catch {
+            throw ValidationError("cannot reach SparkDeck at \(server.server): \(error)")
+        }
+        guard response.status == .ok else {
+            let body = try await response.body.collect(upTo: 1024 * 1024)
+            let object = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:]
+            Console.say("Refused: \(APIClient.errorMessage(object) ?? "HTTP \(response.status.code)")")
+            throw ExitCode.failure
+        }
+        var events = ServerSentEvents()
+        for try await chunk in response.body {
+            for event in events.append(String(buffer: chunk)) {
+                let data = (try? JSONSerialization.jsonObject(with: Data(event.data.utf8))) as? [String: Any] ?? [:]
+                switch event.name {
+                case "open":
+                    FileHandle.standardError.write(Data("following \(service) on \(data["node"] as? String ?? "?"): \(data["command"] as? String ?? "")\n".utf8))
+                case "log":
+                    let line = data["line"] as? String ?? ""
+                    Console.say(raw ? line : TerminalText.visible(line))
+                case "end":
+                    if let error = data["error"] as? String {
+                        Console.say("The log command ended: \(error)")
+                        throw ExitCode.failure
+                    }
+                    return
+                default:
+                    break
+                }
+            }
+        }
+    }
+}
+
+/// Cuts a `text/event-stream` body into events (name and data), whatever the chunk boundaries.
+struct ServerSentEvents {
+    struct Event {
+        var name: String
+        var data: String
+    }
+
+    private var buffer = ""
+
+    mutating func append(_ text: String) -> [Event] {
+        buffer += text
+        var events: [Event] = []
+        while let end = buffer.range(of: "\n\n") {
+            let block = buffer[..<end.lowerBound]
+            buffer.removeSubrange(..<end.upperBound)
+            var name = "message"
+            var data: [Substring] = []
+            for line in block.split(separator: "\n", omittingEmptySubsequences: false) {
+                if line.hasPrefix("event: ") { name = String(line.dropFirst(7)) }
+                if line.hasPrefix("data: ") { data.append(line.dropFirst(6)) }
+            }
+            if !data.isEmpty { events.append(Event(name: name, data: data.joined(separator: "\n"))) }
+        }
+        return events
+    }
+}
