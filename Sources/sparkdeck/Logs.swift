@@ -32,7 +32,7 @@ struct Logs: AsyncParsableCommand {
             Console.say("Refused: \(APIClient.errorMessage(object) ?? "HTTP \(response.status.code)")")
             throw ExitCode.failure
         }
-        var events = ServerSentEvents()
+        var events = ServerSentEventParser()
         for try await chunk in response.body {
             for event in events.append(String(buffer: chunk)) {
                 let data = (try? JSONSerialization.jsonObject(with: Data(event.data.utf8))) as? [String: Any] ?? [:]
@@ -53,32 +53,5 @@ struct Logs: AsyncParsableCommand {
                 }
             }
         }
-    }
-}
-
-/// Cuts a `text/event-stream` body into events (name and data), whatever the chunk boundaries.
-struct ServerSentEvents {
-    struct Event {
-        var name: String
-        var data: String
-    }
-
-    private var buffer = ""
-
-    mutating func append(_ text: String) -> [Event] {
-        buffer += text
-        var events: [Event] = []
-        while let end = buffer.range(of: "\n\n") {
-            let block = buffer[..<end.lowerBound]
-            buffer.removeSubrange(..<end.upperBound)
-            var name = "message"
-            var data: [Substring] = []
-            for line in block.split(separator: "\n", omittingEmptySubsequences: false) {
-                if line.hasPrefix("event: ") { name = String(line.dropFirst(7)) }
-                if line.hasPrefix("data: ") { data.append(line.dropFirst(6)) }
-            }
-            if !data.isEmpty { events.append(Event(name: name, data: data.joined(separator: "\n"))) }
-        }
-        return events
     }
 }
