@@ -110,6 +110,17 @@ struct MaintenanceTests {
         #expect(settled.error?.contains("SparkDeck stopped while this ran") == true)
     }
 
+    @Test func aRunThatCannotBeRecordedDoesNotRun() async throws {
+        let work = try TestSupport.temporaryDirectory()
+        let canary = (work as NSString).appendingPathComponent("ran")
+        let (actions, store, _) = try Self.maintenance(try Self.inventory(actions: [try Self.action("touch", "touch \(Self.quoted(canary))")]), data: work)
+        try await store.store.database.write { try $0.execute(sql: "DROP TABLE action_run") }
+        let run = try await actions.run("touch", confirm: true)
+        #expect(run.error?.hasPrefix("could not record the run, so nothing was run") == true, "\(run)")
+        #expect(!run.succeeded && !run.isRunning)
+        #expect(!FileManager.default.fileExists(atPath: canary), "the action ran without a record")
+    }
+
     @Test func outputKeepsItsEndWithinTheLimit() {
         let short = "all fine\n"
         #expect(ActionRun.tail(of: short) == short)

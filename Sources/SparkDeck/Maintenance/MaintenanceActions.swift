@@ -54,7 +54,15 @@ public final class MaintenanceActions: Sendable {
 
     private func execute(_ action: MaintenanceAction, _ started: ActionRun) async -> ActionRun {
         var run = started
-        try? await store.save(run)
+        do {
+            try await store.save(run)
+        } catch {
+            // A run is recorded before it starts, or it does not start.
+            run.error = "could not record the run, so nothing was run: \(error)"
+            run.endedAt = Timestamp.now()
+            running.withLock { _ = $0.removeValue(forKey: action.id) }
+            return run
+        }
         await events.publish(.named("action", run.json()))
         do {
             guard let runner = runners.runner(for: action.node) else {
