@@ -251,6 +251,19 @@ struct MaintenanceTests {
         }
     }
 
+    @Test func aLogResponseDroppedBeforeItsBodyRanGivesItsPlaceBack() async throws {
+        let inventory = try Self.inventory(logs: ["asr": "true"])
+        let controller = ServiceLogsController(inventory: inventory, runners: RunnerPool(runners: ["spark-1": LocalCommandRunner(node: "spark-1")]),
+                                               activeModel: { nil })
+        let before = ServiceLogsController.openStreams
+        func openAndDrop() async throws {
+            let response = try await controller.stream(try await controller.source(for: "asr"), service: "asr")
+            #expect(ServiceLogsController.openStreams == before + 1 && response.status == .ok)
+        }
+        try await openAndDrop()
+        #expect(ServiceLogsController.openStreams == before, "a response Hummingbird never wrote kept its place")
+    }
+
     @Test func logStreamsAreCapped() async throws {
         let work = try TestSupport.temporaryDirectory()
         let log = (work as NSString).appendingPathComponent("quiet.log")

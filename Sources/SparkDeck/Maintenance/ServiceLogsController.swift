@@ -15,8 +15,31 @@ struct ServiceLogsController {
 
     /// Each stream holds a process on a node (an SSH session for remote ones): their number is capped.
     static let maxStreams = 16
-    private static let open = Atomic<Int>(0)
+    fileprivate static let open = Atomic<Int>(0)
     static var openStreams: Int { open.load(ordering: .relaxed) }
+
+    /// One of the `maxStreams` places: given back when the stream ends, or when the response goes without its body
+    /// ever running (Hummingbird drops a response whose head it could not write without calling the body).
+    final class StreamSlot: Sendable {
+        private let held = Atomic<Bool>(true)
+
+        /// A place, or nil when all are taken.
+        static func take() -> StreamSlot? {
+            guard ServiceLogsController.open.add(1, ordering: .relaxed).newValue <= ServiceLogsController.maxStreams else {
+                ServiceLogsController.open.subtract(1, ordering: .relaxed)
+                return nil
+            }
+            return StreamSlot()
+        }
+
+        private init() {}
+
+        func release() {
+            if held.exchange(false, ordering: .relaxed) { ServiceLogsController.open.subtract(1, ordering: .relaxed) }
+        }
+
+        deinit { release() }
+    }
 
     /// What follows a service's log: the command and the node it runs on.
     struct Source {
@@ -50,8 +73,7 @@ struct ServiceLogsController {
         guard let runner = runners.runner(for: source.node) else {
             throw APIError.notFound("No runner for node '\(source.node)'.")
         }
-        guard Self.open.add(1, ordering: .relaxed).newValue <= Self.maxStreams else {
-            Self.open.subtract(1, ordering: .relaxed)
+        guard let slot = StreamSlot.take() else {
             var error = APIError(.serviceUnavailable, type: "overloaded", code: "too_many_log_streams",
                                  message: "\(Self.maxStreams) log streams are open already; close one and try again.")
             error.headers[.retryAfter] = "5"
@@ -87,7 +109,7 @@ struct ServiceLogsController {
                 defer {
                     follower.cancel()
                     pinger.cancel()
-                    Self.open.subtract(1, ordering: .relaxed)
+                    slot.release()
                 }
                 try await writer.write(ByteBuffer(string: opening.wireFormat))
                 for await event in events {
