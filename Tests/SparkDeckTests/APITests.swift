@@ -227,6 +227,18 @@ struct EventStreamTests {
         }
     }
 
+    @Test func anEventStreamDroppedBeforeItsBodyRanLeavesNoSubscription() async throws {
+        let dependencies = try APITests.dependencies()
+        let controller = StatusController(board: dependencies.board, events: dependencies.events, log: dependencies.log)
+        func openAndDrop() async throws {
+            let response = try await controller.eventStream()
+            #expect(await dependencies.events.subscriberCount == 1 && response.status == .ok)
+        }
+        try await openAndDrop()
+        let gone = await TestSupport.eventually(timeout: .seconds(2)) { await dependencies.events.subscriberCount == 0 }
+        #expect(gone, "a response Hummingbird never wrote kept its subscription")
+    }
+
     @Test func eventsCarryStateChanges() async throws {
         let events = EventBroadcaster()
         let (_, stream) = await events.subscribe()
