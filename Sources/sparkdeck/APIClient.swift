@@ -36,6 +36,17 @@ struct APIClient {
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, object)
     }
 
+    /// Says why SparkDeck refused a request that needs confirming: without `--yes`, its 400 is the plan to confirm.
+    static func explainRefusal(status: Int, body: [String: Any], confirmed: Bool) {
+        let message = errorMessage(body) ?? "HTTP \(status)"
+        if status == 400, !confirmed {
+            Console.say(message.replacingOccurrences(of: " Send \"confirm\": true to go ahead.", with: ""))
+            Console.say("Run again with --yes to go ahead.")
+        } else {
+            Console.say("Refused: \(message)")
+        }
+    }
+
     static func errorMessage(_ body: [String: Any]) -> String? {
         (body["error"] as? [String: Any])?["message"] as? String
     }

@@ -31,13 +31,7 @@ struct Action: AsyncParsableCommand {
         // The server answers when the command has ended; allow for its own timeout.
         let (status, body) = try await client.send("POST", "/api/actions/\(id)", json: ["confirm": yes], timeout: 86_400)
         guard status == 200 else {
-            let message = APIClient.errorMessage(body) ?? "HTTP \(status)"
-            if status == 400, !yes {
-                Console.say(message.replacingOccurrences(of: " Send \"confirm\": true to go ahead.", with: ""))
-                Console.say("Run again with --yes to go ahead.")
-            } else {
-                Console.say("Refused: \(message)")
-            }
+            APIClient.explainRefusal(status: status, body: body, confirmed: yes)
             throw ExitCode.failure
         }
         if let output = body["output"] as? String, !output.isEmpty { Console.say(output, terminator: "") }

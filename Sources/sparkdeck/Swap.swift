@@ -20,13 +20,7 @@ struct Swap: AsyncParsableCommand {
         let client = APIClient(server: server)
         let (status, body) = try await client.send("POST", "/api/swaps", json: ["model": model, "confirm": yes])
         guard status == 202, let id = body["id"] as? String else {
-            let message = APIClient.errorMessage(body) ?? "HTTP \(status)"
-            if status == 400, !yes {
-                Console.say(message.replacingOccurrences(of: " Send \"confirm\": true to go ahead.", with: ""))
-                Console.say("Run again with --yes to go ahead.")
-            } else {
-                Console.say("Refused: \(message)")
-            }
+            APIClient.explainRefusal(status: status, body: body, confirmed: yes)
             throw ExitCode.failure
         }
         Console.say("Swap \(id) to \(model) started.")
