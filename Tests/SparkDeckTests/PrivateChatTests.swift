@@ -66,7 +66,7 @@ struct PrivateChatTests {
     @Test func nothingUnscrubbedLeavesAndAnswersComeBackRehydrated() async throws {
         let recorder = Recorder()
         try await Self.fakeExternal(recorder).test(.live) { external in
-            try await Self.sparkDeck(externalPort: try #require(external.port)).test(.live) { client in
+            try await Self.sparkDeck(externalPort: external.port).test(.live) { client in
                 let body = ByteBuffer(string: Self.request.replacingOccurrences(of: "STREAM", with: ""))
                 let session = try await client.execute(uri: "/v1/private/chat/completions", method: .post,
                                                        headers: [.contentType: "application/json"], body: body) { response in
@@ -110,7 +110,7 @@ struct PrivateChatTests {
     @Test func failsClosedOnContentItCannotScrub() async throws {
         let recorder = Recorder()
         try await Self.fakeExternal(recorder).test(.live) { external in
-            try await Self.sparkDeck(externalPort: try #require(external.port)).test(.live) { client in
+            try await Self.sparkDeck(externalPort: external.port).test(.live) { client in
                 let image = #"{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"Maria Gonzalez"},{"type":"image_url","image_url":{"url":"data:x"}}]}]}"#
                 try await client.execute(uri: "/v1/private/chat/completions", method: .post,
                                          headers: [.contentType: "application/json"], body: ByteBuffer(string: image)) { response in
@@ -127,6 +127,58 @@ struct PrivateChatTests {
         #expect(recorder.bodies.withLock { $0.isEmpty }, "nothing was sent")
     }
 
+    @Test func aFieldThatCannotBeScrubbedIsRefusedByNameAndNothingIsSent() async throws {
+        let recorder = Recorder()
+        try await Self.fakeExternal(recorder).test(.live) { external in
+            try await Self.sparkDeck(externalPort: external.port).test(.live) { client in
+                let body = #"{"model":"m","user":"maria@example.com","messages":[{"role":"user","content":"hi"}]}"#
+                try await client.execute(uri: "/v1/private/chat/completions", method: .post,
+                                         headers: [.contentType: "application/json"], body: ByteBuffer(string: body)) { response in
+                    #expect(response.status == .badRequest)
+                    let error = try #require((try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])?["error"] as? [String: Any])
+                    #expect(error["type"] as? String == "invalid_request_error")
+                    #expect(error["param"] as? String == "user")
+                    #expect((error["message"] as? String)?.contains("the private endpoint cannot send it") == true)
+                }
+            }
+        }
+        #expect(recorder.bodies.withLock { $0.isEmpty }, "nothing was sent")
+    }
+
+    /// An outside model that frames its events with CRLF, leaves out the space after `data:` and ends without a
+    /// blank line, with its chunks cut inside a character.
+    static func untidyExternal() -> some ApplicationProtocol {
+        let router = Router()
+        router.post("/v1/chat/completions") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/event-stream"], body: ResponseBody { writer in
+                let wire = Array(("data:" + #"{"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"Café <PERSON_1>"},"finish_reason":null}]}"#
+                    + "\r\n\r\ndata: " + #"{"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":" 🎉"},"finish_reason":"stop"}]}"#
+                    + "\r\n\r\ndata: [DONE]").utf8)
+                let cut = wire.firstIndex(of: 0xA9)!  // the second byte of "é"
+                try await writer.write(ByteBuffer(bytes: wire[..<cut]))
+                try await Task.sleep(for: .milliseconds(50))
+                try await writer.write(ByteBuffer(bytes: wire[cut...]))
+                try await writer.finish(nil)
+            })
+        }
+        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+    }
+
+    @Test func anUntidyEventStreamComesBackWholeAndRehydrated() async throws {
+        try await Self.untidyExternal().test(.live) { external in
+            try await Self.sparkDeck(externalPort: external.port).test(.live) { client in
+                let body = #"{"model":"m","stream":true,"messages":[{"role":"user","content":"Write to Maria Gonzalez"}]}"#
+                let output = try await client.execute(uri: "/v1/private/chat/completions", method: .post,
+                                                      headers: [.contentType: "application/json"], body: ByteBuffer(string: body)) { response in
+                    #expect(response.status == .ok)
+                    return String(buffer: response.body)
+                }
+                #expect(try RehydratingEventStreamTests.content(output) == "Café Maria Gonzalez 🎉")
+                #expect(output.hasSuffix("data: [DONE]\n\n"))
+            }
+        }
+    }
+
     @Test func withoutAnExternalEndpointItSaysHowToConfigureOne() async throws {
         try await Self.sparkDeck(externalPort: nil).test(.router) { client in
             try await client.execute(uri: "/v1/private/chat/completions", method: .post, headers: [.contentType: "application/json"],
@@ -135,5 +187,110 @@ struct PrivateChatTests {
                 #expect(String(buffer: response.body).contains("redaction.external.url"))
             }
         }
+    }
+}
+
+/// What a private chat request may send out: each field is either free of text, scrubbed, or refused by name.
+@Suite("Private chat request")
+struct PrivateChatRequestTests {
+    static let request = PrivateChatRequest(scrubber: RedactionTests.scrubber)
+
+    func scrubbed(_ json: String, session: inout ScrubSession) throws -> [String: Any] {
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        return try Self.request.scrubbed(body, session: &session)
+    }
+
+    static func text(_ body: [String: Any]) throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: body, options: .sortedKeys), as: UTF8.self)
+    }
+
+    @Test(arguments: [
+        (#""user": "maria@example.com""#, "user"),
+        (#""metadata": {"customer": "Maria Gonzalez"}"#, "metadata"),
+        (#""prediction": {"type": "content", "content": "Dear Maria Gonzalez"}"#, "prediction"),
+        (#""response_format": {"type": "json_schema", "json_schema": {"name": "r", "schema": {"description": "Maria"}}}"#, "response_format"),
+        (#""tool_choice": {"type": "function", "function": {"name": "lookup"}}"#, "tool_choice"),
+        (#""stream_options": {"include_usage": true, "note": "Maria Gonzalez"}"#, "stream_options.note"),
+        (#""tools": [{"type": "custom", "custom": {"name": "notes", "description": "Maria Gonzalez"}}]"#, "tools[0]"),
+        (#""tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object", "x-note": "Maria Gonzalez"}}}]"#,
+         "tools[0].function.parameters.x-note"),
+        (#""tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {"maria@example.com": {"type": "string"}}}}}]"#,
+         "tools[0].function.parameters.properties.maria@example.com"),
+    ])
+    func aTopLevelFieldThatCannotBeScrubbedIsRefusedByName(field: String, param: String) {
+        var session = ScrubSession(id: "p", expiresAt: .infinity)
+        let json = #"{"model": "m", "messages": [{"role": "user", "content": "hi"}], "#+field+"}"
+        #expect {
+            _ = try scrubbed(json, session: &session)
+        } throws: { error in
+            guard let error = error as? APIError else { return false }
+            return error.param == param && error.status == .badRequest && error.message.contains("Nothing was sent")
+        }
+    }
+
+    @Test(arguments: [
+        (#"{"role": "user", "content": "hi", "audio": {"data": "Maria"}}"#, "messages[0].audio"),
+        (#"{"role": "user", "content": [{"type": "text", "text": "hi", "note": "Maria Gonzalez"}]}"#, "messages[0].content[0].note"),
+        (#"{"role": "Maria Gonzalez", "content": "hi"}"#, "messages[0].role"),
+        (#"{"content": "hi"}"#, "messages[0].role"),
+        (#"{"role": "assistant", "tool_calls": [{"id": "c1", "type": "custom", "custom": {"name": "n", "input": "Maria Gonzalez"}}]}"#,
+         "messages[0].tool_calls[0]"),
+        (#"{"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}", "note": "Maria"}}]}"#,
+         "messages[0].tool_calls[0].function.note"),
+        (#"{"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "mail_maria@example.com", "arguments": "{}"}}]}"#,
+         "messages[0].tool_calls[0].function.name"),
+    ])
+    func aMessageFieldThatCannotBeScrubbedIsRefusedByName(message: String, param: String) {
+        var session = ScrubSession(id: "p", expiresAt: .infinity)
+        #expect {
+            _ = try scrubbed(#"{"model": "m", "messages": ["#+message+"]}", session: &session)
+        } throws: { error in
+            (error as? APIError)?.param == param
+        }
+    }
+
+    @Test func everyTextIsScrubbedAndEveryPlainFieldKept() throws {
+        var session = ScrubSession(id: "p", expiresAt: .infinity)
+        let body = try scrubbed(#"""
+            {"model": "gpt-x", "temperature": 0.2, "max_tokens": 50, "seed": 7, "stream": true,
+             "stream_options": {"include_usage": true}, "logit_bias": {"1234": -100}, "user": null,
+             "response_format": {"type": "json_object"}, "tool_choice": "auto", "parallel_tool_calls": false,
+             "stop": ["Regards, Maria Gonzalez", "630-596-1111"],
+             "tools": [{"type": "function", "function": {"name": "lookup", "strict": true,
+               "description": "Finds the file of Maria Gonzalez (maria@example.com).",
+               "parameters": {"type": "object", "required": ["who"], "additionalProperties": false,
+                 "properties": {"who": {"type": "string", "description": "For example Maria Gonzalez",
+                                        "enum": ["Maria Gonzalez", "630-596-1111"]}}}}}],
+             "messages": [
+               {"role": "developer", "content": "Call 630-596-1111 for Maria Gonzalez."},
+               {"role": "assistant", "content": null, "refusal": null, "tool_calls": [{"id": "call_maria@example.com", "type": "function",
+                 "function": {"name": "lookup", "arguments": "{\"who\": \"maria@example.com\"}"}}]},
+               {"role": "tool", "tool_call_id": "call_maria@example.com", "content": "found"}]}
+            """#, session: &session)
+        let text = try Self.text(body)
+        for secret in ["Maria", "Gonzalez", "maria@example.com", "630-596-1111"] {
+            #expect(!text.lowercased().contains(secret.lowercased()), "LEAK: \(secret) in \(text)")
+        }
+        #expect(body["user"] == nil && body["temperature"] as? Double == 0.2 && body["tool_choice"] as? String == "auto")
+        #expect(body["stop"] as? [String] == ["Regards, <PERSON_1>", "<PHONE_1>"])
+        let function = try #require(((body["tools"] as? [[String: Any]])?.first?["function"]) as? [String: Any])
+        #expect(function["name"] as? String == "lookup")
+        #expect(function["description"] as? String == "Finds the file of <PERSON_1> (<EMAIL_1>).")
+        let who = try #require(((function["parameters"] as? [String: Any])?["properties"] as? [String: Any])?["who"] as? [String: Any])
+        #expect(who["enum"] as? [String] == ["<PERSON_1>", "<PHONE_1>"])
+        let messages = try #require(body["messages"] as? [[String: Any]])
+        #expect(messages[1]["content"] is NSNull && messages[1]["refusal"] == nil)
+        let call = try #require((messages[1]["tool_calls"] as? [[String: Any]])?.first)
+        #expect(call["id"] as? String == messages[2]["tool_call_id"] as? String, "a call and its answer keep one id")
+    }
+
+    @Test func aNameIsLearnedFromTheWholeRequestBeforeAnyMessageIsScrubbed() throws {
+        var session = ScrubSession(id: "p", expiresAt: .infinity)
+        let body = try scrubbed(#"""
+            {"model": "m", "messages": [{"role": "user", "content": "Gonzalez called about the loan."},
+                                        {"role": "user", "content": "Her name is Maria Gonzalez."}]}
+            """#, session: &session)
+        let messages = try #require(body["messages"] as? [[String: Any]])
+        #expect(messages.map { $0["content"] as? String } == ["<PERSON_1> called about the loan.", "Her name is <PERSON_1>."])
     }
 }

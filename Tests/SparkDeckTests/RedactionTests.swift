@@ -125,6 +125,16 @@ struct RedactionTests {
         #expect(result.text == "<CUSTOM_1> ships with <CUSTOM_2> for <CUSTOM_1>.")
     }
 
+    @Test func aValueFoundInsideALongerOneIsNeverLeftHalfScrubbed() {
+        let scrubber = Scrubber(names: Self.scrubber.names, standingTerms: ["Gonzalez"])
+        var session = ScrubSession(id: "s", expiresAt: .infinity)
+        let mail = scrubber.scrub("Write to maria.gonzalez@example.com today.", session: &session)
+        #expect(mail.text == "Write to <EMAIL_1> today.")
+        let link = scrubber.scrub("See https://example.com/contact?to=maria@example.com for details.", session: &session)
+        #expect(link.text == "See <URL_1> for details.")
+        #expect(Rehydrator.rehydrate(link.text, session: session).text == "See https://example.com/contact?to=maria@example.com for details.")
+    }
+
     @Test func vaultEncryptsExpiresDeletesAndSurvivesARestart() async throws {
         let data = try TestSupport.temporaryDirectory()
         var session = ScrubSession(id: "vault-test-1", expiresAt: Timestamp.now() + 60)
@@ -155,7 +165,9 @@ struct RedactionTests {
 /// one priority pass over all findings gives.
 @Suite("Overlap resolution")
 struct OverlapResolutionTests {
-    /// The rule written plainly: by priority, then length, then order found; keep what overlaps nothing kept.
+    /// The rule written plainly: by priority, then length, then order found; keep what overlaps nothing kept. Where a
+    /// finding that lost is not covered whole by those kept, its group (the findings joined to it by overlaps) becomes
+    /// one span: the finding that spans the group, or else the winner widened over it.
     static func reference(_ findings: [Finding]) -> [Finding] {
         let order = findings.indices.filter { !findings[$0].range.isEmpty }.sorted { a, b in
             let (x, y) = (findings[a], findings[b])
@@ -163,15 +175,56 @@ struct OverlapResolutionTests {
             if x.range.count != y.range.count { return x.range.count > y.range.count }
             return a < b
         }
-        var kept: [Finding] = []
-        for index in order where !kept.contains(where: { $0.range.overlaps(findings[index].range) }) { kept.append(findings[index]) }
-        return kept.sorted { $0.range.lowerBound < $1.range.lowerBound }
+        var kept: [Int] = []
+        for index in order where !kept.contains(where: { findings[$0].range.overlaps(findings[index].range) }) { kept.append(index) }
+        var groups: [[Int]] = order.map { [$0] }
+        var merged = true
+        while merged {
+            merged = false
+            search: for a in groups.indices {
+                for b in groups.indices where b > a {
+                    if groups[a].contains(where: { x in groups[b].contains { findings[x].range.overlaps(findings[$0].range) } }) {
+                        groups[a] += groups.remove(at: b)
+                        merged = true
+                        break search
+                    }
+                }
+            }
+        }
+        var result: [Finding] = []
+        for group in groups {
+            let keptHere = group.filter(kept.contains)
+            let coveredBytes = Set(keptHere.flatMap { findings[$0].range })
+            if group.allSatisfy({ findings[$0].range.allSatisfy(coveredBytes.contains) }) {
+                result += keptHere.map { findings[$0] }
+                continue
+            }
+            let union = group.map { findings[$0].range.lowerBound }.min()!..<group.map { findings[$0].range.upperBound }.max()!
+            let ranked = order.filter(group.contains)
+            if let outer = ranked.first(where: { findings[$0].range == union }) {
+                result.append(findings[outer])
+            } else {
+                result.append(Finding(type: findings[ranked[0]].type, range: union, isUnion: true))
+            }
+        }
+        return result.sorted { $0.range.lowerBound < $1.range.lowerBound }
     }
 
-    @Test func aChainKeepsTheEndsWhenTheMiddleLoses() {
-        // email overlaps phone overlaps person; the email wins, the phone loses to it, so the person stays.
-        let findings = [Finding(type: .person, range: 18..<30), Finding(type: .phone, range: 8..<20), Finding(type: .email, range: 0..<10)]
+    @Test func aChainKeepsTheEndsWhenTheyCoverTheMiddle() {
+        // email overlaps phone overlaps person; the email wins, the phone loses to it, the person stays and covers the rest.
+        let findings = [Finding(type: .person, range: 10..<30), Finding(type: .phone, range: 8..<20), Finding(type: .email, range: 0..<10)]
         #expect(Scrubber.withoutOverlaps(findings).map(\.type) == [.email, .person])
+    }
+
+    @Test func aChainWithAnUncoveredMiddleBecomesOneSpan() {
+        // The phone's bytes 10..<18 lie in neither winner: the three become one span.
+        let findings = [Finding(type: .person, range: 18..<30), Finding(type: .phone, range: 8..<20), Finding(type: .email, range: 0..<10)]
+        #expect(Scrubber.withoutOverlaps(findings) == [Finding(type: .email, range: 0..<30, isUnion: true)])
+    }
+
+    @Test func aLongerFindingKeepsItsTypeOverAShorterOneOfHigherPriority() {
+        let findings = [Finding(type: .email, range: 5..<31), Finding(type: .custom, range: 11..<19)]
+        #expect(Scrubber.withoutOverlaps(findings) == [Finding(type: .email, range: 5..<31)])
     }
 
     @Test func matchesOnePassOverAllFindings() {

@@ -58,6 +58,8 @@ public struct Finding: Sendable, Equatable {
     public var range: Range<Int>
     /// For names learned from a full name: the full name, so every spelling gets one placeholder.
     public var canonical: String?
+    /// A span the overlap rule widened over several findings that only partly cover each other.
+    public var isUnion = false
 }
 
 /// Pattern detectors for structured personal data. Pure: text in, findings out.

@@ -5,9 +5,9 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// `POST /v1/private/chat/completions`: every message is scrubbed, only scrubbed text goes to the external endpoint
-/// in the inventory, and the answer (whole or streamed) is rehydrated on the way back. Fails closed: if any part of
-/// a request cannot be scrubbed, nothing is sent.
+/// `POST /v1/private/chat/completions`: every text of the request is scrubbed (`PrivateChatRequest`), only scrubbed
+/// text goes to the external endpoint in the inventory, and the answer (whole or streamed) is rehydrated on the way
+/// back. Fails closed: if any part of a request cannot be scrubbed, nothing is sent.
 struct PrivateChatController {
     let scrubber: Scrubber
     let vault: PlaceholderVault
@@ -28,11 +28,8 @@ struct PrivateChatController {
             throw APIError(.serviceUnavailable, type: "upstream_unavailable", code: "no_external_endpoint",
                            message: "No external model is configured: set `redaction.external.url` in the inventory.")
         }
-        guard let messages = body["messages"] as? [[String: Any]], !messages.isEmpty else {
-            throw APIError.invalidRequest("`messages` must be a non-empty list of {role, content}.", param: "messages")
-        }
         var session = try await openSession(request)
-        body["messages"] = try messages.enumerated().map { index, message in try scrub(message, index: index, session: &session) }
+        body = try PrivateChatRequest(scrubber: scrubber).scrubbed(body, session: &session)
         // Saved before anything leaves: every placeholder the outside model sees can be rehydrated.
         try await vault.save(session)
 
@@ -89,43 +86,6 @@ struct PrivateChatController {
         return session
     }
 
-    /// One message with every text scrubbed: content (a string or text parts), its name, tool-call arguments.
-    func scrub(_ message: [String: Any], index: Int, session: inout ScrubSession) throws -> [String: Any] {
-        var message = message
-        func text(_ value: String) -> String { scrubber.scrub(value, session: &session).text }
-        for (key, value) in message {
-            switch (key, value) {
-            case ("role", _), (_, is NSNull):
-                continue
-            case ("content", let content as String), ("name", let content as String):
-                message[key] = text(content)
-            case ("content", let parts as [[String: Any]]):
-                message[key] = try parts.map { part in
-                    guard part["type"] as? String == "text", let value = part["text"] as? String else {
-                        throw APIError.invalidRequest("messages[\(index)]: only text parts can be sent privately (got \(part["type"] ?? "?")); nothing was sent.", param: "messages")
-                    }
-                    var part = part
-                    part["text"] = text(value)
-                    return part
-                }
-            case ("tool_calls", let calls as [[String: Any]]):
-                message[key] = calls.map { call in
-                    var call = call
-                    if var function = call["function"] as? [String: Any] {
-                        if let arguments = function["arguments"] as? String { function["arguments"] = text(arguments) }
-                        call["function"] = function
-                    }
-                    return call
-                }
-            case ("tool_call_id", _):
-                continue
-            default:
-                throw APIError.invalidRequest("messages[\(index)].\(key) cannot be scrubbed, so it cannot be sent privately; nothing was sent.", param: "messages")
-            }
-        }
-        return message
-    }
-
     func rehydrated(_ message: [String: Any], session: ScrubSession) -> [String: Any] {
         var message = message
         if let content = message["content"] as? String { message["content"] = Rehydrator.rehydrate(content, session: session).text }
@@ -142,61 +102,16 @@ struct PrivateChatController {
         return message
     }
 
-    /// Rewrites the external SSE stream event by event, rehydrating each choice's content as it flows.
+    /// Passes the external event stream on as it comes, rehydrated (`RehydratingEventStream`).
     func streamBody(_ upstream: HTTPClientResponse.Body, session: ScrubSession) -> ResponseBody {
         ResponseBody { writer in
-            var rehydrators: [Int: StreamingRehydrator] = [:]
-            var buffer = ""
-            func emit(_ event: String) async throws {
-                try await writer.write(ByteBuffer(string: event + "\n\n"))
-            }
-            func flushAll() async throws {
-                for (index, var rehydrator) in rehydrators {
-                    let rest = rehydrator.finish()
-                    rehydrators[index] = rehydrator
-                    if !rest.isEmpty {
-                        let chunk: [String: Any] = ["object": "chat.completion.chunk",
-                                                    "choices": [["index": index, "delta": ["content": rest], "finish_reason": NSNull()]]]
-                        try await emit("data: " + String(decoding: try JSONSerialization.data(withJSONObject: chunk), as: UTF8.self))
-                    }
-                }
-            }
+            var stream = RehydratingEventStream(session: session)
             for try await chunk in upstream {
-                buffer += String(buffer: chunk)
-                while let end = buffer.range(of: "\n\n") {
-                    let event = String(buffer[..<end.lowerBound])
-                    buffer.removeSubrange(..<end.upperBound)
-                    guard event.hasPrefix("data: ") else {
-                        try await emit(event)
-                        continue
-                    }
-                    let payload = event.dropFirst(6)
-                    if payload == "[DONE]" {
-                        try await flushAll()
-                        try await emit(event)
-                        continue
-                    }
-                    guard var object = try? JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any],
-                          let choices = object["choices"] as? [[String: Any]] else {
-                        try await emit(event)
-                        continue
-                    }
-                    object["choices"] = choices.map { choice in
-                        var choice = choice
-                        let index = choice["index"] as? Int ?? 0
-                        var rehydrator = rehydrators[index] ?? StreamingRehydrator(session: session)
-                        var delta = choice["delta"] as? [String: Any] ?? [:]
-                        var text = (delta["content"] as? String).map { rehydrator.feed($0) } ?? ""
-                        if let finish = choice["finish_reason"], !(finish is NSNull) { text += rehydrator.finish() }
-                        if delta["content"] != nil || !text.isEmpty { delta["content"] = text }
-                        choice["delta"] = delta
-                        rehydrators[index] = rehydrator
-                        return choice
-                    }
-                    try await emit("data: " + String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self))
-                }
+                let text = try stream.feed(chunk.readableBytesView)
+                if !text.isEmpty { try await writer.write(ByteBuffer(string: text)) }
             }
-            try await flushAll()
+            let rest = try stream.finish()
+            if !rest.isEmpty { try await writer.write(ByteBuffer(string: rest)) }
             try await writer.finish(nil)
         }
     }

@@ -144,10 +144,19 @@ public struct Scrubber: Sendable {
         return (output, entities, spans)
     }
 
+    /// Learns the full names in `texts` into the session, so that scrubbing the texts one by one also catches a part
+    /// of a name that comes before its full name (`Gonzalez called.` then `Her name is Maria Gonzalez.`).
+    public func learnNames(in texts: [String], session: inout ScrubSession) {
+        for text in texts { _ = names.find(in: NormalizedText(utf8: Array(text.utf8)).bytes, known: &session.knownNames) }
+    }
+
     /// The findings to replace, in text order: where findings overlap, the higher priority wins (then the longer,
-    /// then the one found first), and a finding is kept only if it overlaps none kept. Overlaps are rare, so the
-    /// findings are sorted by position and the rule runs only inside each group of findings that overlap each other
-    /// (the same result as running it over all of them: a finding can only lose to one it overlaps).
+    /// then the one found first), and a finding is kept only if it overlaps none kept. A finding that loses must still
+    /// be covered whole by the ones kept; when it is not (`Gonzalez` kept inside `maria.gonzalez@example.com`), the
+    /// group of findings that overlap each other becomes one span over all of them, with the type of the finding that
+    /// spans it all (the email), or else of the winner, so no part of a detected value is ever left in the text.
+    /// Overlaps are rare, so the findings are sorted by position and the rule runs only inside each such group (the
+    /// same result as running it over all of them: a finding can only lose to one it overlaps).
     static func withoutOverlaps(_ findings: [Finding]) -> [Finding] {
         var byStart = findings.indices.filter { !findings[$0].range.isEmpty }
         // Each detector reports in text order, so the list is often sorted already.
@@ -157,29 +166,59 @@ public struct Scrubber: Sendable {
         var kept: [Finding] = []
         kept.reserveCapacity(byStart.count)
         var group: [Int] = []
+        var groupStart = 0
         var groupEnd = -1
         func settle() {
             if group.count == 1 {
                 kept.append(findings[group[0]])
             } else if group.count > 1 {
                 func rank(_ index: Int) -> Int { findings[index].type.priority << 32 | findings[index].range.count }
+                let ranked = group.sorted(by: { rank($0) != rank($1) ? rank($0) > rank($1) : $0 < $1 })
                 var chosen: [Finding] = []
-                for index in group.sorted(by: { rank($0) != rank($1) ? rank($0) > rank($1) : $0 < $1 })
-                where !chosen.contains(where: { $0.range.overlaps(findings[index].range) }) {
-                    chosen.append(findings[index])
+                var lost: [Finding] = []
+                for index in ranked {
+                    if chosen.contains(where: { $0.range.overlaps(findings[index].range) }) {
+                        lost.append(findings[index])
+                    } else {
+                        chosen.append(findings[index])
+                    }
                 }
-                kept += chosen.sorted { $0.range.lowerBound < $1.range.lowerBound }
+                chosen.sort { $0.range.lowerBound < $1.range.lowerBound }
+                if lost.allSatisfy({ covered($0.range, by: chosen) }) {
+                    kept += chosen
+                } else {
+                    let union = groupStart..<groupEnd
+                    if let outer = ranked.first(where: { findings[$0].range == union }) {
+                        kept.append(findings[outer])
+                    } else {
+                        kept.append(Finding(type: findings[ranked[0]].type, range: union, isUnion: true))
+                    }
+                }
             }
             group.removeAll(keepingCapacity: true)
         }
         for index in byStart {
             let range = findings[index].range
-            if range.lowerBound >= groupEnd { settle() }
+            if range.lowerBound >= groupEnd {
+                settle()
+                groupStart = range.lowerBound
+            }
             group.append(index)
             groupEnd = max(groupEnd, range.upperBound)
         }
         settle()
         return kept
+    }
+
+    /// Whether the ranges (sorted, not overlapping) leave no byte of `range` out.
+    static func covered(_ range: Range<Int>, by ranges: [Finding]) -> Bool {
+        var next = range.lowerBound
+        for other in ranges where other.range.upperBound > next && other.range.lowerBound < range.upperBound {
+            guard other.range.lowerBound <= next else { return false }
+            next = other.range.upperBound
+            if next >= range.upperBound { return true }
+        }
+        return next >= range.upperBound
     }
 
     /// Text shaped like a placeholder (`<NAME_12>`, any case), uppercased.
@@ -211,7 +250,8 @@ public struct Scrubber: Sendable {
     /// What makes two findings the same value: digits for numbers, the person for names, else the lowercase text.
     static func identity(of finding: Finding, in text: [UInt8]) -> String {
         let value = text[finding.range]
-        switch finding.type {
+        // A span widened over several findings is one value as written, whatever its type's usual identity.
+        switch finding.isUnion ? .custom : finding.type {
         case .phone, .creditCard, .ssn:
             // The last ten digits, without making an array first.
             var digits = 0

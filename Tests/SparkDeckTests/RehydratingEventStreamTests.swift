@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+@testable import SparkDeck
+
+@Suite("Event stream splitting")
+struct EventStreamSplitterTests {
+    @Test func theSameEventsWhereverTheChunksEndWhateverTheLineEnds() {
+        let wire = Array("data: {\"a\":\"é\"}\r\n\r\n: ping\n\nevent: x\ndata:🎉\rdata: two\r\r\n\ndata: last".utf8)
+        let expected = [EventStreamEvent(lines: [#"data: {"a":"é"}"#]), EventStreamEvent(lines: [": ping"]),
+                        EventStreamEvent(lines: ["event: x", "data:🎉", "data: two"]), EventStreamEvent(lines: ["data: last"])]
+        for cut in 0...wire.count {
+            var splitter = EventStreamSplitter()
+            var events = splitter.append(wire[..<cut])
+            events += splitter.append(wire[cut...])
+            if let last = splitter.finish() { events.append(last) }
+            #expect(events == expected, "cut at byte \(cut)")
+        }
+    }
+
+    @Test func anEventIsOnlyCompleteAtABlankLine() {
+        var splitter = EventStreamSplitter()
+        #expect(splitter.append(Array("data: one\r\n".utf8)).isEmpty)
+        #expect(splitter.append(Array("\r".utf8)).isEmpty, "the CR may be the start of a CRLF")
+        #expect(splitter.append(Array("\ndata: two".utf8)) == [EventStreamEvent(lines: ["data: one"])])
+        #expect(splitter.finish() == EventStreamEvent(lines: ["data: two"]))
+        #expect(splitter.finish() == nil)
+    }
+
+    @Test func dataWithOrWithoutTheSpace() {
+        let event = EventStreamEvent(lines: ["event: delta", "data:{}", "data:  indented", ": note"])
+        #expect(event.data == "{}\n indented")
+        #expect(event.otherLines == ["event: delta", ": note"])
+        #expect(EventStreamEvent(lines: [": ping"]).data == nil)
+    }
+}
+
+@Suite("Rehydrated event stream")
+struct RehydratingEventStreamTests {
+    static func chunk(_ content: String, finish: String? = nil) -> String {
+        #"{"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"\#(content)"},"finish_reason":\#(finish.map { "\"\($0)\"" } ?? "null")}]}"#
+    }
+
+    /// What an outside model may send: CRLF framing, `data:` without its space, a comment, an emoji and accents,
+    /// a placeholder split between events, and a last event with no blank line after it.
+    static let wire = Array(("data: " + chunk("Café <PER") + "\r\n\r\n"
+        + "data:" + chunk("SON_1> 🎉 <EMAIL_1>") + "\r\n\r\n"
+        + ": keep-alive\r\n\r\n"
+        + "data: " + chunk(", merci", finish: "stop") + "\r\n\r\n"
+        + "data: [DONE]").utf8)
+
+    /// The content the client reads from the stream.
+    static func content(_ output: String) throws -> String {
+        var text = ""
+        for line in output.split(separator: "\n") where line.hasPrefix("data: {") {
+            let event = try JSONSerialization.jsonObject(with: Data(line.dropFirst(6).utf8)) as? [String: Any]
+            let delta = (event?["choices"] as? [[String: Any]])?.first?["delta"] as? [String: Any]
+            text += delta?["content"] as? String ?? ""
+        }
+        return text
+    }
+
+    @Test func chunksCutInsideACharacterOrAPlaceholderComeOutWholeAndRehydrated() throws {
+        let session = StreamingRehydratorTests.session()
+        for cut in 0...Self.wire.count {
+            var stream = RehydratingEventStream(session: session)
+            var output = try stream.feed(Self.wire[..<cut])
+            output += try stream.feed(Self.wire[cut...])
+            output += try stream.finish()
+            #expect(try Self.content(output) == "Café Maria Gonzalez 🎉 maria@example.com, merci", "cut at byte \(cut)")
+            #expect(!output.contains("\u{FFFD}") && !output.contains("data:{") && !output.contains("PERSON_1"), "cut at byte \(cut): \(output)")
+            #expect(output.contains(": keep-alive\n\n"))
+            #expect(output.hasSuffix("data: [DONE]\n\n"), "the unterminated last event is passed on")
+        }
+    }
+
+    @Test func byteByByte() throws {
+        var stream = RehydratingEventStream(session: StreamingRehydratorTests.session())
+        var output = ""
+        for byte in Self.wire { output += try stream.feed([byte]) }
+        output += try stream.finish()
+        #expect(try Self.content(output) == "Café Maria Gonzalez 🎉 maria@example.com, merci")
+    }
+}
