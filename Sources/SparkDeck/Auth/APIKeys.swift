@@ -30,8 +30,9 @@ public struct APIKeyRecord: Sendable, Equatable {
 /// `sparkdeck keys` (another process) take effect without a restart.
 public actor APIKeyStore {
     let store: Store
-    /// Active keys by hash, and when they were read; checked on every request without waiting for the actor.
-    private let cache = Mutex<(byHash: [String: APIKeyRecord], loadedAt: ContinuousClock.Instant)>(([:], .now - .seconds(3600)))
+    /// Active keys by hash (nil until the store has been read once), and when they were read; checked on every
+    /// request without waiting for the actor.
+    private let cache = Mutex<(byHash: [String: APIKeyRecord]?, loadedAt: ContinuousClock.Instant)>((nil, .now - .seconds(3600)))
     static let refreshEvery: Duration = .seconds(2)
     static let keyPrefix = "sdk_"
 
@@ -50,7 +51,7 @@ public actor APIKeyStore {
                            arguments: [record.id, name, record.prefix, Self.hash(key),
                                        scopes.map(\.rawValue).sorted().joined(separator: ","), record.createdAt])
         }
-        cache.withLock { $0.loadedAt = .now - .seconds(3600) }
+        invalidate()
         return (key, record)
     }
 
@@ -66,45 +67,56 @@ public actor APIKeyStore {
             try db.execute(sql: "UPDATE api_key SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [Timestamp.now(), id])
             return db.changesCount
         }
-        cache.withLock { $0.loadedAt = .now - .seconds(3600) }
+        invalidate()
         return changed > 0
     }
 
-    /// True while no active key exists: the API is then open (a LAN-only deployment).
+    /// True while no active key exists: the API is then open (a LAN-only deployment). False while the keys cannot
+    /// be read.
     public nonisolated func isOpen() async -> Bool {
-        await activeKeys().isEmpty
+        await activeKeys()?.isEmpty ?? false
     }
 
     /// The active key with this text, if any.
     public nonisolated func lookup(_ key: String) async -> APIKeyRecord? {
-        await activeKeys()[Self.hash(key)]
+        await activeKeys()?[Self.hash(key)]
     }
 
-    private nonisolated func activeKeys() async -> [String: APIKeyRecord] {
+    /// The active keys by hash, or nil when the store has never been read successfully. A failed read keeps the
+    /// last good view: a store error must never read as "no keys", which would open the API.
+    nonisolated func activeKeys() async -> [String: APIKeyRecord]? {
         let (keys, loadedAt) = cache.withLock { ($0.byHash, $0.loadedAt) }
         if ContinuousClock.now - loadedAt < Self.refreshEvery { return keys }
         return await refresh()
     }
 
-    private var refreshing: Task<[String: APIKeyRecord], Never>?
+    /// Makes the next check read the store again.
+    func invalidate() {
+        cache.withLock { $0.loadedAt = .now - .seconds(3600) }
+    }
+
+    private var refreshing: Task<[String: APIKeyRecord]?, Never>?
 
     /// One read of the store at a time, however many requests found the view stale.
-    private func refresh() async -> [String: APIKeyRecord] {
+    private func refresh() async -> [String: APIKeyRecord]? {
         let (current, loadedAt) = cache.withLock { ($0.byHash, $0.loadedAt) }
         guard ContinuousClock.now - loadedAt >= Self.refreshEvery else { return current }
         if let refreshing { return await refreshing.value }
         let store = self.store
-        let task = Task {
-            let rows = (try? await store.database.read { db in
+        let task = Task { () -> [String: APIKeyRecord]? in
+            guard let rows = try? await store.database.read({ db in
                 try Row.fetchAll(db, sql: "SELECT * FROM api_key WHERE revoked_at IS NULL").map { (String($0["hash"] as String), Self.record($0)) }
-            }) ?? []
+            }) else { return nil }
             return Dictionary(rows, uniquingKeysWith: { first, _ in first })
         }
         refreshing = task
-        let keys = await task.value
+        let read = await task.value
         refreshing = nil
-        cache.withLock { $0 = (keys, .now) }
-        return keys
+        // A failed read is tried again after the usual interval, with the last good view (if any) in the meantime.
+        return cache.withLock {
+            $0 = (read ?? $0.byHash, .now)
+            return $0.byHash
+        }
     }
 
     static func record(_ row: Row) -> APIKeyRecord {
