@@ -111,4 +111,22 @@ struct RawHTTPClient {
             return received
         }
     }
+
+    /// Sends a GET, calls `arrived` once `marker` has arrived, then reads on until the server closes the connection;
+    /// returns what was read.
+    func readToEnd(_ path: String, marker: String, arrived: @Sendable () -> Void) async throws -> String {
+        try await channel.executeThenClose { inbound, outbound in
+            try await outbound.write(ByteBuffer(string: "GET \(path) HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n"))
+            var received = ""
+            var signalled = false
+            for try await chunk in inbound {
+                received += String(buffer: chunk)
+                if !signalled && received.contains(marker) {
+                    signalled = true
+                    arrived()
+                }
+            }
+            return received
+        }
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ServiceLifecycle
 
 /// `/api/status`, the `/api/events` stream and `/api/connectivity`.
 struct StatusController {
@@ -27,7 +28,8 @@ struct StatusController {
                 // However the stream ends (client gone, shutdown, cancellation), the subscription goes with it.
                 defer { Task { await events.unsubscribe(id) } }
                 try await writer.write(ByteBuffer(string: "retry: 2000\n\n" + first.wireFormat))
-                for await event in stream {
+                // The server waits for open responses before it stops: an event stream must end at shutdown itself.
+                for await event in stream.cancelOnGracefulShutdown() {
                     try await writer.write(ByteBuffer(string: event.wireFormat))
                 }
                 try await writer.finish(nil)

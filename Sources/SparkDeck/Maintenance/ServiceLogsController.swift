@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ServiceLifecycle
 import Synchronization
 
 /// `/api/logs/{service}`: a service's log, followed live as Server-Sent Events.
@@ -112,7 +113,8 @@ struct ServiceLogsController {
                     slot.release()
                 }
                 try await writer.write(ByteBuffer(string: opening.wireFormat))
-                for await event in events {
+                // The server waits for open responses before it stops: a followed log must end at shutdown itself.
+                for await event in events.cancelOnGracefulShutdown() {
                     try await writer.write(ByteBuffer(string: event.wireFormat))
                 }
                 try await writer.finish(nil)

@@ -140,19 +140,23 @@ public actor SwapOrchestrator {
             let from = record.fromModel.flatMap { inventory.model($0) }
             record.enter(record.state, at: Timestamp.now(), detail: "SparkDeck restarted during the swap; checking what the node runs")
             await begin(record)
-            let service = inventory.service(model.service)
-            let endpoint = service.flatMap { LLMEndpoint(service: $0, prober: prober) }
-            if let endpoint, await endpoint.servedModels()?.contains(model.servedName) == true {
-                task = Task { await self.execute(target: model, from: from, resumeAtLoad: true) }
-            } else if await isRunning(model) {
-                task = Task { await self.execute(target: model, from: from, resumeAtLoad: true) }
-            } else {
-                task = Task {
-                    await self.fail(SwapStepFailure("SparkDeck restarted during the swap and \(model.id) is not running"),
-                                    target: model, from: from)
-                }
-            }
+            // The task exists before the first wait on the node, so a cancel that comes meanwhile reaches it.
+            task = Task { await self.resume(target: model, from: from) }
             await task?.value
+        }
+    }
+
+    /// Continues a swap found unfinished at start-up: loading on if the target runs, else a failure with rollback.
+    private func resume(target model: ModelRecipe, from: ModelRecipe?) async {
+        let service = inventory.service(model.service)
+        let endpoint = service.flatMap { LLMEndpoint(service: $0, prober: prober) }
+        if let endpoint, await endpoint.servedModels()?.contains(model.servedName) == true {
+            await execute(target: model, from: from, resumeAtLoad: true)
+        } else if await isRunning(model) {
+            await execute(target: model, from: from, resumeAtLoad: true)
+        } else {
+            await fail(SwapStepFailure("SparkDeck restarted during the swap and \(model.id) is not running"),
+                       target: model, from: from)
         }
     }
 
@@ -488,7 +492,10 @@ public struct SwapReconciler: Service {
     let orchestrator: SwapOrchestrator
 
     public func run() async throws {
-        await orchestrator.reconcile()
+        // Not awaited: a resumed swap can load for many minutes, and SparkDeck stops when told to, as it does during
+        // any swap (the next start settles it again).
+        let orchestrator = self.orchestrator
+        Task { await orchestrator.reconcile() }
         try? await gracefulShutdown()
     }
 }
