@@ -20,14 +20,16 @@ struct SwapTests {
         let runners: RunnerPool
         let monitor: Task<Void, Never>
 
-        init(loadSeconds: Double = 1.5, extraParams: [String: String] = [:], launchTemplate: String? = nil) async throws {
+        init(loadSeconds: Double = 1.5, extraParams: [String: String] = [:], launchTemplate: String? = nil,
+             stopTemplate: String? = nil) async throws {
             #expect(SSHFixture.available, "the swap tests need /usr/sbin/sshd (scripts/install-test-deps) and root")
             ssh = try await SSHFixture(hosts: ["127.0.0.2", "127.0.0.3"])
             work = try TestSupport.temporaryDirectory()
             llmPort = try FreePort.find(count: 1)[0]
             let nodes = [ssh.node("spark-a", host: "127.0.0.2"), ssh.node("spark-b", host: "127.0.0.3")]
             let (work, llmPort) = (self.work, self.llmPort)
-            func recipe(_ id: String, served: String, nodes: [String], failAt: String = "none", load: Double) throws -> ModelRecipe {
+            func recipe(_ id: String, served: String, nodes: [String], failAt: String = "none", load: Double,
+                        launch: String? = nil) throws -> ModelRecipe {
                 var params = ["sim": TestSupport.binary, "port": "\(llmPort)", "load_seconds": "\(load)", "fail_at": failAt,
                               "pid_file": "\(work)/vllm.pid", "log_file": "\(work)/vllm.log", "marker": "\(work)/stops.log",
                               "test_pid": "\(ProcessInfo.processInfo.processIdentifier)"]
@@ -36,8 +38,8 @@ struct SwapTests {
                     id: id, name: id, servedName: served, service: "vllm", nodes: nodes, memoryGiB: nil,
                     expectedLoadSeconds: Int(load.rounded(.up)), params: params,
                     commands: RecipeCommands(
-                        launch: try CommandTemplate(launchTemplate ?? "nohup {sim} sim vllm --port {port} --model {served_name} --load-seconds {load_seconds} --fail-at {fail_at} --exit-with {test_pid} > {log_file} 2>&1 < /dev/null & echo $! > {pid_file}"),
-                        stop: try CommandTemplate(#"echo "$SSH_CONNECTION" >> {marker}; if [ -f {pid_file} ]; then kill "$(cat {pid_file})" 2>/dev/null; rm -f {pid_file}; fi; true"#),
+                        launch: try CommandTemplate(launch ?? launchTemplate ?? "nohup {sim} sim vllm --port {port} --model {served_name} --load-seconds {load_seconds} --fail-at {fail_at} --exit-with {test_pid} > {log_file} 2>&1 < /dev/null & echo $! > {pid_file}"),
+                        stop: try CommandTemplate(stopTemplate ?? #"echo "$SSH_CONNECTION" >> {marker}; if [ -f {pid_file} ]; then kill "$(cat {pid_file})" 2>/dev/null; rm -f {pid_file}; fi; true"#),
                         logs: try CommandTemplate("tail -n +1 -F {log_file} 2>/dev/null"),
                         status: try CommandTemplate(#"[ -f {pid_file} ] && kill -0 "$(cat {pid_file})""#)))
             }
@@ -49,7 +51,10 @@ struct SwapTests {
                                           health: health, limits: .defaults)],
                 models: [try recipe("small", served: "test/small", nodes: ["spark-a"], load: loadSeconds),
                          try recipe("large-tp2", served: "test/large", nodes: ["spark-a", "spark-b"], load: loadSeconds),
-                         try recipe("huge-oom", served: "test/huge", nodes: ["spark-a"], failAt: "weights:60", load: loadSeconds)],
+                         try recipe("huge-oom", served: "test/huge", nodes: ["spark-a"], failAt: "weights:60", load: loadSeconds),
+                         // A launch that fails before anything starts, as `docker run` does when the image is missing.
+                         try recipe("no-image", served: "test/none", nodes: ["spark-a"], load: loadSeconds,
+                                    launch: "echo 'Unable to find image vllm-node:latest locally' >&2; exit 125")],
                 actions: [], defaultModel: "small")
             let storeFolder = try TestSupport.temporaryDirectory()
             let base = try Store(dataDirectory: storeFolder)
@@ -150,6 +155,22 @@ struct SwapTests {
         #expect(ContinuousClock.now - started < .seconds(30))
     }
 
+    /// `docker stop` exits 1 when there is no container (vLLM's containers run with `--rm`): after a launch that
+    /// failed before anything started, the rollback's stop finds nothing to stop and must go on to relaunch the old one.
+    @Test func rollbackGoesOnWhenTheStopFindsNothingToStop() async throws {
+        let dockerLikeStop = #"echo "$SSH_CONNECTION" >> {marker}; if [ -f {pid_file} ] && kill "$(cat {pid_file})" 2>/dev/null; then rm -f {pid_file}; else rm -f {pid_file}; echo "Error response from daemon: No such container: vllm_node" >&2; exit 1; fi"#
+        let cluster = try await Cluster(stopTemplate: dockerLikeStop)
+        defer { Task { await cluster.tearDown() } }
+        let first = try await cluster.swap(to: "small")
+        #expect(first.result == .ready, "\(first.error ?? "")")
+        let failed = try await cluster.swap(to: "no-image")
+        #expect(failed.result == .rolledBack, "\(failed.error ?? "")")
+        #expect(failed.error?.contains("Unable to find image") == true, "\(failed.error ?? "")")
+        #expect(failed.stages.contains { $0.detail?.contains("No such container") == true },
+                "the failed stop is noted: \(failed.stages.map { $0.detail ?? "" })")
+        #expect(await cluster.servedModels() == ["test/small"], "the previous model is back")
+    }
+
     @Test func cancelMidLoadRestoresThePreviousModel() async throws {
         let cluster = try await Cluster(loadSeconds: 4)
         defer { Task { await cluster.tearDown() } }
@@ -191,7 +212,7 @@ struct SwapTests {
         do throws(SwapRequestError) {
             _ = try await cluster.orchestrator.request(modelID: "nope", confirm: true)
         } catch {
-            #expect(error == .unknownModel("nope", known: ["small", "large-tp2", "huge-oom"]))
+            #expect(error == .unknownModel("nope", known: ["small", "large-tp2", "huge-oom", "no-image"]))
         }
         #expect(try await cluster.waitForEnd(running.id).result == .ready)
     }

@@ -152,7 +152,7 @@ public actor SwapOrchestrator {
         let endpoint = service.flatMap { LLMEndpoint(service: $0, prober: prober) }
         if let endpoint, await endpoint.servedModels()?.contains(model.servedName) == true {
             await execute(target: model, from: from, resumeAtLoad: true)
-        } else if await isRunning(model) {
+        } else if await isRunning(model) == true {
             await execute(target: model, from: from, resumeAtLoad: true)
         } else {
             await fail(SwapStepFailure("SparkDeck restarted during the swap and \(model.id) is not running"),
@@ -315,14 +315,17 @@ public actor SwapOrchestrator {
         }
     }
 
-    /// Runs the model's stop on each of its nodes, then waits until it is really gone.
+    /// Runs the model's stop on each of its nodes, then waits until it is really gone. A stop command that fails
+    /// is only an error if the model is still there afterwards: `docker stop` of a container that already exited
+    /// (launched with `--rm`, or never started by a launch that failed) exits 1, and a rollback must go on then.
     private func stop(_ model: ModelRecipe, quietly: Bool = false) async throws {
         if !quietly { await update { $0.enter(.stopping, at: Timestamp.now(), detail: "\(model.id) on \(model.nodes.joined(separator: ", "))") } }
         let command = try model.commands.stop.render(model.templateValues)
+        var failures: [String] = []
         for node in model.nodes.reversed() {
             let result = try await runner(node).run(command, timeout: settings.commandTimeout)
-            if !result.succeeded && !quietly {
-                throw SwapStepFailure("stopping \(model.id) on \(node) failed (exit \(result.exitCode)): \(Self.lastLine(result.output))")
+            if !result.succeeded {
+                failures.append("stopping \(model.id) on \(node) failed (exit \(result.exitCode)): \(Self.lastLine(result.output))")
             }
         }
         let endpoint = try endpoint(model)
@@ -330,21 +333,27 @@ public actor SwapOrchestrator {
         while true {
             let running = await isRunning(model)
             let answering = quietly ? false : await endpoint.isHealthy(timeoutMs: 300)
-            if !running && !answering { break }
+            if running == false && !answering { break }
             try Task.checkCancellation()
             guard ContinuousClock.now < deadline else {
-                throw SwapStepFailure("\(model.id) is still running \(settings.stopTimeout) after its stop command")
+                let state = running == nil ? "could not be checked" : "is still running"
+                throw SwapStepFailure(failures.first ?? "\(model.id) \(state) \(settings.stopTimeout) after its stop command")
             }
             try await Task.sleep(for: settings.pollInterval)
         }
+        if !failures.isEmpty && !quietly {
+            await update { $0.note("\(failures.joined(separator: "; ")); \(model.id) is not running, going on") }
+        }
     }
 
-    /// Whether the model's `status` command says it runs (false when it has none).
-    private func isRunning(_ model: ModelRecipe) async -> Bool {
-        guard let status = model.commands.status, let head = model.nodes.first,
-              let command = try? status.render(model.templateValues),
+    /// Whether the model's `status` command says it runs: false when it has none, nil when the node could not be
+    /// asked (SSH down, a timeout). Callers treat nil as "no news", never as "stopped": one SSH hiccup must not
+    /// roll back a healthy load or let a launch run into a container that is still there.
+    private func isRunning(_ model: ModelRecipe) async -> Bool? {
+        guard let status = model.commands.status else { return false }
+        guard let head = model.nodes.first, let command = try? status.render(model.templateValues),
               let runner = runners.runner(for: head),
-              let result = try? await runner.run(command, timeout: .seconds(15)) else { return false }
+              let result = try? await runner.run(command, timeout: .seconds(15)) else { return nil }
         return result.succeeded && !result.output.contains("false")
     }
 
@@ -439,7 +448,7 @@ public actor SwapOrchestrator {
                 while true {
                     if await endpoint.isHealthy(timeoutMs: 1000) { return }
                     checks += 1
-                    if checks % 10 == 0, model.commands.status != nil, !(await self.isRunning(model)) {
+                    if checks % 10 == 0, model.commands.status != nil, await self.isRunning(model) == false {
                         let last = await self.running?.logTail.last ?? "no log lines"
                         throw SwapStepFailure("\(model.id) exited while loading; last log line: \(last)")
                     }
