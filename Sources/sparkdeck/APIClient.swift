@@ -8,8 +8,11 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "SparkDeck's address.")
     var server = "http://127.0.0.1:9999"
 
-    @Option(help: "An API key with the admin scope, when the server has keys (default: $SPARKDECK_API_KEY).")
-    var apiKey = ProcessInfo.processInfo.environment["SPARKDECK_API_KEY"]
+    @Option(name: .customLong("api-key"), help: "An API key with the admin scope, when the server has keys (default: $SPARKDECK_API_KEY).")
+    var apiKeyOption: String?
+
+    /// `--api-key`, else `$SPARKDECK_API_KEY`.
+    var apiKey: String? { apiKeyOption ?? ProcessInfo.processInfo.environment["SPARKDECK_API_KEY"] }
 }
 
 /// A small JSON client for the CLI commands that talk to a running SparkDeck.

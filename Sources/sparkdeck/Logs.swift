@@ -32,10 +32,11 @@ struct Logs: AsyncParsableCommand {
             Console.say("Refused: \(APIClient.errorMessage(object) ?? "HTTP \(response.status.code)")")
             throw ExitCode.failure
         }
-        var events = ServerSentEventParser()
+        var events = EventStreamSplitter()
         for try await chunk in response.body {
-            for event in events.append(String(buffer: chunk)) {
-                let data = (try? JSONSerialization.jsonObject(with: Data(event.data.utf8))) as? [String: Any] ?? [:]
+            for event in events.append(chunk.readableBytesView) {
+                guard let text = event.data else { continue }
+                let data = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
                 switch event.name {
                 case "open":
                     FileHandle.standardError.write(Data("following \(service) on \(data["node"] as? String ?? "?"): \(data["command"] as? String ?? "")\n".utf8))
