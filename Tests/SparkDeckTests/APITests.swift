@@ -66,6 +66,38 @@ struct APITests {
         }
     }
 
+    @Test func metricsShowTheGatewaysQueueAsItIsWhenScraped() async throws {
+        var inventory = TestSupport.inventory(services: [("vllm", .vllm, 9)])
+        inventory.services[0].limits = AdmissionLimits(maxInFlight: 1, queueDepth: 4, queueTimeoutMs: 10_000)
+        let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, dataDirectory: try TestSupport.temporaryDirectory(),
+                                                inventory: inventory, demo: true)
+        let dependencies = try AppDependencies(configuration: configuration, logger: TestSupport.logger)
+        TestSupport.keepAlive(dependencies)
+        let gate = try #require(dependencies.gates.gates(for: inventory.services[0]).first)
+        _ = try await gate.enter()
+        let waiting = Task { try await gate.enter() }
+        #expect(await TestSupport.eventually(timeout: .seconds(2)) { gate.queued == 1 })
+        @Sendable func sample(_ name: String, in text: String) -> Double? {
+            text.split(separator: "\n").first { $0.hasPrefix("sparkdeck_gateway_\(name)") && $0.contains(#"gate="vllm""#) }
+                .flatMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+        }
+        try await APITests.app(dependencies).test(.router) { client in
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                let text = String(buffer: response.body)
+                #expect(sample("in_flight", in: text) == 1, "\(text)")
+                #expect(sample("queue_depth", in: text) == 1, "a request waiting for a slot shows while it waits")
+            }
+            gate.release()
+            _ = try await waiting.value
+            gate.release()
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                let text = String(buffer: response.body)
+                #expect(sample("in_flight", in: text) == 0)
+                #expect(sample("queue_depth", in: text) == 0)
+            }
+        }
+    }
+
     @Test func connectivityValidatesItsQuery() async throws {
         try await Self.app(try Self.dependencies()).test(.router) { client in
             try await client.execute(uri: "/api/connectivity?since=yesterday", method: .get) { response in

@@ -37,6 +37,21 @@ struct GatewayTests {
                     try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
                     try await writer.finish(nil)
                 })
+            case "break-mid-event":
+                return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: ResponseBody { writer in
+                    try await writer.write(ByteBuffer(string: "data: {\"n\":1}\n\n"))
+                    try await writer.write(ByteBuffer(string: "data: {\"n\":2,\"te"))
+                    try await Task.sleep(for: .milliseconds(50))
+                    struct Boom: Error {}
+                    throw Boom()
+                })
+            case "break-whole":
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody { writer in
+                    try await writer.write(ByteBuffer(string: "{\"choices\":[{\"text\":\"half"))
+                    try await Task.sleep(for: .milliseconds(50))
+                    struct Boom: Error {}
+                    throw Boom()
+                })
             case "break":
                 return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: ResponseBody { writer in
                     try await writer.write(ByteBuffer(string: "data: {\"n\":1}\n\n"))
@@ -203,6 +218,8 @@ struct GatewayTests {
                     #expect(response.status == .serviceUnavailable)
                     #expect(String(buffer: response.body).contains("model_swapping"))
                     #expect(Int(response.headers[.retryAfter] ?? "") ?? 0 >= 1)
+                    #expect(response.headers[UpstreamProxy.upstreamHeader] == "vllm", "errors name the upstream too")
+                    #expect(Int(response.headers[UpstreamProxy.queueHeader] ?? "") ?? -1 >= 0)
                 }
                 let took = ContinuousClock.now - started
                 #expect(took >= atLeast && took < atLeast + .seconds(1), "swap_wait_ms \(waitMs): answered after \(took)")
@@ -260,6 +277,88 @@ struct GatewayTests {
         }
     }
 
+    @Test func aStreamThatBreaksMidEventNeverPassesOnHalfAnEvent() async throws {
+        try await Self.fakeUpstream().test(.live) { upstream in
+            try await Self.gateway(port: try #require(upstream.port)).test(.live) { client in
+                try await client.execute(uri: "/v1/chat/completions", method: .post, headers: Self.json,
+                                         body: Self.chat("break-mid-event", stream: true)) { response in
+                    let text = String(buffer: response.body)
+                    let events = text.split(separator: "\n\n", omittingEmptySubsequences: false).dropLast()
+                    #expect(events.count == 2, "\(text)")
+                    #expect(events.first == "data: {\"n\":1}")
+                    #expect(events.last?.hasPrefix("data: {\"error\"") == true, "the error event starts clean: \(text)")
+                    #expect(!text.contains("\"te"), "the half event is not passed on: \(text)")
+                }
+            }
+        }
+    }
+
+    @Test func aWholeAnswerThatBreaksMidwayClosesTheConnectionAtOnce() async throws {
+        try await Self.fakeUpstream().test(.live) { upstream in
+            try await Self.gateway(port: try #require(upstream.port)).test(.live) { gateway in
+                // The read timeout bounds the wait, so the test fails instead of hanging when the connection stays open.
+                let http = HTTPClient(eventLoopGroupProvider: .singleton,
+                                      configuration: .init(timeout: .init(read: .seconds(4))))
+                defer { _ = http.shutdown() }
+                var request = HTTPClientRequest(url: "http://127.0.0.1:\(try #require(gateway.port))/v1/chat/completions")
+                request.method = .POST
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.body = .bytes(Self.chat("break-whole"))
+                let started = ContinuousClock.now
+                // Before: the connection stayed open with half an answer, and the client waited out its own timeout.
+                await #expect(throws: (any Error).self) {
+                    let response = try await http.execute(request, timeout: .seconds(8))
+                    _ = try await response.body.collect(upTo: 1 << 20)
+                }
+                #expect(ContinuousClock.now - started < .seconds(3), "the client learned at once that the answer was cut")
+            }
+        }
+    }
+
+    @Test func aRequestThatReachedTheUpstreamIsNeverSentTwice() async throws {
+        let upstream = try await AnswerlessUpstream()
+        defer { upstream.close() }
+        try await Self.gateway(port: upstream.port).test(.live) { client in
+            try await client.execute(uri: "/v1/chat/completions", method: .post, headers: Self.json, body: Self.chat("hello")) { response in
+                #expect(response.status == .badGateway, "\(String(buffer: response.body))")
+                #expect(response.headers[UpstreamProxy.upstreamHeader] == "vllm")
+            }
+        }
+        #expect(upstream.requests.value == 1, "the upstream read the request, closed, and got it again \(upstream.requests.value - 1) times")
+    }
+
+    @Test func aRequestQueuedWhenASwapBeginsGets503WhenItsTurnComes() async throws {
+        let limits = AdmissionLimits(maxInFlight: 1, queueDepth: 4, queueTimeoutMs: 5000)
+        let begins = Mutex(ContinuousClock.now + .seconds(60))
+        let record = SwapRecord(model: "demo-large", fromModel: "demo-small", expectedSeconds: 20, at: Timestamp.now())
+        let swap: @Sendable () -> SwapRecord? = { ContinuousClock.now >= begins.withLock { $0 } ? record : nil }
+        try await Self.fakeUpstream().test(.live) { upstream in
+            try await Self.gateway(port: try #require(upstream.port), limits: limits, currentSwap: swap).test(.live) { client in
+                let port = try #require(client.port)
+                let http = HTTPClient(eventLoopGroupProvider: .singleton)
+                defer { _ = http.shutdown() }
+                func post() async throws -> (Int, String) {
+                    var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/chat/completions")
+                    request.method = .POST
+                    request.headers.add(name: "Content-Type", value: "application/json")
+                    request.body = .bytes(Self.chat("slow"))
+                    let response = try await http.execute(request, timeout: .seconds(10))
+                    return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
+                }
+                // The first holds the only slot for 400 ms; the second queues behind it; then a swap begins.
+                async let first = post()
+                try await Task.sleep(for: .milliseconds(100))
+                async let second = post()
+                try await Task.sleep(for: .milliseconds(100))
+                begins.withLock { $0 = .now }
+                let (firstStatus, _) = try await first
+                let (secondStatus, secondBody) = try await second
+                #expect(firstStatus == 200, "a request already sent finishes")
+                #expect(secondStatus == 503 && secondBody.contains("model_swapping"), "\(secondStatus) \(secondBody)")
+            }
+        }
+    }
+
     @Test func capPlusOneWaitsThenQueueFillsThen503WithRetryAfter() async throws {
         let limits = AdmissionLimits(maxInFlight: 2, queueDepth: 1, queueTimeoutMs: 5000)
         try await Self.fakeUpstream().test(.live) { upstream in
@@ -279,6 +378,7 @@ struct GatewayTests {
                             request.body = .bytes(Self.chat("slow"))
                             let response = try await http.execute(request, timeout: .seconds(10))
                             _ = try await response.body.collect(upTo: 1 << 20)
+                            #expect(response.headers.first(name: "X-SparkDeck-Upstream") == "vllm")
                             return (Int(response.status.code), response.headers.first(name: "X-SparkDeck-Queue-Ms"),
                                     response.headers.first(name: "Retry-After"))
                         }
@@ -290,6 +390,7 @@ struct GatewayTests {
                 #expect(results.filter { $0.0 == 200 }.count == 3)
                 let rejected = try #require(results.first { $0.0 == 503 })
                 #expect(Int(rejected.2 ?? "") ?? 0 >= 1, "503 carries Retry-After")
+                #expect(rejected.1 != nil, "and how long it waited")
                 let waited = results.compactMap { $0.1.flatMap(Int.init) }.max() ?? 0
                 #expect(waited >= 150, "the queued request waited for a slot (\(waited) ms)")
             }

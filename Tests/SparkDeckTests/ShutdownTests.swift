@@ -55,10 +55,3 @@ struct ShutdownTests {
         }
     }
 }
-
-/// A count shared with escaping closures.
-final class Counter: Sendable {
-    private let count = Mutex(0)
-    var value: Int { count.withLock { $0 } }
-    func add() { count.withLock { $0 += 1 } }
-}

@@ -130,3 +130,50 @@ struct RawHTTPClient {
         }
     }
 }
+
+/// A count shared with escaping closures.
+final class Counter: Sendable {
+    private let count = Mutex(0)
+    var value: Int { count.withLock { $0 } }
+    func add() { count.withLock { $0 += 1 } }
+}
+
+/// A TCP server on loopback that reads each request whole, then closes the connection without an answer: an
+/// upstream that died after the request reached it.
+final class AnswerlessUpstream: Sendable {
+    let port: Int
+    let requests = Counter()
+    private let server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+    private let task: Task<Void, Never>
+
+    init() async throws {
+        server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0) { child in
+                child.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: child) }
+            }
+        port = try #require(server.channel.localAddress?.port)
+        let (server, requests) = (self.server, self.requests)
+        task = Task {
+            try? await server.executeThenClose { connections in
+                for try await connection in connections {
+                    try? await connection.executeThenClose { inbound, _ in
+                        var received = ""
+                        for try await chunk in inbound {
+                            received += String(buffer: chunk)
+                            // The test's bodies are one JSON object: the request is whole at its closing brace.
+                            if received.contains("\r\n\r\n"), received.hasSuffix("}") {
+                                requests.add()
+                                return
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    func close() {
+        task.cancel()
+        server.channel.close(promise: nil)
+    }
+}

@@ -86,7 +86,8 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<BasicRequestC
     router.add(middleware: RequestIdMiddleware())
     router.add(middleware: APIKeyMiddleware(keys: dependencies.keys))
     SystemController(board: dependencies.board, registry: dependencies.registry, events: dependencies.events,
-                     metrics: dependencies.metrics).addRoutes(to: router)
+                     metrics: dependencies.metrics, gates: dependencies.gates,
+                     gatewayMetrics: dependencies.gatewayMetrics).addRoutes(to: router)
     StatusController(board: dependencies.board, events: dependencies.events, log: dependencies.log).addRoutes(to: router)
     SwapsController(inventory: dependencies.configuration.inventory, orchestrator: dependencies.orchestrator,
                     store: dependencies.swapStore).addRoutes(to: router)

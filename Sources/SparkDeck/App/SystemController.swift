@@ -8,6 +8,8 @@ struct SystemController {
     let registry: PrometheusCollectorRegistry
     let events: EventBroadcaster
     let metrics: HealthMetrics
+    let gates: GatewayGates
+    let gatewayMetrics: GatewayMetrics
 
     func addRoutes(to router: Router<some RequestContext>) {
         router.get("/healthz") { _, _ in Response.json(.object(["status": .string("ok")])) }
@@ -28,6 +30,7 @@ struct SystemController {
         router.get("/metrics") { _, _ in
             // Gauges of things SparkDeck can count are read at scrape time, so they are exact.
             metrics.sseClients(await events.subscriberCount)
+            for (name, load) in gates.snapshot() { gatewayMetrics.gate(name, inFlight: load.inFlight, queued: load.queued) }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }

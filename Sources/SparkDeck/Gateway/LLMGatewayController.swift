@@ -62,13 +62,13 @@ struct LLMGatewayController {
             var error = APIError(.serviceUnavailable, type: "upstream_unavailable", code: "upstream_down",
                                  message: "The LLM service \(service.id) is not answering right now; retry shortly.")
             error.headers[.retryAfter] = "5"
-            throw error
+            throw error.from(service, waited: swapWait)
         }
         guard let loaded = served.first else {
             var error = APIError(.serviceUnavailable, type: "upstream_unavailable", code: "no_model_loaded",
                                  message: "No model is loaded on the LLM node; load one from the dashboard or POST /api/swaps.")
             error.headers[.retryAfter] = "10"
-            throw error
+            throw error.from(service, waited: swapWait)
         }
         var payload = bytes
         if !served.contains(model) {
@@ -76,15 +76,20 @@ struct LLMGatewayController {
             guard let recipe = inventory.model(model), served.contains(recipe.servedName) else {
                 throw APIError(.notFound, type: "invalid_request_error", code: "model_not_found",
                                message: "The model `\(model)` is not loaded; the loaded model is `\(loaded)`. Use it, or load `\(model)` first.",
-                               param: "model")
+                               param: "model").from(service, waited: swapWait)
             }
             // Only the model's bytes change; the rest of the request goes on exactly as the client wrote it.
             payload = ByteBuffer(bytes: body.replacing("model", with: recipe.servedName) ?? body.bytes)
         }
-        let metrics = self.metrics
+        let metrics = self.metrics, currentSwap = self.currentSwap
+        // A request that queued for a slot may find a swap begun meanwhile: it gets 503 at once instead of holding a
+        // slot the swap's drain waits for, and of reaching a model about to stop.
+        let noSwapBegun: @Sendable () throws -> Void = {
+            if let swap = currentSwap() { throw Self.swapping(swap, service: service, metrics: metrics) }
+        }
         return try await proxy.forward(route: route, service: service, method: .POST, path: path, body: payload,
                                        contentType: "application/json", serving: true, streaming: streaming,
-                                       waited: swapWait) { answer in
+                                       waited: swapWait, whenAdmitted: noSwapBegun) { answer in
             if let usage = TokenUsage(in: answer) {
                 metrics.tokens(upstream: service.id, prompt: usage.prompt, completion: usage.completion)
             }
@@ -101,16 +106,21 @@ struct LLMGatewayController {
             if swap == nil, board.gatewayView(of: service.id).state.isServing { return ContinuousClock.now - started }
             guard ContinuousClock.now < deadline else {
                 guard let swap else { return ContinuousClock.now - started }
-                let eta = Int((swap.etaSeconds(now: Timestamp.now()) ?? 30).rounded(.up))
-                metrics.rejected(upstream: "llm", reason: "model_swapping")
-                var error = APIError(.serviceUnavailable, type: "model_swapping", code: "model_swapping",
-                                     message: "The LLM is being swapped to \(swap.model) (\(swap.state.rawValue)); retry in about \(eta) s.")
-                error.headers[.retryAfter] = "\(max(1, eta))"
-                throw error
+                throw Self.swapping(swap, service: service, metrics: metrics).from(service, waited: ContinuousClock.now - started)
             }
             // Polled: a swap takes tens of seconds, so a tenth of a second more is nothing.
             try await Task.sleep(for: min(.milliseconds(100), deadline - ContinuousClock.now))
         }
+    }
+
+    /// `503 model_swapping`, with the swap's remaining ETA as `Retry-After`.
+    static func swapping(_ swap: SwapRecord, service: ClusterService, metrics: GatewayMetrics) -> APIError {
+        let eta = Int((swap.etaSeconds(now: Timestamp.now()) ?? 30).rounded(.up))
+        metrics.rejected(upstream: service.id, reason: "model_swapping")
+        var error = APIError(.serviceUnavailable, type: "model_swapping", code: "model_swapping",
+                             message: "The LLM is being swapped to \(swap.model) (\(swap.state.rawValue)); retry in about \(eta) s.")
+        error.headers[.retryAfter] = "\(max(1, eta))"
+        return error
     }
 
     func llmService() -> ClusterService? {

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
@@ -52,8 +53,13 @@ public struct UpstreamProxy: Sendable {
     /// - Parameter streaming: the client asked for an event stream; silence past the idle timeout ends it.
     /// - Parameter waited: time the request already waited before it came here (for a swap to end); counted in
     ///   `X-SparkDeck-Queue-Ms`.
+    /// - Parameter whenAdmitted: checked once the request holds its slots, before anything is sent (a request that
+    ///   queued may find that things changed meanwhile, e.g. a swap began); what it throws is the answer.
+    ///
+    /// Errors carry `X-SparkDeck-Upstream` and `X-SparkDeck-Queue-Ms` like answers do.
     public func forward(route: String, service: ClusterService, method: HTTPMethod, path: String, body: ByteBuffer?,
                         contentType: String?, serving: Bool = false, streaming: Bool = false, waited swapWait: Duration = .zero,
+                        whenAdmitted: (@Sendable () throws -> Void)? = nil,
                         onJSON: (@Sendable (ByteBuffer) -> Void)? = nil) async throws -> Response {
         let arrived = ContinuousClock.now
         let isServing = serving ? true : await board.state(of: .init(kind: .service, id: service.id)).isServing
@@ -63,7 +69,7 @@ public struct UpstreamProxy: Sendable {
             var error = APIError(.serviceUnavailable, type: "upstream_unavailable", code: "upstream_down",
                                  message: "The \(service.id) service is not answering right now (\(await stateWords(service))). Retry shortly.")
             error.headers[.retryAfter] = "5"
-            throw error
+            throw error.from(service, waited: swapWait)
         }
         // The service's own gate first, then its group's: always in that order, so no two requests wait for each
         // other's slots.
@@ -72,15 +78,10 @@ public struct UpstreamProxy: Sendable {
         var waited = swapWait
         for gate in serviceGates {
             do {
-                let admission = try await gate.enter()
-                waited += admission.waited
+                waited += try await gate.enter().waited
                 held.append(gate)
-                metrics.gate(gate.name, inFlight: admission.inFlight, queued: admission.queued)
             } catch {
-                for gate in held.reversed() {
-                    let load = gate.release()
-                    metrics.gate(gate.name, inFlight: load.inFlight, queued: load.queued)
-                }
+                for gate in held.reversed() { gate.release() }
                 metrics.rejected(upstream: service.id, reason: error.reason.rawValue)
                 activity.record(failed: true)
                 let what = gate.name == service.id ? "The \(service.id) service is"
@@ -88,15 +89,22 @@ public struct UpstreamProxy: Sendable {
                 var apiError = APIError(.serviceUnavailable, type: "overloaded", code: error.reason.rawValue,
                                         message: "\(what) at capacity (\(gate.inFlight) in flight, queue full or waited too long). Retry after \(error.retryAfterSeconds) s.")
                 apiError.headers[.retryAfter] = "\(error.retryAfterSeconds)"
-                throw apiError
+                throw apiError.from(service, waited: swapWait + (ContinuousClock.now - arrived))
             }
         }
         let admitted = ContinuousClock.now
         let metrics = self.metrics
         let releaseGates: @Sendable () -> Void = {
-            for gate in serviceGates.reversed() {
-                let load = gate.release(held: ContinuousClock.now - admitted)
-                metrics.gate(gate.name, inFlight: load.inFlight, queued: load.queued)
+            for gate in serviceGates.reversed() { gate.release(held: ContinuousClock.now - admitted) }
+        }
+        if let whenAdmitted {
+            do {
+                try whenAdmitted()
+            } catch var error as APIError {
+                for gate in serviceGates.reversed() { gate.release() }
+                activity.record(failed: true)
+                error = error.from(service, waited: waited)
+                throw error
             }
         }
         let upstream: HTTPClientResponse
@@ -107,12 +115,10 @@ public struct UpstreamProxy: Sendable {
             releaseGates()
             metrics.finished(route: route, upstream: service.id, status: 502, duration: ContinuousClock.now - arrived)
             activity.record(failed: true)
-            throw error
+            throw (error as? APIError ?? Self.apiError(for: error, service: service, settings: settings, streaming: streaming))
+                .from(service, waited: waited)
         }
-        var headers: HTTPFields = [
-            .init("X-SparkDeck-Upstream")!: service.id,
-            .init("X-SparkDeck-Queue-Ms")!: "\(Self.milliseconds(waited))",
-        ]
+        var headers: HTTPFields = [Self.upstreamHeader: service.id, Self.queueHeader: "\(Self.milliseconds(waited))"]
         let upstreamType = upstream.headers.first(name: "content-type") ?? "application/octet-stream"
         headers[.contentType] = upstreamType
         if let cache = upstream.headers.first(name: "cache-control") { headers[.cacheControl] = cache }
@@ -150,7 +156,7 @@ public struct UpstreamProxy: Sendable {
                 }
             } catch {
                 request.finish(status: 502, answer: nil)
-                throw Self.apiError(for: error, service: service, settings: settings, streaming: streaming)
+                throw Self.apiError(for: error, service: service, settings: settings, streaming: streaming).from(service, waited: waited)
             }
         }
         // The body writer below is the iterator's only user from here on (it runs after this function returns).
@@ -161,10 +167,28 @@ public struct UpstreamProxy: Sendable {
             body: ResponseBody { [first] writer in
                 var chunks = remaining
                 var collected: ByteBuffer? = wantsJSON ? ByteBuffer() : nil
+                // An event stream's partial last event, held until its end arrives (`EventBoundary`).
+                var partial = ByteBuffer()
                 func pass(_ chunk: ByteBuffer) async throws {
                     if let size = collected?.readableBytes, size < 4 * 1024 * 1024 {
                         var chunkCopy = chunk
                         collected?.writeBuffer(&chunkCopy)
+                    }
+                    guard isEventStream else { return try await writer.write(chunk) }
+                    var chunk = chunk
+                    if partial.readableBytes > 0 {
+                        partial.writeBuffer(&chunk)
+                        swap(&chunk, &partial)
+                        partial.clear()
+                    }
+                    guard let end = EventBoundary.end(in: chunk.readableBytesView) else {
+                        partial = chunk
+                        return
+                    }
+                    let complete = end - chunk.readerIndex
+                    if complete < chunk.readableBytes, let rest = chunk.getSlice(at: end, length: chunk.readableBytes - complete) {
+                        partial = rest
+                        chunk = chunk.getSlice(at: chunk.readerIndex, length: complete) ?? chunk
                     }
                     try await writer.write(chunk)
                 }
@@ -181,19 +205,25 @@ public struct UpstreamProxy: Sendable {
                         }
                         try await pass(chunk)
                     }
+                    // The stream ended cleanly: whatever is left (an event without its blank line) goes as it is.
+                    if partial.readableBytes > 0 { try await writer.write(partial) }
                     try await writer.finish(nil)
                     request.finish(status: status, answer: collected)
                 } catch {
+                    logger.info("gateway: \(route) to \(service.id) ended early: \(error)")
+                    request.finish(status: 599, answer: nil)
                     // The client left (a write failed) or the upstream broke mid-body. A stream gets a clean SSE
-                    // error event before it closes; a client that left gets nothing, and the upstream request is
-                    // cancelled by leaving the loop.
+                    // error event before it closes (the partial event held back is dropped); a client that left
+                    // gets nothing, and the upstream request is cancelled by leaving the loop.
                     if isEventStream, !(error is CancellationError) {
                         let event = Self.streamErrorEvent(service: service.id, error: error)
                         try? await writer.write(ByteBuffer(string: event))
                         try? await writer.finish(nil)
+                        return
                     }
-                    logger.info("gateway: \(route) to \(service.id) ended early: \(error)")
-                    request.finish(status: 599, answer: nil)
+                    // Any other answer cannot be ended cleanly: the error makes the server close the connection, so
+                    // the client sees a cut answer at once instead of waiting for bytes that never come.
+                    throw error
                 }
             })
     }
@@ -233,7 +263,9 @@ public struct UpstreamProxy: Sendable {
     }
 
     static func failedBeforeSending(_ error: any Error) -> Bool {
-        if let error = error as? HTTPClientError, error == .connectTimeout || error == .remoteConnectionClosed { return true }
+        // Not `remoteConnectionClosed`: AsyncHTTPClient reports it also when the upstream closed after the whole
+        // request reached it, and a completion must not run twice on the GPU.
+        if let error = error as? HTTPClientError, error == .connectTimeout { return true }
         if error is NIOConnectionError { return true }
         let text = String(describing: error)
         return text.contains("Connection refused") || text.contains("connectTimeout") || text.contains("ECONNREFUSED")
@@ -265,6 +297,9 @@ public struct UpstreamProxy: Sendable {
         let state = await board.state(of: .init(kind: .service, id: service.id))
         return "state \(state.rawValue)"
     }
+
+    static let upstreamHeader = HTTPField.Name("X-SparkDeck-Upstream")!
+    static let queueHeader = HTTPField.Name("X-SparkDeck-Queue-Ms")!
 
     static func milliseconds(_ duration: Duration) -> Int {
         Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
@@ -345,7 +380,9 @@ public struct UpstreamClients: Sendable {
     static func makeClient(settings: UpstreamSettings, silence: Duration) -> HTTPClient {
         var configuration = HTTPClient.Configuration(
             timeout: .init(connect: TimeAmount(settings.connectTimeout), read: TimeAmount(silence)),
-            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1024),
+            // Idle connections are dropped before uvicorn's own 5 s keep-alive ends them, so a request is rarely
+            // sent on a connection the upstream is closing (such a failure is not retried: see failedBeforeSending).
+            connectionPool: .init(idleTimeout: .seconds(4), concurrentHTTP1ConnectionsPerHostSoftLimit: 1024),
             decompression: .disabled)
         configuration.httpVersion = .http1Only
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
@@ -364,5 +401,15 @@ struct HTTPClientShutdown: Service {
     func run() async throws {
         try? await gracefulShutdown()
         try await clients.shutdown()
+    }
+}
+
+extension APIError {
+    /// The error as the gateway answers it: naming the upstream and the time spent waiting, as its answers do.
+    func from(_ service: ClusterService, waited: Duration) -> APIError {
+        var error = self
+        error.headers[UpstreamProxy.upstreamHeader] = service.id
+        error.headers[UpstreamProxy.queueHeader] = "\(UpstreamProxy.milliseconds(waited))"
+        return error
     }
 }
