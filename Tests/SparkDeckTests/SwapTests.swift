@@ -394,3 +394,76 @@ struct SwapSingleFlightTests {
         if let id = orchestrator.current()?.id { _ = try? await orchestrator.cancel(id: id) }
     }
 }
+
+@Suite("Swap load timeout")
+struct SwapLoadTimeoutTests {
+    static func orchestrator(recipeSeconds: Int, measured: [Double]) async throws -> (SwapOrchestrator, ModelRecipe) {
+        var inventory = TestSupport.inventory(services: [("vllm", .vllm, 9)])
+        let recipe = ModelRecipe(id: "m", name: "m", servedName: "org/m", service: "vllm", nodes: ["spark-1"], memoryGiB: nil,
+                                 expectedLoadSeconds: recipeSeconds, params: [:],
+                                 commands: RecipeCommands(launch: try CommandTemplate("true"), stop: try CommandTemplate("true"),
+                                                          logs: try CommandTemplate("true"), status: nil))
+        inventory.models = [recipe]
+        let store = try Store(dataDirectory: try TestSupport.temporaryDirectory())
+        let swaps = SwapStore(store: store)
+        for (index, seconds) in measured.enumerated() {
+            var record = SwapRecord(model: "m", fromModel: nil, expectedSeconds: 0, at: Timestamp.now() - Double(100 - index))
+            record.loadSeconds = seconds
+            record.result = .ready
+            try await swaps.save(record)
+        }
+        let board = try StatusBoard(inventory: inventory, log: ConnectivityLog(store: store), events: EventBroadcaster(),
+                                    metrics: HealthMetrics(registry: PrometheusCollectorRegistry()), demo: false, logger: TestSupport.logger)
+        return (SwapOrchestrator(inventory: inventory, runners: RunnerPool(runners: [:]), store: swaps, board: board,
+                                 events: EventBroadcaster(), logger: TestSupport.logger), recipe)
+    }
+
+    @Test func aColdLoadIsNotGivenUpBecauseWarmLoadsWereFast() async throws {
+        // Warm loads of about a minute; the recipe says a cold one takes 7 minutes.
+        let (warm, recipe) = try await Self.orchestrator(recipeSeconds: 420, measured: [60, 65, 70])
+        #expect(await warm.expectedSeconds(recipe) == 65, "the ETA shown is still the typical load")
+        #expect(await warm.loadTimeout(recipe) == .seconds(1050))
+        // One slow measured load (after a reboot) counts even when the recipe says less.
+        let (mixed, same) = try await Self.orchestrator(recipeSeconds: 100, measured: [60, 400, 70])
+        #expect(await mixed.loadTimeout(same) == .seconds(1000))
+        let (quick, small) = try await Self.orchestrator(recipeSeconds: 5, measured: [])
+        #expect(await quick.loadTimeout(small) == .seconds(120), "never under 2 minutes")
+    }
+}
+
+@Suite("Swap reconcile")
+struct SwapReconcileTests {
+    /// A swap cut short while draining had stopped nothing: at the next start it ends with nothing changed, and the
+    /// model that still serves is not stopped and reloaded.
+    @Test func aSwapCutShortBeforeItStoppedAnythingEndsWithNothingChanged() async throws {
+        let work = try TestSupport.temporaryDirectory()
+        let canary = (work as NSString).appendingPathComponent("touched")
+        var inventory = TestSupport.inventory(services: [("vllm", .vllm, 9)])
+        let commands = RecipeCommands(launch: try CommandTemplate("touch \(ShellQuote.quote(canary))"),
+                                      stop: try CommandTemplate("touch \(ShellQuote.quote(canary))"),
+                                      logs: try CommandTemplate("true"), status: nil)
+        inventory.models = ["old", "new"].map {
+            ModelRecipe(id: $0, name: $0, servedName: "org/\($0)", service: "vllm", nodes: ["spark-1"], memoryGiB: nil,
+                        expectedLoadSeconds: 5, params: [:], commands: commands)
+        }
+        let store = try Store(dataDirectory: try TestSupport.temporaryDirectory())
+        let swaps = SwapStore(store: store)
+        var record = SwapRecord(model: "new", fromModel: "old", expectedSeconds: 5, at: Timestamp.now())
+        record.enter(.draining, at: Timestamp.now())
+        try await swaps.save(record)
+        let board = try StatusBoard(inventory: inventory, log: ConnectivityLog(store: store), events: EventBroadcaster(),
+                                    metrics: HealthMetrics(registry: PrometheusCollectorRegistry()), demo: false, logger: TestSupport.logger)
+        let orchestrator = SwapOrchestrator(inventory: inventory, runners: RunnerPool(runners: ["spark-1": LocalCommandRunner()]),
+                                            store: swaps, board: board, events: EventBroadcaster(), logger: TestSupport.logger)
+        let reconciling = Task { await orchestrator.reconcile() }
+        defer { reconciling.cancel() }
+        let ended = await TestSupport.eventually(timeout: .seconds(10)) {
+            (try? await swaps.record(record.id))?.result != nil
+        }
+        #expect(ended, "the swap was not settled")
+        let settled = try #require(try await swaps.record(record.id))
+        #expect(settled.result == .failed)
+        #expect(settled.error?.contains("before the swap changed anything") == true, "\(settled.error ?? "")")
+        #expect(!FileManager.default.fileExists(atPath: canary), "nothing was stopped or launched")
+    }
+}

@@ -82,6 +82,15 @@ public actor SwapOrchestrator {
         return measured.isEmpty ? Double(model.expectedLoadSeconds) : measured[measured.count / 2]
     }
 
+    /// How long a load may take before it is given up: 2.5 times the slowest of the recipe's `load_seconds`, the
+    /// typical measured load and the slowest measured one, and at least 2 minutes. Not the typical load alone: loads
+    /// from the page cache are much faster than the first one after a reboot, which must not be rolled back.
+    func loadTimeout(_ model: ModelRecipe) async -> Duration {
+        let slowest = ((try? await store.loadSeconds(of: model.id)) ?? []).max() ?? 0
+        let longest = max(await expectedSeconds(model), Double(model.expectedLoadSeconds), slowest)
+        return .seconds(max(120, longest * 2.5))
+    }
+
     /// The sentence that says what a swap to `model` will do.
     public func plan(for model: ModelRecipe) async -> String {
         let active = await activeModelID().flatMap { inventory.model($0) }
@@ -141,13 +150,31 @@ public actor SwapOrchestrator {
             record.enter(record.state, at: Timestamp.now(), detail: "SparkDeck restarted during the swap; checking what the node runs")
             await begin(record)
             // The task exists before the first wait on the node, so a cancel that comes meanwhile reaches it.
-            task = Task { await self.resume(target: model, from: from) }
+            let state = record.state
+            task = Task { await self.resume(target: model, from: from, at: state) }
             await task?.value
         }
     }
 
-    /// Continues a swap found unfinished at start-up: loading on if the target runs, else a failure with rollback.
-    private func resume(target model: ModelRecipe, from: ModelRecipe?) async {
+    /// Continues a swap found unfinished at start-up, from the stage it was in: one that had not stopped anything
+    /// yet ends with nothing changed; a rollback goes on; otherwise loading goes on if the target runs, else the
+    /// swap fails and rolls back.
+    private func resume(target model: ModelRecipe, from: ModelRecipe?, at state: SwapState) async {
+        switch state {
+        case .queued, .draining:
+            // The old model was never stopped: it still serves, and stopping it now would be an outage for nothing.
+            await update { record in
+                record.error = "SparkDeck restarted before the swap changed anything on the cluster"
+                record.enter(.failed, at: Timestamp.now(), detail: "nothing was changed on the cluster")
+            }
+            await finish(.failed)
+            return
+        case .rollingBack:
+            await fail(SwapStepFailure("SparkDeck restarted during the rollback"), target: model, from: from)
+            return
+        default:
+            break
+        }
         let service = inventory.service(model.service)
         let endpoint = service.flatMap { LLMEndpoint(service: $0, prober: prober) }
         if let endpoint, await endpoint.servedModels()?.contains(model.servedName) == true {
@@ -414,7 +441,7 @@ public actor SwapOrchestrator {
         let endpoint = try endpoint(model)
         let started = Timestamp.now()
         let expected = await expectedSeconds(model)
-        let timeout = Duration.seconds(max(120, expected * 2.5))
+        let timeout = await loadTimeout(model)
         // Progress, ETA and load time describe the swap's own model; a rollback's load only adds log lines.
         let isTarget = running?.model == model.id
         await update { record in
