@@ -152,6 +152,12 @@ struct MaintenanceTests {
                                      body: ByteBuffer(string: "{\"confirm\": \"yes\"}")) { response in
                 #expect(response.status == .badRequest, "confirm must be a boolean")
             }
+            for number in ["1", "1.0"] {
+                try await client.execute(uri: "/api/actions/hello", method: .post, headers: [.contentType: "application/json"],
+                                         body: ByteBuffer(string: "{\"confirm\": \(number)}")) { response in
+                    #expect(response.status == .badRequest, "confirm \(number) is not the boolean true")
+                }
+            }
             try await client.execute(uri: "/api/actions/hello", method: .post, headers: [.contentType: "application/json"],
                                      body: ByteBuffer(string: "{\"confirm\": true}")) { response in
                 #expect(response.status == .ok)

@@ -46,3 +46,15 @@ enum JSONBody {
         }
     }
 }
+
+/// A cluster mutation's `"confirm": true`, read from the body as written: only the JSON literal `true` confirms.
+/// Foundation's JSON objects cannot tell `1` from `true` (both come out as numbers that convert to `Bool`), and a
+/// swap or an action must not run on anything but the literal the API asks for.
+enum Confirmation {
+    /// True for `"confirm": true`; false when it is absent, `null` or `false`; a 400 for any other value.
+    static func read(_ body: JSONObjectScan) throws -> Bool {
+        guard let member = body["confirm"], member.kind != .null else { return false }
+        guard member.kind == .bool else { throw APIError.invalidRequest("`confirm` must be true or false.", param: "confirm") }
+        return body.bytes[member.range].first == UInt8(ascii: "t")
+    }
+}

@@ -20,12 +20,9 @@ struct ActionsController {
         }
         router.post("/api/actions/:id") { request, context in
             let id = try context.parameters.require("id")
-            let body = try await JSONBody.object(request, context: context, limit: 64 * 1024)
-            if let confirm = body["confirm"], !(confirm is Bool) {
-                throw APIError.invalidRequest("`confirm` must be true or false.", param: "confirm")
-            }
+            let confirmed = try Confirmation.read(try await JSONBody.scan(request, context: context, limit: 64 * 1024).body)
             do throws(ActionRequestError) {
-                let run = try await actions.run(id, confirm: body["confirm"] as? Bool == true)
+                let run = try await actions.run(id, confirm: confirmed)
                 return Response.json(run.json())
             } catch {
                 throw Self.apiError(error)

@@ -14,23 +14,36 @@ public actor PlaceholderVault {
     }
 
     static func loadOrCreateKey(at path: String) throws -> SymmetricKey {
-        if let data = FileManager.default.contents(atPath: path) {
+        if FileManager.default.fileExists(atPath: path) {
+            // A key that exists but cannot be read is an error, never a reason to make a new one: that would
+            // orphan every stored session.
+            guard let data = FileManager.default.contents(atPath: path) else { throw VaultError.cannotReadKey(path) }
             guard data.count == 32 else { throw VaultError.badKeyFile(path) }
             return SymmetricKey(data: data)
         }
         let key = SymmetricKey(size: .bits256)
-        let data = key.withUnsafeBytes { Data($0) }
-        guard FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600]) else {
-            throw VaultError.cannotWriteKey(path)
-        }
+        try key.withUnsafeBytes { bytes in try writeNewKey(bytes, to: path) }
         return key
     }
 
+    /// Writes a new key file readable by its owner only from the start (no moment with wider permissions), and
+    /// flushed to disk before anything is sealed with the key. Fails if the file appeared meanwhile.
+    static func writeNewKey(_ bytes: UnsafeRawBufferPointer, to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw VaultError.cannotWriteKey(path) }
+        defer { close(fd) }
+        guard write(fd, bytes.baseAddress, bytes.count) == bytes.count, fsync(fd) == 0 else {
+            unlink(path)
+            throw VaultError.cannotWriteKey(path)
+        }
+    }
+
     public enum VaultError: Error, CustomStringConvertible {
-        case badKeyFile(String), cannotWriteKey(String)
+        case badKeyFile(String), cannotReadKey(String), cannotWriteKey(String)
         public var description: String {
             switch self {
             case .badKeyFile(let path): "the vault key \(path) is not 32 bytes; restore it from a backup or delete it (and every session)"
+            case .cannotReadKey(let path): "the vault key \(path) exists but cannot be read; check its owner and permissions (SparkDeck will not replace it: that would lose every session)"
             case .cannotWriteKey(let path): "cannot write the vault key \(path)"
             }
         }

@@ -18,8 +18,8 @@ struct SwapsController {
         }
         router.post("/api/swaps/:id/cancel") { request, context in
             let id = try context.parameters.require("id")
-            let body = try await JSONBody.object(request, context: context, limit: 1024 * 1024)
-            guard body["confirm"] as? Bool == true else {
+            let body = try await JSONBody.scan(request, context: context, limit: 1024 * 1024).body
+            guard try Confirmation.read(body) else {
                 throw APIError.invalidRequest("Cancelling stops the load and restores the previous model. Send \"confirm\": true to go ahead.", param: "confirm")
             }
             do throws(SwapRequestError) {
@@ -48,15 +48,13 @@ struct SwapsController {
     }
 
     func start(_ request: Request, context: some RequestContext) async throws -> Response {
-        let body = try await JSONBody.object(request, context: context, limit: 1024 * 1024)
-        guard let model = body["model"] as? String, !model.isEmpty else {
+        let body = try await JSONBody.scan(request, context: context, limit: 1024 * 1024).body
+        guard let model = body.string("model"), !model.isEmpty else {
             throw APIError.invalidRequest("Give the model to load: {\"model\": \"<id>\", \"confirm\": true}; ids are listed by GET /api/models.", param: "model")
         }
-        if let confirm = body["confirm"], !(confirm is Bool) {
-            throw APIError.invalidRequest("`confirm` must be true or false.", param: "confirm")
-        }
+        let confirmed = try Confirmation.read(body)
         do throws(SwapRequestError) {
-            let record = try await orchestrator.request(modelID: model, confirm: body["confirm"] as? Bool == true)
+            let record = try await orchestrator.request(modelID: model, confirm: confirmed)
             var response = Response.json(record.json(), status: .accepted)
             response.headers[.location] = "/api/swaps/\(record.id)"
             return response
