@@ -236,6 +236,18 @@ struct InventoryTests {
         expectIssue(issues(replacing: "memory_gib: 20", with: "memory_gib: -1"), path: "models[0].memory_gib", contains: "must be a number above 0")
         expectIssue(issues(replacing: "load_seconds: 90", with: "load_seconds: 0"), path: "models[0].load_seconds", contains: "must be from 1 to 7200 s")
         expectIssue(issues(replacing: "default_model: small", with: "default_model: big"), path: "default_model", contains: "names model 'big', which is not in models: (small)")
+        let twin = """
+              - id: small-128k
+                name: Small model, long context
+                served_name: org/small
+                service: vllm
+                nodes: [spark-1]
+                params: { recipe: small-recipe-128k, port: "8888" }
+                commands: { launch: "./run-recipe.sh {recipe}", stop: docker stop vllm_node, logs: docker logs -f vllm_node }
+            actions:
+            """
+        expectIssue(issues(replacing: "\nactions:\n", with: "\n" + twin + "\n"), path: "models[1].served_name",
+                    contains: "'org/small' is also the served_name of model 'small' on service vllm")
     }
 
     @Test func modelParamsAndTemplates() {

@@ -72,6 +72,18 @@ struct InventoryValidator {
         }
         let models = uniqueIDs(reader.sequence(top, "models", at: "", required: false).enumerated()
             .compactMap { model($1, at: "models[\($0)]", nodeIDs: nodeIDs, services: services) }, list: "models")
+        // SparkDeck knows which model is loaded from the served name vLLM lists: two recipes that serve the same
+        // name on one service could not be told apart (a rollback could relaunch the wrong one).
+        var servedBy: [String: String] = [:]
+        for (index, model) in models.enumerated() {
+            let key = model.service + "\u{0}" + model.servedName
+            if let other = servedBy[key] {
+                reader.report("models[\(index)].served_name", nil,
+                              "'\(model.servedName)' is also the served_name of model '\(other)' on service \(model.service); SparkDeck tells loaded models apart by it, so give each recipe its own (vLLM's --served-model-name)")
+            } else {
+                servedBy[key] = model.id
+            }
+        }
         let actions = uniqueIDs(reader.sequence(top, "actions", at: "", required: false).enumerated()
             .compactMap { action($1, at: "actions[\($0)]", nodeIDs: nodeIDs) }, list: "actions")
 
