@@ -83,4 +83,42 @@ public actor PlaceholderVault {
             return db.changesCount > 0
         }
     }
+
+    // MARK: One change at a time per session
+
+    /// Callers waiting for a session another request is changing, by session id.
+    private var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
+
+    /// Runs `change` (which loads, changes and saves the session `id`) while no other change of that session runs.
+    /// Without it two requests on one session both load it, both number a new value `<EMAIL_1>`, and the last save
+    /// wins: the other request's placeholder then rehydrates to the wrong person's data.
+    public nonisolated func exclusively<T>(_ id: String, _ change: () async throws -> T) async throws -> T {
+        await acquire(id)
+        do {
+            let result = try await change()
+            await release(id)
+            return result
+        } catch {
+            await release(id)
+            throw error
+        }
+    }
+
+    private func acquire(_ id: String) async {
+        guard waiting[id] != nil else {
+            waiting[id] = []
+            return
+        }
+        await withCheckedContinuation { waiting[id, default: []].append($0) }
+    }
+
+    private func release(_ id: String) {
+        guard var queue = waiting[id], !queue.isEmpty else {
+            waiting[id] = nil
+            return
+        }
+        let next = queue.removeFirst()
+        waiting[id] = queue
+        next.resume()
+    }
 }

@@ -28,10 +28,16 @@ struct PrivateChatController {
             throw APIError(.serviceUnavailable, type: "upstream_unavailable", code: "no_external_endpoint",
                            message: "No external model is configured: set `redaction.external.url` in the inventory.")
         }
-        var session = try await openSession(request)
-        body = try PrivateChatRequest(scrubber: scrubber).scrubbed(body, session: &session)
-        // Saved before anything leaves: every placeholder the outside model sees can be rehydrated.
-        try await vault.save(session)
+        let id = try sessionID(request)
+        let (scrubbed, session) = try await vault.exclusively(id) { [body] in
+            var session = try await vault.session(id) ?? ScrubSession(id: id, expiresAt: 0)
+            session.expiresAt = Timestamp.now() + RedactionController.defaultTTL
+            let scrubbed = try PrivateChatRequest(scrubber: scrubber).scrubbed(body, session: &session)
+            // Saved before anything leaves: every placeholder the outside model sees can be rehydrated.
+            try await vault.save(session)
+            return (scrubbed, session)
+        }
+        body = scrubbed
 
         var outbound = HTTPClientRequest(url: external.url + "/chat/completions")
         outbound.method = .POST
@@ -73,17 +79,13 @@ struct PrivateChatController {
                         body: .init(byteBuffer: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: object))))
     }
 
-    func openSession(_ request: Request) async throws -> ScrubSession {
-        let ttl = RedactionController.defaultTTL
-        guard let id = request.headers[Self.sessionHeader] else {
-            return ScrubSession(id: "scrub-" + UUID().uuidString.lowercased(), expiresAt: Timestamp.now() + ttl)
-        }
+    /// The session named by `X-SparkDeck-Session`, or a new one.
+    func sessionID(_ request: Request) throws -> String {
+        guard let id = request.headers[Self.sessionHeader] else { return "scrub-" + UUID().uuidString.lowercased() }
         guard RedactionController.sessionIDPattern.firstMatch(in: id, range: NSRange(location: 0, length: (id as NSString).length)) != nil else {
             throw APIError.invalidRequest("`X-SparkDeck-Session` must be 8 to 128 letters, digits, '-' or '_'.")
         }
-        var session = try await vault.session(id) ?? ScrubSession(id: id, expiresAt: 0)
-        session.expiresAt = Timestamp.now() + ttl
-        return session
+        return id
     }
 
     func rehydrated(_ message: [String: Any], session: ScrubSession) -> [String: Any] {

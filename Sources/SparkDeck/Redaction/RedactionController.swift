@@ -16,7 +16,10 @@ struct RedactionController {
         router.post("/rehydrate") { request, context in try await rehydrate(request, context: context) }
         router.delete("/scrub/sessions/:id") { _, context in
             let id = try context.parameters.require("id")
-            guard try await vault.delete(id) else { throw APIError.notFound("No scrub session \(id) (it may have expired).") }
+            // Under the session's lock: a scrub that loaded it before the delete cannot save it back after.
+            guard try await vault.exclusively(id, { try await vault.delete(id) }) else {
+                throw APIError.notFound("No scrub session \(id) (it may have expired).")
+            }
             return Response(status: .noContent)
         }
     }
@@ -48,20 +51,24 @@ struct RedactionController {
             }
             ttl = seconds
         }
-        var session: ScrubSession
-        if let id = body["session_id"] {
-            guard let id = id as? String,
-                  Self.sessionIDPattern.firstMatch(in: id, range: NSRange(location: 0, length: (id as NSString).length)) != nil else {
+        let id: String
+        if let given = body["session_id"] {
+            guard let given = given as? String,
+                  Self.sessionIDPattern.firstMatch(in: given, range: NSRange(location: 0, length: (given as NSString).length)) != nil else {
                 throw APIError.invalidRequest("`session_id` must be 8 to 128 letters, digits, '-' or '_'.", param: "session_id")
             }
-            session = try await vault.session(id) ?? ScrubSession(id: id, expiresAt: 0)
+            id = given
         } else {
-            session = ScrubSession(id: "scrub-" + UUID().uuidString.lowercased(), expiresAt: 0)
+            id = "scrub-" + UUID().uuidString.lowercased()
         }
-        session.expiresAt = Timestamp.now() + ttl
-        let result = scrubber.scrub(text, session: &session, types: types, customTerms: terms)
-        // Saved before answering: a placeholder the client holds can always be rehydrated while the session lives.
-        try await vault.save(session)
+        let (result, session) = try await vault.exclusively(id) {
+            var session = try await vault.session(id) ?? ScrubSession(id: id, expiresAt: 0)
+            session.expiresAt = Timestamp.now() + ttl
+            let result = scrubber.scrub(text, session: &session, types: types, customTerms: terms)
+            // Saved before answering: a placeholder the client holds can always be rehydrated while the session lives.
+            try await vault.save(session)
+            return (result, session)
+        }
         return Response.json(.object([
             "text": .string(result.text),
             "session_id": .string(session.id),
