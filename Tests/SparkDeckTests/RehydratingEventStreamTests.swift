@@ -48,4 +48,28 @@ struct RehydratingEventStreamTests {
         output += try stream.finish()
         #expect(try Self.content(output) == "Café Maria Gonzalez 🎉 maria@example.com, merci")
     }
+
+    /// Tool-call arguments come in pieces too; a placeholder split between two of them comes out whole.
+    @Test func toolCallArgumentsAreRehydratedAcrossEvents() throws {
+        func call(_ arguments: String, finish: String? = nil) -> String {
+            let escaped = arguments.replacingOccurrences(of: "\"", with: "\\\"")
+            return #"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"\#(escaped)"}}]},"finish_reason":\#(finish.map { "\"\($0)\"" } ?? "null")}]}"#
+        }
+        let wire = Array(("data: " + call(#"{"to": "<EMA"#) + "\n\n" + "data: " + call(#"IL_1>", "cc": "<PERSON"#) + "\n\n"
+            + "data: " + call(#"_1>"}"#) + "\n\n" + #"data: {"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}"#
+            + "\n\ndata: [DONE]\n\n").utf8)
+        for cut in 0...wire.count {
+            var stream = RehydratingEventStream(session: StreamingRehydratorTests.session())
+            let output = try stream.feed(wire[..<cut]) + stream.feed(wire[cut...]) + stream.finish()
+            var arguments = ""
+            for line in output.split(separator: "\n") where line.hasPrefix("data: {") {
+                let event = try JSONSerialization.jsonObject(with: Data(line.dropFirst(6).utf8)) as? [String: Any]
+                let delta = (event?["choices"] as? [[String: Any]])?.first?["delta"] as? [String: Any]
+                for call in delta?["tool_calls"] as? [[String: Any]] ?? [] {
+                    arguments += (call["function"] as? [String: Any])?["arguments"] as? String ?? ""
+                }
+            }
+            #expect(arguments == #"{"to": "maria@example.com", "cc": "Maria Gonzalez"}"#, "cut at byte \(cut): \(output)")
+        }
+    }
 }
