@@ -35,6 +35,14 @@ public struct SSHCommandRunner: CommandRunner {
         }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
+        // The /tmp name can be guessed: a folder someone else made there first could hold a socket that poses as
+        // our SSH connection. Use it only if it is ours and closed to everyone else.
+        var info = stat()
+        guard lstat(directory, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR, info.st_uid == geteuid(),
+              info.st_mode & 0o077 == 0 else {
+            throw CommandRunnerError.couldNotStart(
+                "the SSH control folder \(directory) is not a folder of this user with mode 0700; remove it and start again")
+        }
         return directory
     }
 
