@@ -10,7 +10,7 @@ struct LeakSuiteTests {
         var mode: String
         var text: String
         var secrets: [String]
-        /// The text names one person in several spellings, which all come back as the first full one.
+        /// The text names one person in several spellings, which all come back as the fullest one.
         var spellings = false
         var description: String { mode }
     }

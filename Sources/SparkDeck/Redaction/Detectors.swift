@@ -292,20 +292,48 @@ struct PatternScanner {
     static func isEmailLocal(_ b: UInt8) -> Bool { b.isAlnum || b == 46 || b == 95 || b == 37 || b == 43 || b == 45 }
     static func isDomain(_ b: UInt8) -> Bool { b.isAlnum || b == 45 }
 
-    /// `local@label(.label)*.tld`, the TLD two or more letters.
+    /// The end of the letters, ASCII or not, that start at `index`.
+    func lettersEnd(from index: Int) -> Int {
+        var end = index
+        while true {
+            if t[end].isAlpha { end += 1; continue }
+            let length = t.nonASCIILetterLength(at: end)
+            guard length > 0 else { return end }
+            end += length
+        }
+    }
+
+    /// The end of a domain label: ASCII letters, digits and hyphens, and letters of any script (`müller.de`).
+    func domainLabelEnd(from index: Int) -> Int {
+        var end = index
+        while true {
+            if Self.isDomain(t[end]) { end += 1; continue }
+            let length = t.nonASCIILetterLength(at: end)
+            guard length > 0 else { return end }
+            end += length
+        }
+    }
+
+    /// `local@label(.label)*.tld`, the TLD two or more letters; the local part and the labels may hold letters of
+    /// any script (`josé@example.com`, `info@müller.de`).
     mutating func email(at sign: Int, after cursor: Int) -> Int? {
         var start = sign
-        while start > cursor, Self.isEmailLocal(t[start - 1]) { start -= 1 }
+        while start > cursor {
+            if Self.isEmailLocal(t[start - 1]) { start -= 1; continue }
+            let lead = t.scalarStart(before: start)
+            guard lead >= cursor, t.nonASCIILetterLength(at: lead) == start - lead else { break }
+            start = lead
+        }
         guard start < sign else { return nil }
         // Labels after the @; the address ends after the last label whose letters make a TLD.
         var position = sign + 1
         var end: Int?
         var labels = 0
         while true {
-            let labelEnd = t.end(from: position, while: Self.isDomain)
+            let labelEnd = domainLabelEnd(from: position)
             guard labelEnd > position else { break }
             if labels > 0 {
-                let letters = t.end(from: position, while: \.isAlpha) - position
+                let letters = lettersEnd(from: position) - position
                 if letters >= 2 { end = position + letters }
             }
             labels += 1
@@ -459,35 +487,49 @@ struct PatternScanner {
 
     // MARK: cards, SSNs, IPs, MACs
 
-    /// 13 to 19 digits, single spaces or dashes between them, passing the Luhn check.
+    /// 13 to 19 digits, single spaces or dashes between groups, passing the Luhn check. Tried at every group start,
+    /// longest first, ending only where a group ends. A card inside a longer run of groups (a quantity before it, a
+    /// CVV after it) counts only when each of its groups has four digits or more: lists of small numbers are no cards.
     mutating func creditCard(at index: Int) -> Int? {
         guard !t[index - 1].isAlnum else { return nil }
+        let runBefore = (t[index - 1] == 32 || t[index - 1] == 45) && t[index - 2].isDigit
         var digits = InlineArray<19, UInt8>(repeating: 0)
         var ends = InlineArray<19, Int>(repeating: 0)
+        // Per digit: whether a card may end after it.
+        var canEnd = InlineArray<19, Bool>(repeating: false)
         var found = 0
+        var group = 0
+        var shortestGroup = Int.max
         var p = index
         while found < 19, t[p].isDigit {
             digits[found] = t[p] - 48
             p += 1
             ends[found] = p
             found += 1
-            if t[p] == 32 || t[p] == 45, t[p + 1].isDigit { p += 1 }
+            group += 1
+            let another = (t[p] == 32 || t[p] == 45) && t[p + 1].isDigit
+            guard another || !t[p].isDigit else { continue }
+            shortestGroup = min(shortestGroup, group)
+            group = 0
+            let wholeRun = !runBefore && !another
+            canEnd[found - 1] = another ? shortestGroup >= 4 : !t[p].isAlnum && (wholeRun || shortestGroup >= 4)
+            if another { p += 1 }
         }
-        guard found >= 13 else { return nil }
-        var count = found
-        while count >= 13, t[ends[count - 1]].isAlnum { count -= 1 }
-        guard count >= 13 else { return nil }
-        var sum = 0
-        for position in 0..<count {
-            var value = Int(digits[count - 1 - position])
-            if position % 2 == 1 {
-                value *= 2
-                if value > 9 { value -= 9 }
+        for count in stride(from: found, through: 13, by: -1) where canEnd[count - 1] {
+            var sum = 0
+            for position in 0..<count {
+                var value = Int(digits[count - 1 - position])
+                if position % 2 == 1 {
+                    value *= 2
+                    if value > 9 { value -= 9 }
+                }
+                sum += value
             }
-            sum += value
+            guard sum % 10 == 0 else { continue }
+            add(.creditCard, index..<ends[count - 1])
+            return ends[count - 1]
         }
-        if sum % 10 == 0 { add(.creditCard, index..<ends[count - 1]) }
-        return ends[count - 1]
+        return nil
     }
 
     /// `078-05-1120` and `078 05 1120`; nine bare digits only after "SSN" or "social security". Invalid ranges
@@ -565,21 +607,37 @@ struct PatternScanner {
         return p
     }
 
-    /// A run of hex digits and colons with at least two colons (and an optional `%zone`) that inet_pton accepts.
-    /// Returns the end of the run it looked at, found or not: the next colon of the same run needs no second look.
+    /// A run of hex digits and colons with at least two colons (and an optional `%zone`) that inet_pton accepts; when
+    /// it does not, the run without its first group or its leading lone colon, which a label glued on (`IP:`, `ipv6:`)
+    /// leaves there. Tried at every colon (the runs looked at are at most 64 bytes each way), so a run that is no
+    /// address does not hide one that starts at a later colon.
     mutating func ipv6(at index: Int) -> Int? {
         var start = index
-        while start > 0, t[start - 1].isHex || t[start - 1] == 58 { start -= 1 }
-        let end = t.end(from: index) { $0.isHex || $0 == 58 }
+        while start > 0, index - start < 64, t[start - 1].isHex || t[start - 1] == 58 { start -= 1 }
+        var end = index
+        while end < t.count, end - index < 64, t[end].isHex || t[end] == 58 { end += 1 }
+        guard !(t[start - 1].isHex || t[start - 1] == 58), !(t[end].isHex || t[end] == 58) else { return nil }
         var stop = end
         if t[end] == 37, t[end + 1].isWord { stop = t.end(from: end + 1, while: \.isWord) }
-        var colons = 0
-        for position in start..<end where t.bytes[position] == 58 { colons += 1 }
-        if colons >= 2, colons <= 7, !(t[stop].isHex || t[stop] == 58) {
-            var address = in6_addr()
-            if inet_pton(AF_INET6, t.string(start..<end), &address) == 1 { add(.ipAddress, start..<stop) }
+        guard !(t[stop].isHex || t[stop] == 58) else { return nil }
+        if ipv6Valid(start..<end) {
+            add(.ipAddress, start..<stop)
+            return stop
         }
-        return max(stop, index + 1)
+        let firstColon = t.end(from: start) { $0 != 58 }
+        let rest = firstColon + 1
+        guard t[firstColon] == 58, t[rest] != 58, rest < end, ipv6Valid(rest..<end) else { return nil }
+        add(.ipAddress, rest..<stop)
+        return stop
+    }
+
+    /// Two to seven colons, and inet_pton accepts it.
+    func ipv6Valid(_ range: Range<Int>) -> Bool {
+        var colons = 0
+        for position in range where t.bytes[position] == 58 { colons += 1 }
+        guard colons >= 2, colons <= 7 else { return false }
+        var address = in6_addr()
+        return inet_pton(AF_INET6, t.string(range), &address) == 1
     }
 
     /// `00:1A:2B:3C:4D:5E`, `00-1A-...` and Cisco's `001a.2b3c.4d5e`.

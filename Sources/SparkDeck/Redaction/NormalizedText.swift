@@ -1,8 +1,9 @@
 import Foundation
 
-/// Text prepared for detection, as UTF-8 bytes: zero-width characters removed, NFKC applied (full-width `＠` becomes
-/// `@`), common homoglyphs folded (Cyrillic `о` becomes `o`), curly apostrophes made straight. Every byte of the
-/// result remembers the bytes of the original it came from, so a span found here maps back exactly.
+/// Text prepared for detection, as UTF-8 bytes: zero-width characters removed, NFKC applied to each character
+/// (full-width `＠` becomes `@`, a decomposed `e` + U+0301 becomes `é`), common homoglyphs folded (Cyrillic `о` becomes
+/// `o`), curly apostrophes made straight. Every byte of the result remembers the bytes of the original it came from,
+/// so a span found here maps back exactly.
 public struct NormalizedText: Sendable {
     /// The original's UTF-8 bytes.
     public let originalBytes: [UInt8]
@@ -62,37 +63,66 @@ public struct NormalizedText: Sendable {
             starts.append(Int32(start))
             ends.append(Int32(end))
         }
-        for scalar in original.unicodeScalars {
+        // Scalar by scalar, except that a letter and the combining marks after it are normalized together, so they
+        // compose (`e` + U+0301 is `é`); every byte made from them maps back to all of them.
+        let scalars = original.unicodeScalars
+        var index = scalars.startIndex
+        while index < scalars.endIndex {
+            let scalar = scalars[index]
             let start = offset
-            offset += scalar.utf8.count
-            let value = scalar.value
-            if value < 0x80 {
-                emit(UInt8(value), from: start, to: offset)
-                continue
+            offset += UTF8.width(scalar)
+            var end = scalars.index(after: index)
+            while end < scalars.endIndex, Self.composesWithPrevious(scalars[end]) {
+                offset += UTF8.width(scalars[end])
+                end = scalars.index(after: end)
             }
-            if Self.zeroWidth.contains(value) { continue }
-            if let folded = Self.homoglyphs[value] {
-                emit(folded, from: start, to: offset)
-                continue
-            }
-            let mapped: [UInt8]
-            if (0xC0...0xFF).contains(value) {
-                mapped = Array(String(scalar).utf8)  // Latin-1 letters are already NFKC
-            } else if let cached = compatible[value] {
-                mapped = cached
-            } else {
-                var folded: [UInt8] = []
-                for s in String(scalar).precomposedStringWithCompatibilityMapping.unicodeScalars {
-                    if let ascii = Self.homoglyphs[s.value] { folded.append(ascii) } else { folded += Array(String(s).utf8) }
+            if end == scalars.index(after: index) {
+                if scalar.isASCII {
+                    emit(UInt8(scalar.value), from: start, to: offset)
+                } else if let folded = Self.homoglyphs[scalar.value] {
+                    emit(folded, from: start, to: offset)
+                } else {
+                    for byte in Self.normalized(scalar, cache: &compatible) { emit(byte, from: start, to: offset) }
                 }
-                compatible[value] = folded
-                mapped = folded
+            } else {
+                let marked = String(String.UnicodeScalarView(scalars[index..<end].filter { !Self.zeroWidth.contains($0.value) }))
+                for composed in marked.precomposedStringWithCompatibilityMapping.unicodeScalars {
+                    for byte in Self.normalized(composed, cache: &compatible) { emit(byte, from: start, to: offset) }
+                }
             }
-            for byte in mapped { emit(byte, from: start, to: offset) }
+            index = end
         }
         bytes = output
         originStarts = starts
         originEnds = ends
+    }
+
+    /// Combining marks (Mn, Mc, Me) and the vowel and final jamo of a decomposed Hangul syllable: what NFC may join
+    /// to the character before.
+    private static func composesWithPrevious(_ scalar: Unicode.Scalar) -> Bool {
+        guard scalar.value >= 0x300 else { return false }
+        if (0x1160...0x11FF).contains(scalar.value) { return true }
+        switch scalar.properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark: return true
+        default: return false
+        }
+    }
+
+    /// One scalar's bytes for the detectors: nothing for a zero-width character, the ASCII look-alike of a homoglyph,
+    /// else its NFKC form (itself for ASCII and Latin-1 letters).
+    private static func normalized(_ scalar: Unicode.Scalar, cache: inout [UInt32: [UInt8]]) -> [UInt8] {
+        let value = scalar.value
+        if value < 0x80 { return [UInt8(value)] }
+        if zeroWidth.contains(value) { return [] }
+        if let folded = homoglyphs[value] { return [folded] }
+        if (0xC0...0xFF).contains(value) { return Array(String(scalar).utf8) }
+        if let cached = cache[value] { return cached }
+        var folded: [UInt8] = []
+        for s in String(scalar).precomposedStringWithCompatibilityMapping.unicodeScalars {
+            if let ascii = homoglyphs[s.value] { folded.append(ascii) } else { folded += Array(String(s).utf8) }
+        }
+        cache[value] = folded
+        return folded
     }
 
     /// The original byte range behind a range of the normalized bytes.

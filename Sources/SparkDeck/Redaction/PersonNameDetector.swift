@@ -157,7 +157,24 @@ public struct PersonNameDetector: Sendable {
         }
     }
 
-    /// Words: a letter, then letters and hyphens, then `'letters` parts (`O'Brien`); a possessive `'s` is left off.
+    /// The length of a letter or a combining mark at `index` (0 if none): inside a word a mark is part of it, so a
+    /// letter with a mark no precomposed character holds does not end the word.
+    @inline(__always) static func wordPartLength(_ t: TextBytes, _ index: Int) -> Int {
+        let byte = t[index]
+        if byte < 0x80 { return byte.isAlpha ? 1 : 0 }
+        return t.nonASCIILetterLength(at: index)
+    }
+
+    /// The word without its accents (`renée` is `renee`), for the lists, which are written without them.
+    static func withoutMarks(_ word: String) -> String {
+        let scalars = word.decomposedStringWithCanonicalMapping.unicodeScalars.filter {
+            $0.properties.generalCategory != .nonspacingMark && $0.properties.generalCategory != .spacingMark
+        }
+        return String(String.UnicodeScalarView(scalars))
+    }
+
+    /// Words: a letter, then letters, combining marks and hyphens, then `'letters` parts (`O'Brien`); a possessive
+    /// `'s` is left off.
     func tokens(_ t: TextBytes, in range: Range<Int>) -> [Token] {
         var tokens: [Token] = []
         tokens.reserveCapacity(range.count / 5)
@@ -182,14 +199,14 @@ public struct PersonNameDetector: Sendable {
             index += first
             while index < end {
                 if t[index] == 45 { index += 1; continue }
-                let length = Self.letterLength(t, index)
+                let length = Self.wordPartLength(t, index)
                 guard length > 0 else { break }
                 index += length
             }
             while index < end, t[index] == 39, Self.letterLength(t, index + 1) > 0 {
                 index += 1
                 while index < end {
-                    let length = Self.letterLength(t, index)
+                    let length = Self.wordPartLength(t, index)
                     guard length > 0 else { break }
                     index += length
                 }
@@ -261,9 +278,15 @@ public struct PersonNameDetector: Sendable {
             hash = WordTable.hash(t.bytes[range])
             kind = WordKind(rawValue: wordKinds.value(t.bytes, range, hash: hash) ?? 0)
         } else {
-            let lowered = Array(t.string(range).lowercased().utf8)
+            let lowercase = t.string(range).lowercased()
+            let lowered = Array(lowercase.utf8)
             hash = WordTable.hash(lowered[...])
-            kind = WordKind(rawValue: wordKinds.value(lowered, 0..<lowered.count, hash: hash) ?? 0)
+            if let listed = wordKinds.value(lowered, 0..<lowered.count, hash: hash) {
+                kind = WordKind(rawValue: listed)
+            } else {
+                let plain = Array(Self.withoutMarks(lowercase).utf8)
+                kind = WordKind(rawValue: wordKinds.value(plain, 0..<plain.count, hash: WordTable.hash(plain[...])) ?? 0)
+            }
         }
         return Token(range: range, hash: hash, kind: kind, letters: letters, shape: shape)
     }

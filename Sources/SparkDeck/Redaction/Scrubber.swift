@@ -3,7 +3,7 @@ import Foundation
 /// One conversation's placeholder mapping: each distinct value gets one `<TYPE_N>`, the same in every call.
 public struct ScrubSession: Codable, Sendable, Equatable {
     public var id: String
-    /// Placeholder to the original text it stands for (its first spelling).
+    /// Placeholder to the original text it stands for: its first spelling, or for a person the longest one.
     public var values: [String: String] = [:]
     /// Per type (by `EntityType.ordinal`): a value's identity to its placeholder (stored as one `TYPE|identity` table).
     var keys = [[String: String]](repeating: [:], count: EntityType.allCases.count)
@@ -63,7 +63,14 @@ public struct ScrubSession: Codable, Sendable, Equatable {
     }
 
     mutating func placeholder(type: EntityType, identity: String, original: () -> String) -> String {
-        if let existing = keys[type.ordinal][identity] { return existing }
+        if let existing = keys[type.ordinal][identity] {
+            // A person comes back as the fullest spelling seen (`Maria Gonzalez`, also when `Gonzalez` came first).
+            if type == .person {
+                let spelling = original()
+                if spelling.utf8.count > values[existing]?.utf8.count ?? 0 { values[existing] = spelling }
+            }
+            return existing
+        }
         var number = counters[type.ordinal]
         var placeholder: String
         // Numbers only grow, so a new one is free unless the user's own text holds it.
@@ -253,11 +260,13 @@ public struct Scrubber: Sendable {
         // A span widened over several findings is one value as written, whatever its type's usual identity.
         switch finding.isUnion ? .custom : finding.type {
         case .phone, .creditCard, .ssn:
-            // The last ten digits, without making an array first.
+            // All the digits: numbers that share their last ten are still different numbers (`+44 20 7946 0958` and
+            // `(207) 946-0958`). Only the `1` country code of a North American number is left off, so `+1 415 555 2671`
+            // is `(415) 555-2671`.
             var digits = 0
             for byte in value where byte.isDigit { digits += 1 }
-            var skip = max(0, digits - 10)
-            return String(unsafeUninitializedCapacity: min(digits, 10)) { buffer in
+            var skip = finding.type == .phone && digits == 11 && value.first(where: \.isDigit) == 49 ? 1 : 0
+            return String(unsafeUninitializedCapacity: digits - skip) { buffer in
                 var count = 0
                 for byte in value where byte.isDigit {
                     if skip > 0 { skip -= 1; continue }

@@ -55,6 +55,24 @@ struct TextBytes {
         }
         return Unicode.Scalar(value).map { ($0, length) }
     }
+
+    /// The length of the non-ASCII letter or combining mark (Unicode L*, Mn, Mc) that starts at `index`, 0 if none.
+    func nonASCIILetterLength(at index: Int) -> Int {
+        guard self[index] >= 0x80, let (scalar, length) = scalar(at: index) else { return 0 }
+        switch scalar.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter, .nonspacingMark, .spacingMark:
+            return length
+        default:
+            return 0
+        }
+    }
+
+    /// Where the character that ends right before `index` starts.
+    func scalarStart(before index: Int) -> Int {
+        var start = index - 1
+        while start > 0, index - start < 4, self[start] & 0xC0 == 0x80 { start -= 1 }
+        return start
+    }
 }
 
 /// Whether every byte is ASCII, eight bytes at a time.
