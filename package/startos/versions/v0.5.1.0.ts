@@ -5,7 +5,7 @@ import { VersionInfo, IMPOSSIBLE } from '@start9labs/start-sdk'
 export const v_0_5_1_0 = VersionInfo.of({
   version: '0.5.1:0',
   releaseNotes:
-    'Fixes found in a review of swaps, the gateway and redaction; the gateway benchmark judges each target where it can be met.',
+    'Security fix: API keys could be bypassed by writing a path differently. Fixes from a review of stopping, swaps, the gateway and redaction.',
   migrations: {
     up: async ({ effects }) => {},
     down: IMPOSSIBLE,
