@@ -191,6 +191,40 @@ struct SwapTests {
         #expect(await cluster.servedModels() == ["test/small"])
     }
 
+    /// A cancel while the launcher runs on the node lets it finish before the rollback stops what it started:
+    /// otherwise the launcher, no longer watched, could start the new model after the old one was restored.
+    @Test func aCancelDuringTheLaunchWaitsForTheLauncherBeforeRollingBack() async throws {
+        let work = try TestSupport.temporaryDirectory()
+        let launched = work + "/launched", stops = work + "/stop-times"
+        let slowLaunch = "sleep 1; date +%s%N >> {launched}; nohup {sim} sim vllm --port {port} --model {served_name} --load-seconds {load_seconds} --exit-with {test_pid} > {log_file} 2>&1 < /dev/null & echo $! > {pid_file}"
+        let timedStop = #"date +%s%N >> {stops}; if [ -f {pid_file} ]; then kill "$(cat {pid_file})" 2>/dev/null; rm -f {pid_file}; fi; true"#
+        let cluster = try await Cluster(extraParams: ["launched": launched, "stops": stops], launchTemplate: slowLaunch,
+                                        stopTemplate: timedStop)
+        defer { Task { await cluster.tearDown() } }
+        _ = try await cluster.swap(to: "small")
+        let swap = try await cluster.orchestrator.request(modelID: "large-tp2", confirm: true)
+        #expect(await TestSupport.eventually(timeout: .seconds(20)) { cluster.orchestrator.current()?.state == .launching })
+        let cancelledAt = UInt64(Date().timeIntervalSince1970 * 1e9)
+        do throws(SwapRequestError) {
+            _ = try await cluster.orchestrator.cancel(id: swap.id)
+        } catch {
+            Issue.record("cancel refused: \(error)")
+        }
+        let ended = try await cluster.waitForEnd(swap.id)
+        #expect(ended.result == .cancelledRolledBack, "\(ended.error ?? "")")
+        #expect(await cluster.servedModels() == ["test/small"])
+        func times(_ path: String) -> [UInt64] {
+            ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { UInt64($0) }
+        }
+        let launchEnds = times(launched)
+        #expect(launchEnds.count >= 2, "the cancelled launch ran to its end: \(launchEnds)")
+        let rollbackStops = times(stops).filter { $0 > cancelledAt }
+        #expect(!rollbackStops.isEmpty, "the rollback stopped the new model")
+        if launchEnds.count >= 2 {
+            #expect(rollbackStops.allSatisfy { $0 > launchEnds[1] }, "the rollback's stop ran before the launcher had finished")
+        }
+    }
+
     @Test func secondSwapIsRefusedWhileOneRunsAndUnconfirmedSwapsOnlyDescribe() async throws {
         let cluster = try await Cluster(loadSeconds: 3)
         defer { Task { await cluster.tearDown() } }

@@ -427,7 +427,14 @@ public actor SwapOrchestrator {
     private func launch(_ model: ModelRecipe) async throws {
         guard let head = model.nodes.first else { throw SwapStepFailure("model \(model.id) lists no nodes") }
         await update { $0.enter(.launching, at: Timestamp.now(), detail: "\(model.id) on \(head)") }
-        let result = try await runner(head).run(try model.commands.launch.render(model.templateValues), timeout: settings.commandTimeout)
+        let runner = try runner(head)
+        let command = try model.commands.launch.render(model.templateValues)
+        let timeout = settings.commandTimeout
+        // A cancel does not cut the launch short: stopping the local ssh does not stop the launcher on the node, which
+        // would go on to start its container while the rollback restores the old model. The launch runs to its end
+        // (it returns once the container is started), and the cancel takes effect right after.
+        let result = try await Task { try await runner.run(command, timeout: timeout) }.value
+        try Task.checkCancellation()
         guard result.succeeded else {
             throw SwapStepFailure("launching \(model.id) failed (exit \(result.exitCode)): \(Self.lastLine(result.output))")
         }
