@@ -45,6 +45,14 @@ struct GatewayTests {
                     struct Boom: Error {}
                     throw Boom()
                 })
+            case "no-blank-lines":
+                // 100 KB of lines with no blank line between them, then a long pause before the stream ends.
+                return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: ResponseBody { writer in
+                    for _ in 0..<100 { try await writer.write(ByteBuffer(string: String(repeating: "data: x\n", count: 128))) }
+                    try await Task.sleep(for: .seconds(3))
+                    try await writer.write(ByteBuffer(string: "\n"))
+                    try await writer.finish(nil)
+                })
             case "break-whole":
                 return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody { writer in
                     try await writer.write(ByteBuffer(string: "{\"choices\":[{\"text\":\"half"))
@@ -289,6 +297,28 @@ struct GatewayTests {
                     #expect(events.last?.hasPrefix("data: {\"error\"") == true, "the error event starts clean: \(text)")
                     #expect(!text.contains("\"te"), "the half event is not passed on: \(text)")
                 }
+            }
+        }
+    }
+
+    @Test func anEventStreamWithoutBlankLinesIsNotHeldWhole() async throws {
+        try await Self.fakeUpstream().test(.live) { upstream in
+            try await Self.gateway(port: try #require(upstream.port)).test(.live) { gateway in
+                let http = HTTPClient(eventLoopGroupProvider: .singleton)
+                defer { _ = http.shutdown() }
+                var request = HTTPClientRequest(url: "http://127.0.0.1:\(try #require(gateway.port))/v1/chat/completions")
+                request.method = .POST
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.body = .bytes(Self.chat("no-blank-lines", stream: true))
+                let started = ContinuousClock.now
+                let response = try await http.execute(request, timeout: .seconds(10))
+                var received = 0
+                for try await chunk in response.body {
+                    received += chunk.readableBytes
+                    if received > EventBoundary.longestHeld { break }
+                }
+                #expect(received > EventBoundary.longestHeld)
+                #expect(ContinuousClock.now - started < .seconds(2), "the bytes came before the upstream's pause ended")
             }
         }
     }

@@ -5,6 +5,9 @@ import NIOCore
 /// line, so nothing reaches it later, and if the upstream breaks mid-event the error event that follows starts on
 /// a clean boundary instead of being glued onto half an event. Pure.
 enum EventBoundary {
+    /// The most of a partial event held back; past it the bytes go on as they are.
+    static let longestHeld = 64 * 1024
+
     /// The index just past the last blank line (`\n\n` or `\r\n\r\n`) in `bytes`, or nil when it has none.
     static func end(in bytes: ByteBufferView) -> ByteBufferView.Index? {
         var index = bytes.endIndex

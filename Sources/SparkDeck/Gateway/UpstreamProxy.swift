@@ -182,6 +182,8 @@ public struct UpstreamProxy: Sendable {
                         partial.clear()
                     }
                     guard let end = EventBoundary.end(in: chunk.readableBytesView) else {
+                        // An upstream that never writes a blank line must not be held whole: past 64 KiB it goes on.
+                        if chunk.readableBytes > EventBoundary.longestHeld { return try await writer.write(chunk) }
                         partial = chunk
                         return
                     }
