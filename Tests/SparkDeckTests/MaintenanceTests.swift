@@ -73,6 +73,7 @@ struct MaintenanceTests {
         let timedOut = try await actions.run("slow", confirm: true)
         #expect(ContinuousClock.now - started < .seconds(4), "the timeout stops the command")
         #expect(timedOut.exitCode == nil && timedOut.error?.contains("timed out") == true)
+        #expect(timedOut.error?.contains("may still be running on spark-1") == true, "\(timedOut.error ?? "")")
 
         let last = try await store.lastRuns()
         #expect(last["fail"] == failed && last["slow"] == timedOut, "both runs are in the store as returned")

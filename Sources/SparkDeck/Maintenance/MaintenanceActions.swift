@@ -71,6 +71,9 @@ public final class MaintenanceActions: Sendable {
             let result = try await runner.run(try action.command.render([:]), timeout: .seconds(action.timeoutSeconds))
             run.exitCode = result.exitCode
             run.output = ActionRun.tail(of: result.output)
+        } catch CommandRunnerError.timedOut(let after, _) {
+            // Ending the local ssh does not end the command on the node (no terminal to hang up).
+            run.error = "timed out after \(after): SparkDeck stopped waiting, but the command may still be running on \(action.node); check there before running it again"
         } catch {
             run.error = "\(error)"
         }
