@@ -500,4 +500,32 @@ struct SwapReconcileTests {
         #expect(settled.error?.contains("before the swap changed anything") == true, "\(settled.error ?? "")")
         #expect(!FileManager.default.fileExists(atPath: canary), "nothing was stopped or launched")
     }
+
+    /// A swap started in the moment between SparkDeck's start and its check of an unfinished swap keeps running:
+    /// the unfinished one is ended, not resumed over it.
+    @Test func aSwapStartedBeforeTheCheckIsNotOverwritten() async throws {
+        var inventory = TestSupport.inventory(services: [("vllm", .vllm, 9)])
+        let commands = RecipeCommands(launch: try CommandTemplate("sleep 30"), stop: try CommandTemplate("true"),
+                                      logs: try CommandTemplate("sleep 30"), status: nil)
+        inventory.models = ["old", "new"].map {
+            ModelRecipe(id: $0, name: $0, servedName: "org/\($0)", service: "vllm", nodes: ["spark-1"], memoryGiB: nil,
+                        expectedLoadSeconds: 5, params: [:], commands: commands)
+        }
+        let store = try Store(dataDirectory: try TestSupport.temporaryDirectory())
+        let swaps = SwapStore(store: store)
+        var left = SwapRecord(model: "new", fromModel: "old", expectedSeconds: 5, at: Timestamp.now() - 60)
+        left.enter(.loading, at: Timestamp.now() - 30)
+        try await swaps.save(left)
+        let board = try StatusBoard(inventory: inventory, log: ConnectivityLog(store: store), events: EventBroadcaster(),
+                                    metrics: HealthMetrics(registry: PrometheusCollectorRegistry()), demo: false, logger: TestSupport.logger)
+        let orchestrator = SwapOrchestrator(inventory: inventory, runners: RunnerPool(runners: ["spark-1": LocalCommandRunner()]),
+                                            store: swaps, board: board, events: EventBroadcaster(), logger: TestSupport.logger)
+        let started = try await orchestrator.request(modelID: "old", confirm: true)
+        await orchestrator.reconcile()
+        #expect(orchestrator.current()?.id == started.id, "the swap the owner started is still the one running")
+        let settled = try #require(try await swaps.record(left.id))
+        #expect(settled.result == .failed)
+        #expect(settled.error?.contains("began before it could be checked") == true, "\(settled.error ?? "")")
+        _ = try? await orchestrator.cancel(id: started.id)
+    }
 }

@@ -146,6 +146,14 @@ public actor SwapOrchestrator {
                 try? await store.save(record)
                 continue
             }
+            // A swap the owner started in the moment before this check got here runs on; this one cannot as well.
+            if let running, running.id != record.id {
+                record.error = "SparkDeck restarted during this swap, and swap \(running.id) began before it could be checked"
+                record.result = .failed
+                record.finishedAt = Timestamp.now()
+                try? await store.save(record)
+                continue
+            }
             let from = record.fromModel.flatMap { inventory.model($0) }
             record.enter(record.state, at: Timestamp.now(), detail: "SparkDeck restarted during the swap; checking what the node runs")
             await begin(record)
