@@ -100,11 +100,10 @@ public struct UpstreamProxy: Sendable {
         if let whenAdmitted {
             do {
                 try whenAdmitted()
-            } catch var error as APIError {
+            } catch {
                 for gate in serviceGates.reversed() { gate.release() }
                 activity.record(failed: true)
-                error = error.from(service, waited: waited)
-                throw error
+                throw (error as? APIError)?.from(service, waited: waited) ?? error
             }
         }
         let upstream: HTTPClientResponse
