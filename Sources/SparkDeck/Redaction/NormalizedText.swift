@@ -65,18 +65,20 @@ public struct NormalizedText: Sendable {
         }
         // Scalar by scalar, except that a letter and the combining marks after it are normalized together, so they
         // compose (`e` + U+0301 is `é`); every byte made from them maps back to all of them.
-        let scalars = original.unicodeScalars
-        var index = scalars.startIndex
-        while index < scalars.endIndex {
-            let scalar = scalars[index]
+        // One pass with one scalar of lookahead: each scalar is decoded once.
+        var scalars = original.unicodeScalars.makeIterator()
+        var next = scalars.next()
+        while let scalar = next {
             let start = offset
             offset += UTF8.width(scalar)
-            var end = scalars.index(after: index)
-            while end < scalars.endIndex, Self.composesWithPrevious(scalars[end]) {
-                offset += UTF8.width(scalars[end])
-                end = scalars.index(after: end)
+            next = scalars.next()
+            var marks: [Unicode.Scalar] = []
+            while let mark = next, Self.composesWithPrevious(mark) {
+                marks.append(mark)
+                offset += UTF8.width(mark)
+                next = scalars.next()
             }
-            if end == scalars.index(after: index) {
+            if marks.isEmpty {
                 if scalar.isASCII {
                     emit(UInt8(scalar.value), from: start, to: offset)
                 } else if let folded = Self.homoglyphs[scalar.value] {
@@ -85,12 +87,12 @@ public struct NormalizedText: Sendable {
                     for byte in Self.normalized(scalar, cache: &compatible) { emit(byte, from: start, to: offset) }
                 }
             } else {
-                let marked = String(String.UnicodeScalarView(scalars[index..<end].filter { !Self.zeroWidth.contains($0.value) }))
-                for composed in marked.precomposedStringWithCompatibilityMapping.unicodeScalars {
+                var marked = String.UnicodeScalarView()
+                for member in [scalar] + marks where !Self.zeroWidth.contains(member.value) { marked.append(member) }
+                for composed in String(marked).precomposedStringWithCompatibilityMapping.unicodeScalars {
                     for byte in Self.normalized(composed, cache: &compatible) { emit(byte, from: start, to: offset) }
                 }
             }
-            index = end
         }
         bytes = output
         originStarts = starts
