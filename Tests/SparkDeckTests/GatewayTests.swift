@@ -110,6 +110,15 @@ struct GatewayTests {
 
     static let json: HTTPFields = [.contentType: "application/json"]
 
+    /// A chat request to the gateway on `port`, for tests that need their own HTTP client (concurrency, timeouts).
+    static func request(port: Int, _ content: String, stream: Bool = false) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/chat/completions")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(chat(content, stream: stream))
+        return request
+    }
+
     @Test func forwardsAndRewritesNothingButTheModelAlias() async throws {
         try await Self.fakeUpstream().test(.live) { upstream in
             try await Self.gateway(port: try #require(upstream.port)).test(.live) { client in
@@ -241,10 +250,7 @@ struct GatewayTests {
             try await Self.gateway(port: try #require(upstream.port), gates: gates).test(.live) { gateway in
                 let http = HTTPClient(eventLoopGroupProvider: .singleton)
                 defer { _ = http.shutdown() }
-                var request = HTTPClientRequest(url: "http://127.0.0.1:\(try #require(gateway.port))/v1/chat/completions")
-                request.method = .POST
-                request.headers.add(name: "Content-Type", value: "application/json")
-                request.body = .bytes(Self.chat("late", stream: true))
+                let request = Self.request(port: try #require(gateway.port), "late", stream: true)
                 // The client gives up (and closes its connection) long before the upstream's 600 ms answer.
                 await #expect(throws: (any Error).self) { _ = try await http.execute(request, timeout: .milliseconds(100)) }
                 #expect(await TestSupport.eventually(timeout: .milliseconds(450)) { gates.inFlight(serviceID: "vllm") == 1 },
@@ -306,10 +312,7 @@ struct GatewayTests {
             try await Self.gateway(port: try #require(upstream.port)).test(.live) { gateway in
                 let http = HTTPClient(eventLoopGroupProvider: .singleton)
                 defer { _ = http.shutdown() }
-                var request = HTTPClientRequest(url: "http://127.0.0.1:\(try #require(gateway.port))/v1/chat/completions")
-                request.method = .POST
-                request.headers.add(name: "Content-Type", value: "application/json")
-                request.body = .bytes(Self.chat("no-blank-lines", stream: true))
+                let request = Self.request(port: try #require(gateway.port), "no-blank-lines", stream: true)
                 let started = ContinuousClock.now
                 let response = try await http.execute(request, timeout: .seconds(10))
                 var received = 0
@@ -330,10 +333,7 @@ struct GatewayTests {
                 let http = HTTPClient(eventLoopGroupProvider: .singleton,
                                       configuration: .init(timeout: .init(read: .seconds(4))))
                 defer { _ = http.shutdown() }
-                var request = HTTPClientRequest(url: "http://127.0.0.1:\(try #require(gateway.port))/v1/chat/completions")
-                request.method = .POST
-                request.headers.add(name: "Content-Type", value: "application/json")
-                request.body = .bytes(Self.chat("break-whole"))
+                let request = Self.request(port: try #require(gateway.port), "break-whole")
                 let started = ContinuousClock.now
                 // Before: the connection stayed open with half an answer, and the client waited out its own timeout.
                 await #expect(throws: (any Error).self) {
@@ -368,10 +368,7 @@ struct GatewayTests {
                 let http = HTTPClient(eventLoopGroupProvider: .singleton)
                 defer { _ = http.shutdown() }
                 func post() async throws -> (Int, String) {
-                    var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/chat/completions")
-                    request.method = .POST
-                    request.headers.add(name: "Content-Type", value: "application/json")
-                    request.body = .bytes(Self.chat("slow"))
+                    let request = Self.request(port: port, "slow")
                     let response = try await http.execute(request, timeout: .seconds(10))
                     return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
                 }
@@ -402,10 +399,7 @@ struct GatewayTests {
                         group.addTask {
                             // Staggered so arrival order is known: the 4th finds both slots and the queue taken.
                             try await Task.sleep(for: .milliseconds(40 * index))
-                            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/chat/completions")
-                            request.method = .POST
-                            request.headers.add(name: "Content-Type", value: "application/json")
-                            request.body = .bytes(Self.chat("slow"))
+                            let request = Self.request(port: port, "slow")
                             let response = try await http.execute(request, timeout: .seconds(10))
                             _ = try await response.body.collect(upTo: 1 << 20)
                             #expect(response.headers.first(name: "X-SparkDeck-Upstream") == "vllm")

@@ -397,18 +397,7 @@ struct SwapTests {
 @Suite("Swap single flight")
 struct SwapSingleFlightTests {
     @Test func concurrentConfirmedRequestsStartExactlyOneSwap() async throws {
-        var inventory = TestSupport.inventory(services: [("vllm", .vllm, 9)])
-        let recipe = ModelRecipe(id: "m", name: "m", servedName: "org/m", service: "vllm", nodes: ["spark-1"], memoryGiB: nil,
-                                 expectedLoadSeconds: 5, params: [:],
-                                 commands: RecipeCommands(launch: try CommandTemplate("sleep 30"), stop: try CommandTemplate("true"),
-                                                          logs: try CommandTemplate("sleep 30"), status: nil))
-        inventory.models = [recipe]
-        let store = try Store(dataDirectory: try TestSupport.temporaryDirectory())
-        let board = try StatusBoard(inventory: inventory, log: ConnectivityLog(store: store), events: EventBroadcaster(),
-                                    metrics: HealthMetrics(registry: PrometheusCollectorRegistry()), demo: false, logger: TestSupport.logger)
-        let orchestrator = SwapOrchestrator(inventory: inventory, runners: RunnerPool(runners: ["spark-1": LocalCommandRunner()]),
-                                            store: SwapStore(store: store), board: board, events: EventBroadcaster(),
-                                            logger: TestSupport.logger)
+        let (orchestrator, _) = try await LocalSwaps.orchestrator([LocalSwaps.recipe("m", try LocalSwaps.commands())])
         let outcomes = await withTaskGroup(of: Bool.self) { group in
             for _ in 0..<8 {
                 group.addTask {
@@ -432,24 +421,14 @@ struct SwapSingleFlightTests {
 @Suite("Swap load timeout")
 struct SwapLoadTimeoutTests {
     static func orchestrator(recipeSeconds: Int, measured: [Double]) async throws -> (SwapOrchestrator, ModelRecipe) {
-        var inventory = TestSupport.inventory(services: [("vllm", .vllm, 9)])
-        let recipe = ModelRecipe(id: "m", name: "m", servedName: "org/m", service: "vllm", nodes: ["spark-1"], memoryGiB: nil,
-                                 expectedLoadSeconds: recipeSeconds, params: [:],
-                                 commands: RecipeCommands(launch: try CommandTemplate("true"), stop: try CommandTemplate("true"),
-                                                          logs: try CommandTemplate("true"), status: nil))
-        inventory.models = [recipe]
-        let store = try Store(dataDirectory: try TestSupport.temporaryDirectory())
-        let swaps = SwapStore(store: store)
-        for (index, seconds) in measured.enumerated() {
+        let recipe = LocalSwaps.recipe("m", try LocalSwaps.commands(), loadSeconds: recipeSeconds)
+        let loads = measured.enumerated().map { index, seconds in
             var record = SwapRecord(model: "m", fromModel: nil, expectedSeconds: 0, at: Timestamp.now() - Double(100 - index))
             record.loadSeconds = seconds
             record.result = .ready
-            try await swaps.save(record)
+            return record
         }
-        let board = try StatusBoard(inventory: inventory, log: ConnectivityLog(store: store), events: EventBroadcaster(),
-                                    metrics: HealthMetrics(registry: PrometheusCollectorRegistry()), demo: false, logger: TestSupport.logger)
-        return (SwapOrchestrator(inventory: inventory, runners: RunnerPool(runners: [:]), store: swaps, board: board,
-                                 events: EventBroadcaster(), logger: TestSupport.logger), recipe)
+        return (try await LocalSwaps.orchestrator([recipe], saved: loads).0, recipe)
     }
 
     @Test func aColdLoadIsNotGivenUpBecauseWarmLoadsWereFast() async throws {
@@ -472,23 +451,12 @@ struct SwapReconcileTests {
     @Test func aSwapCutShortBeforeItStoppedAnythingEndsWithNothingChanged() async throws {
         let work = try TestSupport.temporaryDirectory()
         let canary = (work as NSString).appendingPathComponent("touched")
-        var inventory = TestSupport.inventory(services: [("vllm", .vllm, 9)])
-        let commands = RecipeCommands(launch: try CommandTemplate("touch \(ShellQuote.quote(canary))"),
-                                      stop: try CommandTemplate("touch \(ShellQuote.quote(canary))"),
-                                      logs: try CommandTemplate("true"), status: nil)
-        inventory.models = ["old", "new"].map {
-            ModelRecipe(id: $0, name: $0, servedName: "org/\($0)", service: "vllm", nodes: ["spark-1"], memoryGiB: nil,
-                        expectedLoadSeconds: 5, params: [:], commands: commands)
-        }
-        let store = try Store(dataDirectory: try TestSupport.temporaryDirectory())
-        let swaps = SwapStore(store: store)
+        let touch = "touch \(ShellQuote.quote(canary))"
+        let commands = try LocalSwaps.commands(launch: touch, stop: touch)
         var record = SwapRecord(model: "new", fromModel: "old", expectedSeconds: 5, at: Timestamp.now())
         record.enter(.draining, at: Timestamp.now())
-        try await swaps.save(record)
-        let board = try StatusBoard(inventory: inventory, log: ConnectivityLog(store: store), events: EventBroadcaster(),
-                                    metrics: HealthMetrics(registry: PrometheusCollectorRegistry()), demo: false, logger: TestSupport.logger)
-        let orchestrator = SwapOrchestrator(inventory: inventory, runners: RunnerPool(runners: ["spark-1": LocalCommandRunner()]),
-                                            store: swaps, board: board, events: EventBroadcaster(), logger: TestSupport.logger)
+        let (orchestrator, swaps) = try await LocalSwaps.orchestrator(
+            [LocalSwaps.recipe("old", commands), LocalSwaps.recipe("new", commands)], saved: [record])
         let reconciling = Task { await orchestrator.reconcile() }
         defer { reconciling.cancel() }
         let ended = await TestSupport.eventually(timeout: .seconds(10)) {
@@ -504,28 +472,48 @@ struct SwapReconcileTests {
     /// A swap started in the moment between SparkDeck's start and its check of an unfinished swap keeps running:
     /// the unfinished one is ended, not resumed over it.
     @Test func aSwapStartedBeforeTheCheckIsNotOverwritten() async throws {
-        var inventory = TestSupport.inventory(services: [("vllm", .vllm, 9)])
-        let commands = RecipeCommands(launch: try CommandTemplate("sleep 30"), stop: try CommandTemplate("true"),
-                                      logs: try CommandTemplate("sleep 30"), status: nil)
-        inventory.models = ["old", "new"].map {
-            ModelRecipe(id: $0, name: $0, servedName: "org/\($0)", service: "vllm", nodes: ["spark-1"], memoryGiB: nil,
-                        expectedLoadSeconds: 5, params: [:], commands: commands)
-        }
-        let store = try Store(dataDirectory: try TestSupport.temporaryDirectory())
-        let swaps = SwapStore(store: store)
+        let commands = try LocalSwaps.commands()
         var left = SwapRecord(model: "new", fromModel: "old", expectedSeconds: 5, at: Timestamp.now() - 60)
         left.enter(.loading, at: Timestamp.now() - 30)
-        try await swaps.save(left)
+        let (orchestrator, swaps) = try await LocalSwaps.orchestrator(
+            [LocalSwaps.recipe("old", commands), LocalSwaps.recipe("new", commands)], saved: [left])
+        let started = try await orchestrator.request(modelID: "old", confirm: true)
+        // Not awaited: a check that wrongly resumed the left swap would wait out its load.
+        let reconciling = Task { await orchestrator.reconcile() }
+        defer { reconciling.cancel() }
+        let settled = await TestSupport.eventually(timeout: .seconds(5)) { (try? await swaps.record(left.id))?.result != nil }
+        #expect(settled, "the unfinished swap was not ended")
+        #expect(orchestrator.current()?.id == started.id, "the swap the owner started is still the one running")
+        let record = try #require(try await swaps.record(left.id))
+        #expect(record.result == .failed)
+        #expect(record.error?.contains("began before it could be checked") == true, "\(record.error ?? "")")
+        _ = try? await orchestrator.cancel(id: started.id)
+    }
+}
+
+/// An orchestrator whose recipes run on this machine (`LocalCommandRunner`), over a store that already holds `saved`
+/// swaps: for the swap logic that needs no SSH and no real model.
+enum LocalSwaps {
+    static func recipe(_ id: String, _ commands: RecipeCommands, loadSeconds: Int = 5) -> ModelRecipe {
+        ModelRecipe(id: id, name: id, servedName: "org/\(id)", service: "vllm", nodes: ["spark-1"], memoryGiB: nil,
+                    expectedLoadSeconds: loadSeconds, params: [:], commands: commands)
+    }
+
+    static func commands(launch: String = "sleep 30", stop: String = "true") throws -> RecipeCommands {
+        RecipeCommands(launch: try CommandTemplate(launch), stop: try CommandTemplate(stop), logs: try CommandTemplate("sleep 30"),
+                       status: nil)
+    }
+
+    static func orchestrator(_ recipes: [ModelRecipe], saved: [SwapRecord] = []) async throws -> (SwapOrchestrator, SwapStore) {
+        var inventory = TestSupport.inventory(services: [("vllm", .vllm, 9)])
+        inventory.models = recipes
+        let store = try Store(dataDirectory: try TestSupport.temporaryDirectory())
+        let swaps = SwapStore(store: store)
+        for record in saved { try await swaps.save(record) }
         let board = try StatusBoard(inventory: inventory, log: ConnectivityLog(store: store), events: EventBroadcaster(),
                                     metrics: HealthMetrics(registry: PrometheusCollectorRegistry()), demo: false, logger: TestSupport.logger)
         let orchestrator = SwapOrchestrator(inventory: inventory, runners: RunnerPool(runners: ["spark-1": LocalCommandRunner()]),
                                             store: swaps, board: board, events: EventBroadcaster(), logger: TestSupport.logger)
-        let started = try await orchestrator.request(modelID: "old", confirm: true)
-        await orchestrator.reconcile()
-        #expect(orchestrator.current()?.id == started.id, "the swap the owner started is still the one running")
-        let settled = try #require(try await swaps.record(left.id))
-        #expect(settled.result == .failed)
-        #expect(settled.error?.contains("began before it could be checked") == true, "\(settled.error ?? "")")
-        _ = try? await orchestrator.cancel(id: started.id)
+        return (orchestrator, swaps)
     }
 }
