@@ -34,7 +34,7 @@ struct Logs: AsyncParsableCommand {
         }
         var events = EventStreamSplitter()
         for try await chunk in response.body {
-            for event in events.append(chunk.readableBytesView) {
+            for event in try events.append(chunk.readableBytesView) {
                 guard let text = event.data else { continue }
                 let data = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
                 switch event.name {

@@ -73,7 +73,7 @@ struct APITests {
                                                 inventory: inventory, demo: true)
         let dependencies = try AppDependencies(configuration: configuration, logger: TestSupport.logger)
         TestSupport.keepAlive(dependencies)
-        let gate = try #require(dependencies.gates.gates(for: inventory.services[0]).first)
+        let gate = try #require(dependencies.gates.gates(for: Upstream(service: inventory.services[0])).first)
         _ = try await gate.enter()
         let waiting = Task { try await gate.enter() }
         #expect(await TestSupport.eventually(timeout: .seconds(2)) { gate.queued == 1 })

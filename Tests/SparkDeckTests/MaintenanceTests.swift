@@ -69,9 +69,7 @@ struct MaintenanceTests {
         #expect(received.first?.contains("\"state\":\"running\"") == true, "a run is announced when it starts")
         #expect(received.last?.contains("\"state\":\"failed\"") == true, "and when it ends")
 
-        let started = ContinuousClock.now
         let timedOut = try await actions.run("slow", confirm: true)
-        #expect(ContinuousClock.now - started < .seconds(4), "the timeout stops the command")
         #expect(timedOut.exitCode == nil && timedOut.error?.contains("timed out") == true)
         #expect(timedOut.error?.contains("may still be running on spark-1") == true, "\(timedOut.error ?? "")")
 

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -23,6 +24,19 @@ struct PrivateChatTests {
             let body = String(buffer: try await request.body.collect(upTo: 1 << 20))
             recorder.bodies.withLock { $0.append(body) }
             recorder.authorizations.withLock { $0.append(request.headers[.authorization] ?? "") }
+            if body.contains("SLOW") {
+                try await Task.sleep(for: .milliseconds(300))
+                return Response(status: .ok, headers: [.contentType: "application/json"],
+                                body: .init(byteBuffer: ByteBuffer(string: #"{"object":"chat.completion","choices":[]}"#)))
+            }
+            if body.contains("BREAK") {
+                return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: ResponseBody { writer in
+                    try await writer.write(ByteBuffer(string: #"data: {"choices":[{"index":0,"delta":{"content":"Dear"},"finish_reason":null}]}"# + "\n\n"))
+                    try await Task.sleep(for: .milliseconds(20))
+                    struct Boom: Error {}
+                    throw Boom()
+                })
+            }
             if body.contains("\"stream\":true") {
                 return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: ResponseBody { writer in
                     for piece in ["Dear <PER", "SON_1>, about <EM", "AIL_1", ">. Also [person_1]", "!"] {
@@ -40,17 +54,25 @@ struct PrivateChatTests {
         return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
     }
 
-    static func sparkDeck(externalPort: Int?) throws -> some ApplicationProtocol {
+    static func sparkDeck(externalPort: Int?, limits: AdmissionLimits = .defaults) throws -> some ApplicationProtocol {
+        try sparkDeckWithDependencies(externalPort: externalPort, limits: limits).0
+    }
+
+    static func sparkDeckWithDependencies(externalPort: Int?, limits: AdmissionLimits = .defaults) throws
+        -> (some ApplicationProtocol, AppDependencies) {
         var inventory = TestSupport.inventory(services: [("vllm", .vllm, 9)])
         inventory.redactionTerms = ["Bluefin"]
         let data = try TestSupport.temporaryDirectory()
         let keyFile = data + "/external.key"
         try "test-key\n".write(toFile: keyFile, atomically: true, encoding: .utf8)
-        inventory.externalModel = externalPort.map { ExternalEndpoint(url: "http://127.0.0.1:\($0)/v1", apiKeyEnv: nil, apiKeyFile: keyFile) }
+        inventory.externalModel = externalPort.map {
+            ExternalEndpoint(url: "http://127.0.0.1:\($0)/v1", apiKeyEnv: nil, apiKeyFile: keyFile, limits: limits)
+        }
         let dependencies = try AppDependencies(configuration: ServerConfiguration(dataDirectory: data, inventory: inventory),
                                                logger: TestSupport.logger)
         TestSupport.keepAlive(dependencies)
-        return Application(router: buildRouter(dependencies), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        return (Application(router: buildRouter(dependencies), configuration: .init(address: .hostname("127.0.0.1", port: 0))),
+                dependencies)
     }
 
     static let request = #"""
@@ -292,5 +314,63 @@ struct PrivateChatRequestTests {
             """#, session: &session)
         let messages = try #require(body["messages"] as? [[String: Any]])
         #expect(messages.map { $0["content"] as? String } == ["<PERSON_1> called about the loan.", "Her name is <PERSON_1>."])
+    }
+}
+
+/// The private proxy goes through the upstream core: admission, counts and clean error events like any upstream.
+extension PrivateChatTests {
+    @Test func theOutsideModelHasAnAdmissionCapLikeAnyUpstream() async throws {
+        let recorder = Recorder()
+        let limits = AdmissionLimits(maxInFlight: 1, queueDepth: 0, queueTimeoutMs: 1000)
+        try await Self.fakeExternal(recorder).test(.live) { external in
+            let (app, dependencies) = try Self.sparkDeckWithDependencies(externalPort: external.port, limits: limits)
+            try await app.test(.live) { client in
+                let body = ByteBuffer(string: #"{"model":"m","messages":[{"role":"user","content":"SLOW please"}]}"#)
+                let http = HTTPClient(eventLoopGroupProvider: .singleton)
+                defer { _ = http.shutdown() }
+                var slow = HTTPClientRequest(url: "http://127.0.0.1:\(try #require(client.port))/v1/private/chat/completions")
+                slow.method = .POST
+                slow.headers.add(name: "Content-Type", value: "application/json")
+                slow.body = .bytes(body)
+                // Before: the proxy called the outside model directly, so the second request went out too.
+                async let first = http.execute(slow, timeout: .seconds(10)).status.code
+                let admitted = await TestSupport.eventually(timeout: .seconds(5)) {
+                    dependencies.gates.inFlight(serviceID: "external") == 1
+                }
+                #expect(admitted)
+                try await client.execute(uri: "/v1/private/chat/completions", method: .post,
+                                         headers: [.contentType: "application/json"], body: body) { response in
+                    #expect(response.status == .serviceUnavailable)
+                    #expect(response.headers[.retryAfter] != nil)
+                    #expect(String(buffer: response.body).contains("\"type\":\"overloaded\""))
+                    #expect(response.headers[UpstreamCore.upstreamHeader] == "external")
+                }
+                #expect(try await first == 200)
+                #expect(dependencies.gates.inFlight(serviceID: "external") == 0, "the slot came back")
+                let minute = dependencies.activity.lastMinute()
+                #expect(minute.requests == 2 && minute.errors == 1, "both requests and the refusal are counted: \(minute)")
+            }
+        }
+        #expect(recorder.bodies.withLock { $0.count } == 1, "the refused request never left")
+    }
+
+    @Test func anOutsideStreamThatBreaksEndsWithACleanErrorEvent() async throws {
+        let recorder = Recorder()
+        try await Self.fakeExternal(recorder).test(.live) { external in
+            let (app, dependencies) = try Self.sparkDeckWithDependencies(externalPort: external.port)
+            try await app.test(.live) { client in
+                let body = ByteBuffer(string: #"{"model":"m","stream":true,"messages":[{"role":"user","content":"BREAK now"}]}"#)
+                try await client.execute(uri: "/v1/private/chat/completions", method: .post,
+                                         headers: [.contentType: "application/json"], body: body) { response in
+                    #expect(response.status == .ok)
+                    let text = String(buffer: response.body)
+                    #expect(text.contains("Dear"), "what came before the break is passed on: \(text)")
+                    let last = try #require(text.split(separator: "\n\n").last)
+                    #expect(last.contains("stream_interrupted"), "the stream ends with an error event: \(text)")
+                }
+                #expect(dependencies.gates.inFlight(serviceID: "external") == 0)
+                #expect(dependencies.activity.lastMinute().errors == 1, "the broken stream counts as an error")
+            }
+        }
     }
 }

@@ -37,11 +37,9 @@ struct ShutdownTests {
         }
         #expect(await TestSupport.eventually(timeout: .seconds(10)) { opened.value == 2 }, "the streams did not open")
 
-        let asked = ContinuousClock.now
         await group.triggerGracefulShutdown()
         let stopped = await TestSupport.eventually(timeout: .seconds(10)) { finished.value == 1 }
         #expect(stopped, "SparkDeck still runs 10 s after it was asked to stop, held up by its open streams")
-        #expect(ContinuousClock.now - asked < .seconds(5))
         if !stopped {
             // Fail, not hang: cancelling the group closes the server and with it the streams.
             running.cancel()

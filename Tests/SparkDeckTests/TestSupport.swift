@@ -63,6 +63,14 @@ enum TestSupport {
     }
     private static let kept = Mutex<[AppDependencies]>([])
 
+    /// HTTP clients for the whole test run (never shut down: they live as long as the process).
+    static let clients = UpstreamClients()
+
+    /// An upstream sender on the shared clients, reporting to `board`.
+    static func sender(board: StatusBoard) -> UpstreamSender {
+        UpstreamSender(clients: clients, board: board, logger: logger)
+    }
+
     static var logger: Logger {
         var logger = Logger(label: "test")
         logger.logLevel = .warning

@@ -41,7 +41,7 @@ public struct AppDependencies: Sendable {
     public let httpClients: UpstreamClients
     public let gates: GatewayGates
     public let gatewayMetrics: GatewayMetrics
-    public let proxy: UpstreamProxy
+    public let core: UpstreamCore
     public let keys: APIKeyStore
     public let activity: GatewayActivity
     public let scrubber: Scrubber
@@ -64,14 +64,16 @@ public struct AppDependencies: Sendable {
         runners = try RunnerPool(inventory: configuration.inventory, dataDirectory: configuration.dataDirectory)
         swapStore = SwapStore(store: store)
         httpClients = UpstreamClients()
+        let sender = UpstreamSender(clients: httpClients, board: board, logger: logger)
         let gates = GatewayGates()
         self.gates = gates
         orchestrator = SwapOrchestrator(inventory: configuration.inventory, runners: runners, store: swapStore, board: board,
-                                        events: events, gatewayInFlight: { gates.inFlight(serviceID: $0) }, logger: logger)
+                                        events: events, sender: sender, gatewayInFlight: { gates.inFlight(serviceID: $0) },
+                                        logger: logger)
         gatewayMetrics = GatewayMetrics(registry: registry)
         activity = GatewayActivity()
-        proxy = UpstreamProxy(clients: httpClients, gates: gates, board: board, metrics: gatewayMetrics, activity: activity,
-                              traffic: traffic, logger: logger)
+        core = UpstreamCore(sender: sender, gates: gates, observer: GatewayObserver(metrics: gatewayMetrics, activity: activity),
+                            traffic: traffic)
         keys = APIKeyStore(store: store)
         scrubber = Scrubber(names: try PersonNameDetector.bundled(), standingTerms: configuration.inventory.redactionTerms)
         vault = try PlaceholderVault(store: store, dataDirectory: configuration.dataDirectory)
@@ -92,16 +94,15 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<BasicRequestC
     SwapsController(inventory: dependencies.configuration.inventory, orchestrator: dependencies.orchestrator,
                     store: dependencies.swapStore).addRoutes(to: router)
     LLMGatewayController(inventory: dependencies.configuration.inventory, board: dependencies.board,
-                         currentSwap: dependencies.orchestrator.current, proxy: dependencies.proxy,
-                         metrics: dependencies.gatewayMetrics).addRoutes(to: router)
+                         currentSwap: dependencies.orchestrator.current, core: dependencies.core).addRoutes(to: router)
     ActionsController(actions: dependencies.actions).addRoutes(to: router)
     let orchestrator = dependencies.orchestrator
     ServiceLogsController(inventory: dependencies.configuration.inventory, runners: dependencies.runners,
                           activeModel: { await orchestrator.activeModelID() }).addRoutes(to: router)
     RedactionController(scrubber: dependencies.scrubber, vault: dependencies.vault).addRoutes(to: router)
     PrivateChatController(scrubber: dependencies.scrubber, vault: dependencies.vault,
-                          external: dependencies.configuration.inventory.externalModel, client: dependencies.httpClients.whole,
-                          logger: dependencies.logger).addRoutes(to: router)
+                          external: dependencies.configuration.inventory.externalModel,
+                          core: dependencies.core).addRoutes(to: router)
     dependencies.openAPI.addRoutes(to: router)
     dependencies.assets.addRoutes(to: router)
     return router

@@ -29,6 +29,56 @@ enum JSONBody {
         }
     }
 
+    /// The body decoded as `T`, with a 400 that names the field and what it must be when it does not fit.
+    static func decode<T: Decodable>(_ type: T.Type, _ request: Request, context: some RequestContext, limit: Int) async throws -> T {
+        let buffer = try await collect(request, context: context, limit: limit)
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
+        } catch let error as DecodingError {
+            throw Self.explained(error)
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw invalid
+        }
+    }
+
+    /// A decoding error as the client should read it: which field, and what was expected there.
+    static func explained(_ error: DecodingError) -> APIError {
+        func path(_ keys: [any CodingKey]) -> String {
+            keys.reduce("") { path, key in
+                if let index = key.intValue { return path + "[\(index)]" }
+                return path.isEmpty ? key.stringValue : path + "." + key.stringValue
+            }
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            let field = path(context.codingPath + [key])
+            return APIError.invalidRequest("`\(field)` is required.", param: field)
+        case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
+            let field = path(context.codingPath)
+            if field.isEmpty { return notAnObject }
+            return APIError.invalidRequest("`\(field)` must be \(Self.describe(type)).", param: field)
+        case .dataCorrupted(let context):
+            let field = path(context.codingPath)
+            if field.isEmpty { return invalid }
+            return APIError.invalidRequest("`\(field)`: \(context.debugDescription)", param: field)
+        @unknown default:
+            return invalid
+        }
+    }
+
+    static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Bool.Type: "true or false"
+        case is Int.Type: "a whole number"
+        case is Double.Type, is Float.Type: "a number"
+        case is [String].Type: "a list of strings"
+        default: String(describing: type).hasPrefix("Array") ? "a list" : "an object"
+        }
+    }
+
     static let invalid = APIError.invalidRequest("The body is not valid JSON; check quotes, commas and braces.")
     static let notAnObject = APIError.invalidRequest("The body must be a JSON object.")
 

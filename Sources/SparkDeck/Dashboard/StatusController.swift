@@ -21,19 +21,16 @@ struct StatusController {
         let (id, stream) = await events.subscribe()
         let first = ServerEvent.named("status", await board.statusDocument())
         let events = self.events
-        return Response(
-            status: .ok,
-            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", .init("X-Accel-Buffering")!: "no"],
-            body: ResponseBody { writer in
-                // However the stream ends (client gone, shutdown, cancellation), the subscription goes with it.
-                defer { Task { await events.unsubscribe(id) } }
-                try await writer.write(ByteBuffer(string: "retry: 2000\n\n" + first.wireFormat))
-                // The server waits for open responses before it stops: an event stream must end at shutdown itself.
-                for await event in stream.cancelOnGracefulShutdown() {
-                    try await writer.write(ByteBuffer(string: event.wireFormat))
-                }
-                try await writer.finish(nil)
-            })
+        return Response.eventStream { writer in
+            // However the stream ends (client gone, shutdown, cancellation), the subscription goes with it.
+            defer { Task { await events.unsubscribe(id) } }
+            try await writer.write(ByteBuffer(string: "retry: 2000\n\n" + first.wireFormat))
+            // The server waits for open responses before it stops: an event stream must end at shutdown itself.
+            for await event in stream.cancelOnGracefulShutdown() {
+                try await writer.write(ByteBuffer(string: event.wireFormat))
+            }
+            try await writer.finish(nil)
+        }
     }
 
     func connectivity(_ request: Request) async throws -> Response {

@@ -1,3 +1,5 @@
+import DequeModule
+
 /// The admission state of one gate: how many requests run, who waits, in arrival order. Pure: no clocks, no tasks.
 public struct AdmissionQueue<Waiter: Hashable>: Sendable where Waiter: Sendable {
     public enum Decision: Equatable, Sendable {
@@ -11,7 +13,7 @@ public struct AdmissionQueue<Waiter: Hashable>: Sendable where Waiter: Sendable 
     public let maxInFlight: Int
     public let maxQueued: Int
     public private(set) var inFlight = 0
-    private var waiting: [Waiter] = []
+    private var waiting = Deque<Waiter>()
 
     public init(maxInFlight: Int, maxQueued: Int) {
         self.maxInFlight = max(1, maxInFlight)

@@ -7,18 +7,21 @@ struct LLMGatewayController {
     let board: StatusBoard
     /// The swap running now, if any (`SwapOrchestrator.current`).
     let currentSwap: @Sendable () -> SwapRecord?
-    let proxy: UpstreamProxy
-    let metrics: GatewayMetrics
+    let core: UpstreamCore
 
     static let bodyLimit = 8 * 1024 * 1024
 
     func addRoutes(to router: Router<some RequestContext>) {
         router.get("/v1/models") { _, _ in await models() }
         router.post("/v1/chat/completions") { request, context in
-            try await complete(request, context: context, route: "chat", path: "/v1/chat/completions")
+            try await core.observer.observing(route: "chat", upstream: llmService()?.id ?? "none") {
+                try await complete(request, context: context, route: "chat", path: "/v1/chat/completions")
+            }
         }
         router.post("/v1/completions") { request, context in
-            try await complete(request, context: context, route: "completions", path: "/v1/completions")
+            try await core.observer.observing(route: "completions", upstream: llmService()?.id ?? "none") {
+                try await complete(request, context: context, route: "completions", path: "/v1/completions")
+            }
         }
     }
 
@@ -58,7 +61,6 @@ struct LLMGatewayController {
         let swapWait = currentSwap() == nil ? Duration.zero : try await waitOutSwap(service: service)
         let (state, served) = board.gatewayView(of: service.id)
         guard state.isServing else {
-            metrics.rejected(upstream: service.id, reason: "upstream_down")
             var error = APIError(.serviceUnavailable, type: "upstream_unavailable", code: "upstream_down",
                                  message: "The LLM service \(service.id) is not answering right now; retry shortly.")
             error.headers[.retryAfter] = "5"
@@ -81,18 +83,15 @@ struct LLMGatewayController {
             // Only the model's bytes change; the rest of the request goes on exactly as the client wrote it.
             payload = ByteBuffer(bytes: body.replacing("model", with: recipe.servedName) ?? body.bytes)
         }
-        let metrics = self.metrics, currentSwap = self.currentSwap
+        let currentSwap = self.currentSwap, observer = core.observer
         // A request that queued for a slot may find a swap begun meanwhile: it gets 503 at once instead of holding a
         // slot the swap's drain waits for, and of reaching a model about to stop.
         let noSwapBegun: @Sendable () throws -> Void = {
-            if let swap = currentSwap() { throw Self.swapping(swap, service: service, metrics: metrics) }
+            if let swap = currentSwap() { throw Self.swapping(swap) }
         }
-        return try await proxy.forward(route: route, service: service, method: .POST, path: path, body: payload,
-                                       contentType: "application/json", serving: true, streaming: streaming,
-                                       waited: swapWait, whenAdmitted: noSwapBegun) { answer in
-            if let usage = TokenUsage(in: answer) {
-                metrics.tokens(upstream: service.id, prompt: usage.prompt, completion: usage.completion)
-            }
+        let outbound = UpstreamRequest(route: route, path: path, body: .bytes(payload), streaming: streaming, waited: swapWait)
+        return try await core.forward(outbound, to: Upstream(service: service), serving: true, whenAdmitted: noSwapBegun) { answer in
+            if let usage = TokenUsage(in: answer) { observer.tokens(upstream: service.id, usage: usage) }
         }
     }
 
@@ -106,7 +105,7 @@ struct LLMGatewayController {
             if swap == nil, board.gatewayView(of: service.id).state.isServing { return ContinuousClock.now - started }
             guard ContinuousClock.now < deadline else {
                 guard let swap else { return ContinuousClock.now - started }
-                throw Self.swapping(swap, service: service, metrics: metrics).from(service, waited: ContinuousClock.now - started)
+                throw Self.swapping(swap).from(service, waited: ContinuousClock.now - started)
             }
             // Polled: a swap takes tens of seconds, so a tenth of a second more is nothing.
             try await Task.sleep(for: min(.milliseconds(100), deadline - ContinuousClock.now))
@@ -114,9 +113,8 @@ struct LLMGatewayController {
     }
 
     /// `503 model_swapping`, with the swap's remaining ETA as `Retry-After`.
-    static func swapping(_ swap: SwapRecord, service: ClusterService, metrics: GatewayMetrics) -> APIError {
+    static func swapping(_ swap: SwapRecord) -> APIError {
         let eta = Int((swap.etaSeconds(now: Timestamp.now()) ?? 30).rounded(.up))
-        metrics.rejected(upstream: service.id, reason: "model_swapping")
         var error = APIError(.serviceUnavailable, type: "model_swapping", code: "model_swapping",
                              message: "The LLM is being swapped to \(swap.model) (\(swap.state.rawValue)); retry in about \(eta) s.")
         error.headers[.retryAfter] = "\(max(1, eta))"
@@ -124,6 +122,6 @@ struct LLMGatewayController {
     }
 
     func llmService() -> ClusterService? {
-        inventory.services.first { $0.kind == .vllm }
+        inventory.services(of: .vllm).first
     }
 }

@@ -18,6 +18,8 @@ public struct Inventory: Sendable, Equatable {
 
     public func node(_ id: String) -> Node? { nodes.first { $0.id == id } }
     public func service(_ id: String) -> ClusterService? { services.first { $0.id == id } }
+    /// The services of one kind, in inventory order (the gateway routes each API to its kind's first).
+    public func services(of kind: ServiceKind) -> [ClusterService] { services.filter { $0.kind == kind } }
     public func model(_ id: String) -> ModelRecipe? { models.first { $0.id == id } }
 }
 
@@ -180,6 +182,8 @@ public struct ExternalEndpoint: Sendable, Equatable {
     /// Where the API key comes from: an environment variable, or a file (first line).
     public var apiKeyEnv: String?
     public var apiKeyFile: String?
+    /// Admission for calls to it, like any upstream's.
+    public var limits: AdmissionLimits = .defaults
 
     /// The key, read when needed (so a rotated key file takes effect without a restart).
     public func apiKey() -> String? {

@@ -95,12 +95,14 @@ struct InventoryValidator {
         var terms: [String] = []
         var external: ExternalEndpoint?
         if let redaction = top["redaction"], let r = reader.mapping(redaction, at: "redaction", allowedKeys: ["custom_terms", "external"]) {
-            if let node = r["external"], let e = reader.mapping(node, at: "redaction.external", allowedKeys: ["url", "api_key_env", "api_key_file"]) {
+            if let node = r["external"], let e = reader.mapping(node, at: "redaction.external", allowedKeys: ["url", "api_key_env", "api_key_file", "limits"]) {
                 if let url = reader.string(e, "url", at: "redaction.external") {
                     if let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil {
                         external = ExternalEndpoint(url: url.hasSuffix("/") ? String(url.dropLast()) : url,
                                                     apiKeyEnv: reader.optionalString(e, "api_key_env", at: "redaction.external"),
-                                                    apiKeyFile: reader.optionalString(e, "api_key_file", at: "redaction.external"))
+                                                    apiKeyFile: reader.optionalString(e, "api_key_file", at: "redaction.external"),
+                                                    limits: e["limits"].map { admissionLimits($0, at: "redaction.external.limits", allowGroup: false).limits }
+                                                        ?? .defaults)
                     } else {
                         reader.report("redaction.external.url", e["url"], "must be an http:// or https:// URL, got '\(url)'")
                     }

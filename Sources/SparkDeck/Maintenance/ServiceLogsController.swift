@@ -84,40 +84,37 @@ struct ServiceLogsController {
         let opening = ServerEvent.named("open", .object([
             "service": .string(service), "node": .string(source.node), "command": .string(source.command),
         ]))
-        return Response(
-            status: .ok,
-            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", .init("X-Accel-Buffering")!: "no"],
-            body: ResponseBody { writer in
-                let (events, continuation) = AsyncStream.makeStream(of: ServerEvent.self, bufferingPolicy: .bufferingNewest(1024))
-                let follower = Task {
-                    do {
-                        for try await line in runner.follow(source.command) {
-                            continuation.yield(.named("log", .object(["line": .string(line)])))
-                        }
-                        continuation.yield(.named("end", .object(["error": .null])))
-                    } catch {
-                        continuation.yield(.named("end", .object(["error": .string("\(error)")])))
+        return Response.eventStream { writer in
+            let (events, continuation) = AsyncStream.makeStream(of: ServerEvent.self, bufferingPolicy: .bufferingNewest(1024))
+            let follower = Task {
+                do {
+                    for try await line in runner.follow(source.command) {
+                        continuation.yield(.named("log", .object(["line": .string(line)])))
                     }
-                    continuation.finish()
+                    continuation.yield(.named("end", .object(["error": .null])))
+                } catch {
+                    continuation.yield(.named("end", .object(["error": .string("\(error)")])))
                 }
-                let pinger = Task {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: interval)
-                        continuation.yield(.ping)
-                    }
+                continuation.finish()
+            }
+            let pinger = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: interval)
+                    continuation.yield(.ping)
                 }
-                // However the stream ends, the command on the node goes with it.
-                defer {
-                    follower.cancel()
-                    pinger.cancel()
-                    slot.release()
-                }
-                try await writer.write(ByteBuffer(string: opening.wireFormat))
-                // The server waits for open responses before it stops: a followed log must end at shutdown itself.
-                for await event in events.cancelOnGracefulShutdown() {
-                    try await writer.write(ByteBuffer(string: event.wireFormat))
-                }
-                try await writer.finish(nil)
-            })
+            }
+            // However the stream ends, the command on the node goes with it.
+            defer {
+                follower.cancel()
+                pinger.cancel()
+                slot.release()
+            }
+            try await writer.write(ByteBuffer(string: opening.wireFormat))
+            // The server waits for open responses before it stops: a followed log must end at shutdown itself.
+            for await event in events.cancelOnGracefulShutdown() {
+                try await writer.write(ByteBuffer(string: event.wireFormat))
+            }
+            try await writer.finish(nil)
+        }
     }
 }

@@ -7,19 +7,23 @@ import NIOCore
 
 /// `POST /v1/private/chat/completions`: every text of the request is scrubbed (`PrivateChatRequest`), only scrubbed
 /// text goes to the external endpoint in the inventory, and the answer (whole or streamed) is rehydrated on the way
-/// back. Fails closed: if any part of a request cannot be scrubbed, nothing is sent.
+/// back. Fails closed: if any part of a request cannot be scrubbed, nothing is sent. The outside model is called
+/// through the upstream core like any upstream: admission, timeouts, resends, metrics and a clean error event.
 struct PrivateChatController {
     let scrubber: Scrubber
     let vault: PlaceholderVault
     let external: ExternalEndpoint?
-    let client: HTTPClient
-    let logger: Logger
+    let core: UpstreamCore
 
     static let sessionHeader = HTTPField.Name("X-SparkDeck-Session")!
     static let answerLimit = 16 * 1024 * 1024
 
     func addRoutes(to router: Router<some RequestContext>) {
-        router.post("/v1/private/chat/completions") { request, context in try await complete(request, context: context) }
+        router.post("/v1/private/chat/completions") { request, context in
+            try await core.observer.observing(route: "private_chat", upstream: "external") {
+                try await complete(request, context: context)
+            }
+        }
     }
 
     func complete(_ request: Request, context: some RequestContext) async throws -> Response {
@@ -39,33 +43,32 @@ struct PrivateChatController {
         }
         body = scrubbed
 
-        var outbound = HTTPClientRequest(url: external.url + "/chat/completions")
-        outbound.method = .POST
-        outbound.headers.add(name: "Content-Type", value: "application/json")
-        if let key = external.apiKey() { outbound.headers.add(name: "Authorization", value: "Bearer \(key)") }
-        outbound.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
-        let answer: HTTPClientResponse
-        do {
-            answer = try await client.execute(outbound, timeout: .seconds(300), logger: logger)
-        } catch {
-            throw APIError(.badGateway, type: "upstream_unavailable", code: "external_unreachable",
-                           message: "Could not reach the external model: \(error).")
-        }
-        var headers: HTTPFields = [Self.sessionHeader: session.id]
+        let streaming = (body["stream"] as? Bool) == true
+        let upstream = Upstream(external: external)
+        let outbound = UpstreamRequest(route: "private_chat", path: "/chat/completions",
+                                       body: .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body))),
+                                       streaming: streaming)
+        let call = try await core.admit(outbound, to: upstream)
+        let answer = try await core.send(outbound, on: call, to: upstream)
+        var headers: HTTPFields = [Self.sessionHeader: session.id, UpstreamCore.upstreamHeader: upstream.id,
+                                   UpstreamCore.queueHeader: "\(UpstreamCore.milliseconds(call.waited))"]
         let type = answer.headers.first(name: "content-type") ?? "application/json"
         headers[.contentType] = type
+        let status = Int(answer.status.code)
         guard answer.status == .ok else {
             // An error answer can only echo what was sent: scrubbed text.
-            let text = try await answer.body.collect(upTo: Self.answerLimit)
-            return Response(status: .init(code: Int(answer.status.code)), headers: headers, body: .init(byteBuffer: text))
+            let text = try await collect(answer, call: call)
+            call.finish(status: status)
+            return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: text))
         }
         if type.hasPrefix("text/event-stream") {
-            return Response(status: .ok, headers: headers, body: streamBody(answer.body, session: session))
+            return Response.eventStream(headers: headers, streamBody(answer.body, session: session, call: call))
         }
-        let whole = try await answer.body.collect(upTo: Self.answerLimit)
+        let whole = try await collect(answer, call: call)
         guard var object = try? JSONSerialization.jsonObject(with: Data(buffer: whole)) as? [String: Any] else {
+            call.abandon()
             throw APIError(.badGateway, type: "upstream_unavailable", code: "external_bad_answer",
-                           message: "The external model's answer is not JSON.")
+                           message: "The external model's answer is not JSON.").naming(upstream.id, waited: call.waited)
         }
         object["choices"] = (object["choices"] as? [[String: Any]])?.map { choice in
             var choice = choice
@@ -75,8 +78,21 @@ struct PrivateChatController {
             }
             return choice
         }
-        return Response(status: .ok, headers: headers,
-                        body: .init(byteBuffer: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: object))))
+        let answerBytes = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: object))
+        call.finish(status: status)
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: answerBytes))
+    }
+
+    /// A whole answer, read within the answer limit; a failure to read it abandons the call with a gateway error.
+    func collect(_ answer: HTTPClientResponse, call: UpstreamCall) async throws -> ByteBuffer {
+        do {
+            return try await answer.body.collect(upTo: Self.answerLimit)
+        } catch {
+            call.abandon()
+            throw APIError(.badGateway, type: "upstream_unavailable", code: "external_bad_answer",
+                           message: "The external model's answer could not be read whole (at most \(Self.answerLimit / 1024 / 1024) MiB): \(error).")
+                .naming(call.upstream, waited: call.waited)
+        }
     }
 
     /// The session named by `X-SparkDeck-Session`, or a new one.
@@ -104,17 +120,34 @@ struct PrivateChatController {
         return message
     }
 
-    /// Passes the external event stream on as it comes, rehydrated (`RehydratingEventStream`).
-    func streamBody(_ upstream: HTTPClientResponse.Body, session: ScrubSession) -> ResponseBody {
-        ResponseBody { writer in
+    /// Passes the external event stream on as it comes, rehydrated (`RehydratingEventStream`); a stream that breaks
+    /// off ends with a clean error event, as the gateway's do.
+    func streamBody(_ upstream: HTTPClientResponse.Body, session: ScrubSession, call: UpstreamCall)
+        -> @Sendable (inout any ResponseBodyWriter) async throws -> Void {
+        { writer in
             var stream = RehydratingEventStream(session: session)
-            for try await chunk in upstream {
-                let text = try stream.feed(chunk.readableBytesView)
-                if !text.isEmpty { try await writer.write(ByteBuffer(string: text)) }
+            do {
+                var first = true
+                for try await chunk in upstream {
+                    if first {
+                        call.firstByte()
+                        first = false
+                    }
+                    let text = try stream.feed(chunk.readableBytesView)
+                    if !text.isEmpty { try await writer.write(ByteBuffer(string: text)) }
+                }
+                let rest = try stream.finish()
+                if !rest.isEmpty { try await writer.write(ByteBuffer(string: rest)) }
+                try await writer.finish(nil)
+                call.finish(status: 200)
+            } catch {
+                call.finish(status: 599)
+                if error is CancellationError { throw error }
+                // What came before the break goes out rehydrated, then the error event says the answer is cut.
+                if let rest = try? stream.finish(), !rest.isEmpty { try? await writer.write(ByteBuffer(string: rest)) }
+                try? await writer.write(ByteBuffer(string: UpstreamRelay.streamErrorEvent(upstream: call.upstream, error: error)))
+                try? await writer.finish(nil)
             }
-            let rest = try stream.finish()
-            if !rest.isEmpty { try await writer.write(ByteBuffer(string: rest)) }
-            try await writer.finish(nil)
         }
     }
 }

@@ -23,7 +23,7 @@ struct RehydratingEventStream {
     /// What to send for the next chunk of the stream (empty while no event is complete).
     mutating func feed(_ bytes: some Sequence<UInt8>) throws -> String {
         var output = ""
-        for event in splitter.append(bytes) { output += try rewritten(event) }
+        for event in try splitter.append(bytes) { output += try rewritten(event) }
         return output
     }
 

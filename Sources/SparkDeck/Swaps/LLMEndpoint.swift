@@ -1,18 +1,41 @@
 import Foundation
+import NIOCore
 
-/// The checks a swap makes against the vLLM server: health, served models, a 1-token completion, running requests.
+/// The checks a swap makes against the vLLM server: health, served models and running requests with the health
+/// prober (the monitor's own probe), a 1-token completion through the upstream core like any client request.
 public struct LLMEndpoint: Sendable {
     let host: String
     let port: Int
     let basePath: String
     let prober: any Prober
+    let upstream: Upstream
+    let sender: UpstreamSender?
 
-    public init?(service: ClusterService, prober: any Prober = SocketProber()) {
+    public init?(service: ClusterService, prober: any Prober = SocketProber(), sender: UpstreamSender? = nil) {
         guard let url = URL(string: service.baseURL), let host = url.host else { return nil }
         self.host = host
         self.port = url.port ?? 80
         self.basePath = url.path
         self.prober = prober
+        self.upstream = Upstream(service: service)
+        self.sender = sender
+    }
+
+    /// The body of the 1-token check.
+    struct OneTokenRequest: Encodable {
+        struct Message: Encodable {
+            var role = "user"
+            var content = "ping"
+        }
+
+        var model: String
+        var messages = [Message()]
+        var maxTokens = 1
+
+        enum CodingKeys: String, CodingKey {
+            case model, messages
+            case maxTokens = "max_tokens"
+        }
     }
 
     public func isHealthy(timeoutMs: Int = 1000) async -> Bool {
@@ -31,13 +54,22 @@ public struct LLMEndpoint: Sendable {
     }
 
     /// Asks for one token; nil when it worked, else why not.
-    public func completeOneToken(model: String, timeoutMs: Int = 30_000) async -> String? {
-        let body = #"{"model":"\#(model.replacingOccurrences(of: "\"", with: "\\\""))","messages":[{"role":"user","content":"ping"}],"max_tokens":1}"#
-        switch await prober.http("POST", host: host, port: port, path: basePath + "/v1/chat/completions", body: body, timeoutMs: timeoutMs) {
-        case .http(200, _): return nil
-        case .http(let status, let body): return "a 1-token completion got HTTP \(status): \(body.prefix(200))"
-        case .refused(let reason), .broken(let reason): return "a 1-token completion failed: \(reason)"
-        case .timedOut(let ms): return "a 1-token completion got no answer within \(ms) ms"
+    public func completeOneToken(model: String, timeout: Duration = .seconds(30)) async -> String? {
+        guard let sender else { return "no upstream sender to ask the LLM with" }
+        do {
+            let body = try JSONEncoder().encode(OneTokenRequest(model: model))
+            let request = UpstreamRequest(route: "swap_check", path: "/v1/chat/completions",
+                                          body: .bytes(ByteBuffer(bytes: body)), timeout: timeout)
+            let answer = try await sender.send(request, to: upstream)
+            let text = try await answer.body.collect(upTo: 1 << 20)
+            guard answer.status == .ok else {
+                return "a 1-token completion got HTTP \(answer.status.code): \(String(buffer: text).prefix(200))"
+            }
+            return nil
+        } catch let error as APIError {
+            return "a 1-token completion failed: \(error.message)"
+        } catch {
+            return "a 1-token completion failed: \(error)"
         }
     }
 

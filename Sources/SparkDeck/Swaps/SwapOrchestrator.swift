@@ -39,6 +39,8 @@ public actor SwapOrchestrator {
     let board: StatusBoard
     let events: EventBroadcaster
     let prober: any Prober
+    /// The upstream core's sender: a swap's 1-token check goes out like every other call to the LLM.
+    let sender: UpstreamSender
     let settings: Settings
     let logger: Logger
     /// Requests the gateway has in flight to a service (drained before a swap stops the model).
@@ -53,7 +55,7 @@ public actor SwapOrchestrator {
     private var lastPublished = ContinuousClock.now - .seconds(1)
 
     public init(inventory: Inventory, runners: RunnerPool, store: SwapStore, board: StatusBoard, events: EventBroadcaster,
-                prober: any Prober = SocketProber(), settings: Settings = Settings(),
+                prober: any Prober = SocketProber(), sender: UpstreamSender, settings: Settings = Settings(),
                 gatewayInFlight: @escaping @Sendable (String) async -> Int = { _ in 0 }, logger: Logger) {
         self.gatewayInFlight = gatewayInFlight
         self.inventory = inventory
@@ -62,6 +64,7 @@ public actor SwapOrchestrator {
         self.board = board
         self.events = events
         self.prober = prober
+        self.sender = sender
         self.settings = settings
         self.logger = logger
     }
@@ -184,7 +187,7 @@ public actor SwapOrchestrator {
             break
         }
         let service = inventory.service(model.service)
-        let endpoint = service.flatMap { LLMEndpoint(service: $0, prober: prober) }
+        let endpoint = service.flatMap { LLMEndpoint(service: $0, prober: prober, sender: sender) }
         if let endpoint, await endpoint.servedModels()?.contains(model.servedName) == true {
             await execute(target: model, from: from, resumeAtLoad: true)
         } else if await isRunning(model) == true {
@@ -315,7 +318,7 @@ public actor SwapOrchestrator {
     }
 
     private func endpoint(_ model: ModelRecipe) throws -> LLMEndpoint {
-        guard let service = inventory.service(model.service), let endpoint = LLMEndpoint(service: service, prober: prober) else {
+        guard let service = inventory.service(model.service), let endpoint = LLMEndpoint(service: service, prober: prober, sender: sender) else {
             throw SwapStepFailure("model \(model.id) names service \(model.service), which has no usable URL")
         }
         return endpoint
