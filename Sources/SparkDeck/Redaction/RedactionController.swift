@@ -24,16 +24,38 @@ struct RedactionController {
         }
     }
 
-    func scrub(_ request: Request, context: some RequestContext) async throws -> Response {
-        let body = try await JSONBody.object(request, context: context, limit: Self.bodyLimit)
-        guard let text = body["text"] as? String else {
-            throw APIError.invalidRequest("`text` (a string) is required.", param: "text")
+    /// `POST /scrub`.
+    struct ScrubRequest: Decodable {
+        var text: String
+        var sessionID: String?
+        var entities: [String]?
+        var customTerms: [String]?
+        var ttlSeconds: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case text, entities
+            case sessionID = "session_id"
+            case customTerms = "custom_terms"
+            case ttlSeconds = "ttl_seconds"
         }
+    }
+
+    /// `POST /rehydrate`.
+    struct RehydrateRequest: Decodable {
+        var text: String
+        var sessionID: String
+
+        enum CodingKeys: String, CodingKey {
+            case text
+            case sessionID = "session_id"
+        }
+    }
+
+    func scrub(_ request: Request, context: some RequestContext) async throws -> Response {
+        let body = try await JSONBody.decode(ScrubRequest.self, request, context: context, limit: Self.bodyLimit)
+        let text = body.text
         var types: Set<EntityType>?
-        if let requested = body["entities"] {
-            guard let names = requested as? [String] else {
-                throw APIError.invalidRequest("`entities` must be a list of types: \(Self.typeList).", param: "entities")
-            }
+        if let names = body.entities {
             types = []
             for name in names {
                 guard let type = EntityType(rawValue: name.uppercased()) else {
@@ -42,19 +64,17 @@ struct RedactionController {
                 types?.insert(type)
             }
         }
-        let terms = body["custom_terms"].map { $0 as? [String] } ?? []
-        guard let terms else { throw APIError.invalidRequest("`custom_terms` must be a list of strings.", param: "custom_terms") }
+        let terms = body.customTerms ?? []
         var ttl = Self.defaultTTL
-        if let value = body["ttl_seconds"] {
-            guard let seconds = value as? Double, seconds >= 1, seconds <= Self.maxTTL else {
+        if let seconds = body.ttlSeconds {
+            guard seconds >= 1, seconds <= Self.maxTTL else {
                 throw APIError.invalidRequest("`ttl_seconds` must be a number from 1 to \(Int(Self.maxTTL)).", param: "ttl_seconds")
             }
             ttl = seconds
         }
         let id: String
-        if let given = body["session_id"] {
-            guard let given = given as? String,
-                  Self.sessionIDPattern.firstMatch(in: given, range: NSRange(location: 0, length: (given as NSString).length)) != nil else {
+        if let given = body.sessionID {
+            guard Self.sessionIDPattern.firstMatch(in: given, range: NSRange(location: 0, length: (given as NSString).length)) != nil else {
                 throw APIError.invalidRequest("`session_id` must be 8 to 128 letters, digits, '-' or '_'.", param: "session_id")
             }
             id = given
@@ -78,13 +98,8 @@ struct RedactionController {
     }
 
     func rehydrate(_ request: Request, context: some RequestContext) async throws -> Response {
-        let body = try await JSONBody.object(request, context: context, limit: Self.bodyLimit)
-        guard let text = body["text"] as? String else {
-            throw APIError.invalidRequest("`text` (a string) is required.", param: "text")
-        }
-        guard let id = body["session_id"] as? String else {
-            throw APIError.invalidRequest("`session_id` (from /scrub) is required.", param: "session_id")
-        }
+        let body = try await JSONBody.decode(RehydrateRequest.self, request, context: context, limit: Self.bodyLimit)
+        let text = body.text, id = body.sessionID
         guard let session = try await vault.session(id) else {
             throw APIError.notFound("No scrub session \(id): it expired or was deleted, so its placeholders cannot be filled in.")
         }
