@@ -45,6 +45,29 @@ public struct UpstreamCore: Sendable {
         return try await relay.respond(answer, call: call, onJSON: onJSON)
     }
 
+    /// An answer read whole, for a route that works on the upstream's answer instead of passing it on.
+    public struct WholeAnswer: Sendable {
+        public var status: Int
+        public var contentType: String?
+        public var body: ByteBuffer
+    }
+
+    /// Admits, sends and reads the answer whole (at most `limit` bytes); the call is counted when it is read.
+    public func exchange(_ request: UpstreamRequest, to upstream: Upstream, limit: Int = 16 * 1024 * 1024) async throws -> WholeAnswer {
+        let call = try await admit(request, to: upstream)
+        let answer = try await send(request, on: call, to: upstream)
+        do {
+            let body = try await answer.body.collect(upTo: limit)
+            call.finish(status: Int(answer.status.code))
+            return WholeAnswer(status: Int(answer.status.code), contentType: answer.headers.first(name: "content-type"), body: body)
+        } catch {
+            call.abandon()
+            throw APIError(.badGateway, type: "upstream_unavailable", code: "upstream_bad_answer",
+                           message: "The \(upstream.id) service's answer could not be read whole (at most \(limit / 1024) KiB): \(error).")
+                .naming(upstream.id, waited: call.waited)
+        }
+    }
+
     /// Waits for the upstream's slots (its own gate, then its group's). Refuses at once, with `503 upstream_down`,
     /// an upstream the status board sees down, and with `503 overloaded` + `Retry-After` when a queue is full or
     /// its wait ran out.

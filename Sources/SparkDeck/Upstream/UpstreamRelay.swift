@@ -34,6 +34,20 @@ struct UpstreamRelay: Sendable {
         traffic?.noteBytes(from: call.upstream)
         let wantsJSON = onJSON != nil && !isEventStream && status == 200
 
+        if status >= 400 {
+            // An error answer is small and read whole, so it can be put in the envelope the gateway promises.
+            let body: ByteBuffer
+            do {
+                body = try await upstream.body.collect(upTo: UpstreamErrorAnswer.limit)
+            } catch {
+                body = ByteBuffer()
+            }
+            call.finish(status: status)
+            headers[.contentType] = "application/json"
+            headers[.contentLength] = nil
+            return Response(status: .init(code: status), headers: headers,
+                            body: .init(byteBuffer: UpstreamErrorAnswer.enveloped(status: status, body: body, upstream: call.upstream)))
+        }
         var chunks = upstream.body.makeAsyncIterator()
         var first: ByteBuffer?
         if !isEventStream {
