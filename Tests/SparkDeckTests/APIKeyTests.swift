@@ -72,7 +72,7 @@ struct APIKeyTests {
             "GET /v1/models": .chat, "POST /v1/chat/completions": .chat, "POST /v1/completions": .chat,
             "POST /scrub": .redaction, "POST /rehydrate": .redaction, "DELETE /scrub/sessions/{id}": .redaction,
             "POST /v1/private/chat/completions": .redaction,
-            "GET /v1/audio/voices": .audio, "POST /v1/audio/speech": .audio,
+            "GET /v1/audio/voices": .audio, "POST /v1/audio/speech": .audio, "POST /v1/audio/transcriptions": .audio,
         ]
         let routes = buildRouter(try APITests.dependencies()).routes
         var seen = Set<String>()

@@ -96,6 +96,7 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<BasicRequestC
     LLMGatewayController(inventory: dependencies.configuration.inventory, board: dependencies.board,
                          currentSwap: dependencies.orchestrator.current, core: dependencies.core).addRoutes(to: router)
     SpeechController(inventory: dependencies.configuration.inventory, core: dependencies.core, voices: VoiceCache()).addRoutes(to: router)
+    TranscriptionController(inventory: dependencies.configuration.inventory, core: dependencies.core).addRoutes(to: router)
     ActionsController(actions: dependencies.actions).addRoutes(to: router)
     let orchestrator = dependencies.orchestrator
     ServiceLogsController(inventory: dependencies.configuration.inventory, runners: dependencies.runners,

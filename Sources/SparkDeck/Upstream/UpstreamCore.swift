@@ -50,6 +50,8 @@ public struct UpstreamCore: Sendable {
         public var status: Int
         public var contentType: String?
         public var body: ByteBuffer
+        /// Time spent waiting for admission (and before it), for `X-SparkDeck-Queue-Ms`.
+        public var waited: Duration
     }
 
     /// Admits, sends and reads the answer whole (at most `limit` bytes); the call is counted when it is read.
@@ -59,7 +61,8 @@ public struct UpstreamCore: Sendable {
         do {
             let body = try await answer.body.collect(upTo: limit)
             call.finish(status: Int(answer.status.code))
-            return WholeAnswer(status: Int(answer.status.code), contentType: answer.headers.first(name: "content-type"), body: body)
+            return WholeAnswer(status: Int(answer.status.code), contentType: answer.headers.first(name: "content-type"), body: body,
+                               waited: call.waited)
         } catch {
             call.abandon()
             throw APIError(.badGateway, type: "upstream_unavailable", code: "upstream_bad_answer",

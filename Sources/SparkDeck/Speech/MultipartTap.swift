@@ -1,0 +1,138 @@
+import Foundation
+import HTTPTypes
+import MultipartKit
+import NIOCore
+import Synchronization
+
+/// Watches a `multipart/form-data` upload as it streams past on its way to an upstream: keeps its small text fields
+/// (`response_format`, `model`, ...), counts the file's bytes, and stops the upload past a size limit. The bytes
+/// pass on unchanged and are never held whole.
+final class MultipartTap: Sendable {
+    /// What the upload held, once it has passed.
+    struct Summary: Sendable, Equatable {
+        /// Text fields by name, in order (a field may repeat: `timestamp_granularities[]`).
+        var fields: [String: [String]] = [:]
+        var fileField: String?
+        var fileName: String?
+        var fileBytes = 0
+    }
+
+    /// Why the upload was stopped; becomes the answer.
+    struct Refusal: Error {
+        var error: APIError
+    }
+
+    /// The longest text field kept; longer ones are not SparkDeck's to read.
+    static let longestField = 4096
+
+    private final class Reader {
+        let parser: MultipartParser
+        var summary = Summary()
+        var name: String?
+        var isFile = false
+        var value: [UInt8] = []
+        var refusal: APIError?
+        var finished = false
+
+        init(boundary: String, limit: Int) {
+            parser = MultipartParser(boundary: boundary)
+            parser.onHeader = { [unowned self] header, value in
+                guard header.lowercased() == "content-disposition" else { return }
+                let parameters = Self.parameters(value)
+                name = parameters["name"]
+                isFile = parameters["filename"] != nil
+                if isFile {
+                    summary.fileField = name
+                    summary.fileName = parameters["filename"]
+                }
+            }
+            parser.onBody = { [unowned self] body in
+                if isFile {
+                    summary.fileBytes += body.readableBytes
+                    if summary.fileBytes > limit, refusal == nil {
+                        refusal = APIError.invalidRequest(
+                            "The file is over \(limit / 1024 / 1024) MB, the most this service takes in one upload.", param: "file",
+                            status: .contentTooLarge)
+                    }
+                } else if value.count < MultipartTap.longestField {
+                    value.append(contentsOf: body.readableBytesView.prefix(MultipartTap.longestField - value.count))
+                }
+            }
+            parser.onPartComplete = { [unowned self] in
+                if let name, !isFile { summary.fields[name, default: []].append(String(decoding: value, as: UTF8.self)) }
+                name = nil
+                isFile = false
+                value.removeAll(keepingCapacity: true)
+            }
+        }
+
+        /// `form-data; name="file"; filename="a.wav"` -> ["name": "file", "filename": "a.wav"].
+        static func parameters(_ value: String) -> [String: String] {
+            var result: [String: String] = [:]
+            for part in value.split(separator: ";").dropFirst() {
+                let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                guard pair.count == 2 else { continue }
+                var text = pair[1]
+                if text.hasPrefix("\""), text.hasSuffix("\""), text.count >= 2 { text = String(text.dropFirst().dropLast()) }
+                result[pair[0].lowercased()] = text
+            }
+            return result
+        }
+    }
+
+    private let reader: Mutex<Reader>
+
+    /// Nil when `contentType` is not `multipart/form-data` with a boundary.
+    init?(contentType: String?, limit: Int) {
+        guard let contentType, contentType.lowercased().hasPrefix("multipart/form-data"),
+              let boundary = Reader.parameters("x;" + contentType.split(separator: ";").dropFirst().joined(separator: ";"))["boundary"],
+              !boundary.isEmpty else { return nil }
+        reader = Mutex(Reader(boundary: boundary, limit: limit))
+    }
+
+    /// Reads the next piece of the upload; throws when it must stop (too large, not multipart).
+    func feed(_ chunk: ByteBuffer) throws(Refusal) {
+        try reader.withLock { reader throws(Refusal) in
+            if let refusal = reader.refusal { throw Refusal(error: refusal) }
+            do {
+                try reader.parser.execute(chunk)
+            } catch {
+                reader.refusal = APIError.invalidRequest("The upload is not well-formed multipart/form-data.")
+            }
+            if let refusal = reader.refusal { throw Refusal(error: refusal) }
+        }
+    }
+
+    func markFinished() { reader.withLock { $0.finished = true } }
+
+    /// Why the upload was stopped, if it was.
+    var refusal: APIError? { reader.withLock { $0.refusal } }
+
+    var summary: Summary { reader.withLock { $0.summary } }
+
+    /// The upload as it streams to the upstream, read by the tap on the way.
+    func tapping<Base: AsyncSequence & Sendable>(_ base: Base) -> Tapped<Base> where Base.Element == ByteBuffer {
+        Tapped(base: base, tap: self)
+    }
+
+    struct Tapped<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == ByteBuffer {
+        let base: Base
+        let tap: MultipartTap
+
+        struct AsyncIterator: AsyncIteratorProtocol {
+            var base: Base.AsyncIterator
+            let tap: MultipartTap
+
+            mutating func next() async throws -> ByteBuffer? {
+                guard let chunk = try await base.next() else {
+                    tap.markFinished()
+                    return nil
+                }
+                try tap.feed(chunk)
+                return chunk
+            }
+        }
+
+        func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), tap: tap) }
+    }
+}

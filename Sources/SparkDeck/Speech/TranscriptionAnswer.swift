@@ -1,0 +1,22 @@
+import Foundation
+import NIOCore
+
+/// An ASR service's transcription answer in the form OpenAI's API gives it: parakeet-asr may send `text`, `srt`
+/// and `vtt` back as a JSON string literal; the client gets the text itself, with that format's content type. Pure.
+enum TranscriptionAnswer {
+    static let formats = ["json", "text", "srt", "verbose_json", "vtt"]
+
+    static func normalized(_ body: ByteBuffer, format: String) -> (contentType: String, body: ByteBuffer) {
+        switch format {
+        case "text", "srt", "vtt":
+            let type = format == "vtt" ? "text/vtt; charset=utf-8" : "text/plain; charset=utf-8"
+            let data = Data(buffer: body)
+            if let text = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) as? String {
+                return (type, ByteBuffer(string: text))
+            }
+            return (type, body)
+        default:
+            return ("application/json", body)
+        }
+    }
+}
