@@ -11,7 +11,7 @@ ARG RUNTIME_IMAGE=debian:bookworm-slim
 # ---- build: the release binary and its SwiftPM resource bundles
 FROM ${SWIFT_IMAGE} AS build
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libsqlite3-dev \
+    && apt-get install -y --no-install-recommends libsqlite3-dev libcurl4-openssl-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
