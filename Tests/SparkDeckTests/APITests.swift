@@ -213,9 +213,11 @@ struct APITests {
     }
 
     @Test func versionAgreesWithTheStartOSPackage() throws {
+        // The current version is the first in `VersionGraph.of(current, ...)` or `VersionGraph.of({ current, other })`
+        // (the shape start-sdk 2.0 takes).
         let versions = TestSupport.packageRoot.appendingPathComponent("package/startos/versions")
         let index = try String(contentsOf: versions.appendingPathComponent("index.ts"), encoding: .utf8)
-        let current = try #require(index.firstMatch(of: /VersionGraph\.of\(\s*(\w+)/)?.1, "index.ts names no current version")
+        let current = try #require(index.firstMatch(of: #/VersionGraph\.of\(\s*(?:\{\s*current:\s*)?(\w+)/#)?.1, "index.ts names no current version")
         let files = try FileManager.default.contentsOfDirectory(atPath: versions.path).filter { $0 != "index.ts" }
         let declaring = try files.map { try String(contentsOf: versions.appendingPathComponent($0), encoding: .utf8) }
             .filter { $0.contains("export const \(current) = VersionInfo.of(") }
