@@ -750,7 +750,7 @@ def print_cell(mode: str, concurrency: int, results: dict[str, CellResult], args
 def run_peers(peers: dict[str, Peer], mode: str, concurrency: int, args, label: str, rate: float = 0.0) -> dict:
     """One cell for every peer in turn."""
     results: dict[str, CellResult] = {}
-    for name in ("direct", "sparkdeck", "litellm"):
+    for name in ("direct", "sparkdeck", "before", "litellm"):
         if name not in peers:
             continue
         print(f"  running {label} {name} ...", flush=True)
@@ -781,7 +781,7 @@ def run_proxy_bound(peers: dict[str, Peer], procs: Processes, binary: str, tmp: 
     """The 1-client cells again with the sim unpaced, so the proxies' own cost per request sets the throughput."""
     print(f"\n  restarting the sim with --tokens-per-second {UNPACED_TOKENS_PER_SECOND:g} (no pacing) ...", flush=True)
     peers["direct"] = restart_sim(procs, binary, tmp, peers["direct"], UNPACED_TOKENS_PER_SECOND, args.load_cpus)
-    for name in ("direct", "sparkdeck", "litellm"):
+    for name in ("direct", "sparkdeck", "before", "litellm"):
         if name in peers:
             # The proxies find the new sim on their own (SparkDeck's health monitor within a probe or two).
             wait_until(f"{name} in front of the restarted sim", 30, lambda: sanity_check(peers[name]) or True)
@@ -833,6 +833,23 @@ def print_summary(all_results: dict, peers: dict[str, Peer], litellm_reason: str
                   "the same cell with the sim unpaced (proxy-bound), where each proxy's own cost sets the throughput.")
     else:
         print(f"LiteLLM: not available ({litellm_reason})" if litellm_reason else "LiteLLM: not run (--peers)")
+
+    if "before" in peers:
+        print()
+        print("== This build against --baseline (same cells, same run) ==")
+        rows = []
+        for (mode, concurrency), results in all_results.items():
+            now, before, direct = results.get("sparkdeck"), results.get("before"), results.get("direct")
+            if not now or not before or not direct:
+                continue
+            def added(result, q):
+                return percentile(result.latencies, q) - percentile(direct.latencies, q)
+            rows.append([f"{mode} c={concurrency}", fmt(before.rps, 0), fmt(now.rps, 0),
+                         fmt(now.rps / before.rps if before.rps > 0 else float("nan"), 3),
+                         fmt(added(before, 50)) + " / " + fmt(added(before, 99)),
+                         fmt(added(now, 50)) + " / " + fmt(added(now, 99))])
+        print(table(["cell", "before req/s", "this build req/s", "this/before", "before added p50/p99 ms",
+                     "this build added p50/p99 ms"], rows))
 
     print()
     print("== Targets (from the issue) ==")
@@ -1011,6 +1028,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--stream-max-tokens", type=int, default=16, help="max_tokens of streamed requests (16)")
     parser.add_argument("--timeout", type=float, default=30.0, help="per-request timeout in seconds (default 30)")
     parser.add_argument("--peers", default="direct,sparkdeck,litellm", help="which peers to run")
+    parser.add_argument("--baseline", metavar="BIN", default="",
+                        help="also run the SparkDeck gateway of another build (peer 'before') in every cell and print "
+                             "this build against it")
     parser.add_argument("--litellm-venv", default="/tmp/litellm-venv", help="venv with litellm[proxy]")
     parser.add_argument("--no-install", action="store_true", help="do not pip install LiteLLM when it is missing")
     parser.add_argument("--no-auth", action="store_true",
@@ -1107,6 +1127,12 @@ def main() -> int:
         peers["direct"] = sim
         if "sparkdeck" in args.peers:
             peers["sparkdeck"] = start_sparkdeck(procs, binary, tmp, sim_port, not args.no_auth, args.proxy_cpus)
+        if args.baseline:
+            # The same gateway from another build (e.g. the last release), in front of the same sim, so a change's
+            # cost is measured in the same run, cell by cell.
+            (tmp / "before").mkdir()
+            before = start_sparkdeck(procs, args.baseline, tmp / "before", sim_port, not args.no_auth, args.proxy_cpus)
+            peers["before"] = Peer("before", before.base, before.pids, before.proc, before.key, before.log)
         if "litellm" in args.peers:
             exe, litellm_reason = litellm_install(Path(args.litellm_venv), not args.no_install, tmp)
             if exe is not None:
@@ -1123,7 +1149,7 @@ def main() -> int:
                     litellm_reason = str(error).splitlines()[0]
             if "litellm" not in peers:
                 print(f"LiteLLM: not available ({litellm_reason})")
-        for name in ("direct", "sparkdeck"):
+        for name in ("direct", "sparkdeck", "before"):
             if name in peers:
                 sanity_check(peers[name])
         print("peers: " + ", ".join(f"{p.name} {p.base} (pid {p.pids[0]})" for p in peers.values()), flush=True)
