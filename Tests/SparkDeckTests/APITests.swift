@@ -23,6 +23,25 @@ struct APITests {
         try #require(try JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any])
     }
 
+    @Test func theDataFolderAndTheStoreAreTheOwnersAlone() throws {
+        let data = try TestSupport.temporaryDirectory() + "/fresh"
+        _ = try Store(dataDirectory: data)
+        func mode(_ path: String) throws -> Int {
+            try #require(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+        }
+        #expect(try mode(data) == 0o700)
+        for file in ["sparkdeck.sqlite", "sparkdeck.sqlite-wal", "sparkdeck.sqlite-shm"] where FileManager.default.fileExists(atPath: data + "/" + file) {
+            #expect(try mode(data + "/" + file) == 0o600, "\(file)")
+        }
+        // A folder an older version made readable to everyone is closed on the next start.
+        let old = try TestSupport.temporaryDirectory() + "/old"
+        try FileManager.default.createDirectory(atPath: old, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        FileManager.default.createFile(atPath: old + "/sparkdeck.sqlite", contents: nil, attributes: [.posixPermissions: 0o644])
+        _ = try Store(dataDirectory: old)
+        #expect(try mode(old) == 0o700)
+        #expect(try mode(old + "/sparkdeck.sqlite") == 0o600)
+    }
+
     @Test func livenessVersionAndReadiness() async throws {
         try await Self.app(try Self.dependencies()).test(.router) { client in
             let first = try await client.execute(uri: "/healthz", method: .get) { response in
@@ -195,6 +214,8 @@ struct APITests {
             try await client.execute(uri: "/", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+                #expect(response.headers[.init("X-Frame-Options")!] == "DENY", "no other site may frame the dashboard")
+                #expect(response.headers[.init("Content-Security-Policy")!]?.contains("frame-ancestors 'none'") == true)
                 #expect(String(buffer: response.body).contains("/app.js"))
             }
             try await client.execute(uri: "/app.js", method: .get) { response in

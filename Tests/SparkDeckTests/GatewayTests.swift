@@ -98,6 +98,7 @@ struct GatewayTests {
     static func gateway(port: Int, limits: AdmissionLimits = .defaults, settings: UpstreamSettings = UpstreamSettings(),
                         gates: GatewayGates = GatewayGates(), activity: GatewayActivity = GatewayActivity(),
                         registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+                        onBoard: @Sendable (StatusBoard) -> Void = { _ in },
                         currentSwap: (@Sendable () -> SwapRecord?)? = nil) async throws -> some ApplicationProtocol {
         var inventory = TestSupport.inventory(services: [("vllm", .vllm, port)])
         inventory.services[0].limits = limits
@@ -109,6 +110,7 @@ struct GatewayTests {
         let now = Timestamp.now()
         await board.record(.init(kind: .service, id: "vllm"), Observation(verdict: .ready, latencyMs: 1, sentAt: now, finishedAt: now))
         await board.setServedModels(["fake/model"])
+        onBoard(board)
         let clients = UpstreamClients(settings: settings)
         let sender = UpstreamSender(clients: clients, settings: settings, board: board, logger: TestSupport.logger)
         let core = UpstreamCore(sender: sender, gates: gates,
@@ -259,6 +261,26 @@ struct GatewayTests {
                     let queued = Int(response.headers[UpstreamCore.queueHeader] ?? "") ?? -1
                     #expect(queued >= waitMs, "swap_wait_ms \(waitMs): refused only after waiting it out (\(queued) ms)")
                 }
+            }
+        }
+    }
+
+    @Test func theModelListFollowsTheHealthOfTheLLM() async throws {
+        let board = Mutex<StatusBoard?>(nil)
+        try await Self.gateway(port: 9, onBoard: { made in board.withLock { $0 = made } }).test(.router) { client in
+            try await client.execute(uri: "/v1/models", method: .get) { response in
+                #expect(String(buffer: response.body).contains("fake/model"), "listed while the LLM serves")
+            }
+            let now = Timestamp.now()
+            let made = try #require(board.withLock { $0 })
+            for _ in 0..<3 {
+                await made.record(.init(kind: .service, id: "vllm"), Observation(verdict: .failed, cause: "no answer within 500 ms",
+                                                                                 sentAt: now, finishedAt: now))
+            }
+            #expect(made.gatewayView(of: "vllm").state == .down)
+            try await client.execute(uri: "/v1/models", method: .get) { response in
+                // Before: the killed vLLM's model was still listed while /api/status said none was loaded.
+                #expect(!String(buffer: response.body).contains("fake/model"), "\(String(buffer: response.body))")
             }
         }
     }

@@ -54,7 +54,10 @@ public struct DashboardAssets: Sendable {
                     .contentType: asset.contentType,
                     .cacheControl: "no-cache",
                     .init("X-Content-Type-Options")!: "nosniff",
-                    .init("Content-Security-Policy")!: "default-src 'self'; img-src 'self' data:; style-src 'self'",
+                    // The admin key sits in the page's storage: no other site may frame the dashboard (clickjacking).
+                    .init("Content-Security-Policy")!: "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'",
+                    .init("X-Frame-Options")!: "DENY",
+                    .init("Referrer-Policy")!: "no-referrer",
                 ], body: .init(byteBuffer: asset.bytes))
             }
         }

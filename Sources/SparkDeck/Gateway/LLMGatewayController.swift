@@ -12,7 +12,7 @@ struct LLMGatewayController {
     static let bodyLimit = 8 * 1024 * 1024
 
     func addRoutes(to router: Router<some RequestContext>) {
-        router.get("/v1/models") { _, _ in await models() }
+        router.get("/v1/models") { _, _ in models() }
         router.post("/v1/chat/completions") { request, context in
             try await core.observer.observing(route: "chat", upstream: llmService()?.id ?? "none") {
                 try await complete(request, context: context, route: "chat", path: "/v1/chat/completions")
@@ -25,9 +25,11 @@ struct LLMGatewayController {
         }
     }
 
-    func models() async -> Response {
+    func models() -> Response {
         let created = Double(Int(Date().timeIntervalSince1970))
-        let served = await board.servedModelNames()
+        // Only what a serving LLM lists: a model whose vLLM died is not offered (the status board says so too).
+        let view = llmService().map { board.gatewayView(of: $0.id) }
+        let served = view.map { $0.state.isServing ? $0.served : [] } ?? []
         let entries: [JSONValue] = served.map { name in
             .object(["id": .string(name), "object": .string("model"), "created": .number(created), "owned_by": .string("sparkdeck")])
         }

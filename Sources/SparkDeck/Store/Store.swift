@@ -7,12 +7,30 @@ public final class Store: Sendable {
     public let path: String
 
     public init(dataDirectory: String) throws {
-        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         path = (dataDirectory as NSString).appendingPathComponent("sparkdeck.sqlite")
+        try Self.makePrivate(dataDirectory: dataDirectory, database: path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         database = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(database)
+    }
+
+    /// The data folder holds session ids, key hashes, the vault and action output: it is the owner's alone (0700),
+    /// and so is the database (0600; SQLite gives its `-wal` and `-shm` files the database's mode). A folder of
+    /// an older version, made 0755, is closed on the next start.
+    static func makePrivate(dataDirectory: String, database: String) throws {
+        let files = FileManager.default
+        try files.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try files.setAttributes([.posixPermissions: 0o700], ofItemAtPath: dataDirectory)
+        let descriptor = open(database, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: database])
+        }
+        fchmod(descriptor, 0o600)
+        close(descriptor)
+        for suffix in ["-wal", "-shm"] where files.fileExists(atPath: database + suffix) {
+            try files.setAttributes([.posixPermissions: 0o600], ofItemAtPath: database + suffix)
+        }
     }
 
     static var migrator: DatabaseMigrator {
