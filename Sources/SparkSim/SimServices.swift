@@ -1,47 +1,6 @@
 import Foundation
 import Hummingbird
 
-/// parakeet-asr's health behaviour: `{"status":"loading"}` while the model loads, then `ready`; requests get 503
-/// while loading.
-public enum SimASR {
-    public static func run(_ options: SimOptions) async throws {
-        let readyAt = Date().addingTimeInterval(options.loadSeconds)
-        SimStartup.starting()
-        SimLog.line("INFO:     Loading nvidia/parakeet-tdt-0.6b-v3 and the Sortformer diarizer")
-        Task {
-            try await Task.sleep(for: .seconds(options.loadSeconds))
-            SimLog.line("INFO:     Models loaded in \(String(format: "%.1f", options.loadSeconds)) s; ready for requests")
-        }
-        let router = SimServer.router(options)
-        router.get("/health") { _, _ in
-            let ready = Date() >= readyAt
-            return SimServer.json(["status": ready ? "ready" : "loading", "model": "nvidia/parakeet-tdt-0.6b-v3",
-                                   "diarization": ready ? "ready" : "loading"])
-        }
-        for path in ["/v1/audio/transcriptions", "/v1/audio/diarizations"] {
-            router.post(RouterPath(path)) { _, _ in
-                guard Date() >= readyAt else { return SimServer.json(["detail": "Model is loading"], status: .serviceUnavailable) }
-                return SimServer.json(["detail": "SparkSim does not simulate \(path) yet"], status: .notImplemented)
-            }
-        }
-        try await SimServer.run(router, options: options, name: "asr") { SimStartup.running(options) }
-    }
-}
-
-/// Kokoro-FastAPI's health and voice list; like a container, it listens only once it has started.
-public enum SimTTS {
-    static let voices = ["af_bella", "af_sky", "af_heart", "am_adam", "bf_emma", "bm_george"]
-
-    public static func run(_ options: SimOptions) async throws {
-        SimStartup.starting()
-        try await Task.sleep(for: .seconds(options.loadSeconds))
-        let router = SimServer.router(options)
-        router.get("/health") { _, _ in SimServer.json(["status": "healthy"]) }
-        router.get("/v1/audio/voices") { _, _ in SimServer.json(["voices": voices.map { ["id": $0, "name": $0] }]) }
-        try await SimServer.run(router, options: options, name: "tts") { SimStartup.running(options) }
-    }
-}
-
 /// An embeddings/rerank server's health endpoint (TEI answers `/health` with 200 once the model is loaded).
 public enum SimEmbeddings {
     public static func run(_ options: SimOptions) async throws {

@@ -52,15 +52,37 @@ struct Sim: AsyncParsableCommand {
     }
 
     struct ASR: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "asr", abstract: "parakeet-asr (health, loading).")
+        static let configuration = CommandConfiguration(
+            commandName: "asr", abstract: "parakeet-asr: transcriptions and diarizations of real audio (ffmpeg decodes).")
         @OptionGroup var common: Common
-        func run() async throws { try await SimASR.run(common.options) }
+        @Option(help: "Uploads larger than this many MB get 413.")
+        var maxUploadMb = 200
+        @Option(help: "Stall requests (health checks included) this many seconds, as a loaded GPU does.")
+        var stallSeconds: Double = 0
+        @Option(help: "Stall only every Nth request.")
+        var stallEvery = 1
+        @Flag(help: "Answer /v1/audio/diarizations with 501, as with diarization disabled.")
+        var noDiarization = false
+
+        func validate() throws {
+            guard maxUploadMb > 0 else { throw ValidationError("--max-upload-mb must be positive") }
+            guard stallSeconds >= 0, stallEvery >= 1 else { throw ValidationError("--stall-seconds >= 0, --stall-every >= 1") }
+        }
+
+        func run() async throws {
+            try await SimASR.run(common.options, settings: .init(
+                maxUploadBytes: maxUploadMb * 1024 * 1024, stallSeconds: stallSeconds, stallEvery: stallEvery,
+                diarization: !noDiarization))
+        }
     }
 
     struct TTS: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "tts", abstract: "Kokoro TTS (health, voices).")
+        static let configuration = CommandConfiguration(
+            commandName: "tts", abstract: "Kokoro TTS: voices and speech in every format, streamed by sentence.")
         @OptionGroup var common: Common
-        func run() async throws { try await SimTTS.run(common.options) }
+        @Flag(help: "Speak with the tone pattern even where espeak-ng is installed.")
+        var tones = false
+        func run() async throws { try await SimTTS.run(common.options, settings: .init(useEspeak: !tones)) }
     }
 
     struct Embeddings: AsyncParsableCommand {

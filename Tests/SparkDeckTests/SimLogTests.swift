@@ -24,7 +24,7 @@ struct SimLogTests {
         }
         #expect(ready, "the ASR sim never answered")
         try await Task.sleep(for: .milliseconds(300))
-        #expect(await send(.POST, "/v1/audio/transcriptions") == 501)
+        #expect(await send(.POST, "/v1/audio/transcriptions") == 422)
         #expect(await send(.GET, "/nothing-here") == 404)
         let logged = await TestSupport.eventually(timeout: .seconds(3)) {
             ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("/nothing-here")
@@ -33,7 +33,7 @@ struct SimLogTests {
         let text = try String(contentsOfFile: log, encoding: .utf8)
         #expect(text.contains("INFO:     Uvicorn running on http://127.0.0.1:\(port) (Press CTRL+C to quit)"))
         #expect(text.contains("INFO:     Models loaded in 0.2 s; ready for requests"))
-        #expect(text.contains(#"INFO:     "POST /v1/audio/transcriptions HTTP/1.1" 501 Not Implemented"#))
+        #expect(text.contains(#"INFO:     "POST /v1/audio/transcriptions HTTP/1.1" 422 Unprocessable Content"#))
         #expect(text.contains(#"INFO:     "GET /nothing-here HTTP/1.1" 404 Not Found"#))
         #expect(!text.contains("/health"), "health checks are left out of the access log:\n\(text)")
     }
