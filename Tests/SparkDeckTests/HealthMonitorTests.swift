@@ -37,7 +37,7 @@ struct HealthMonitorTests {
     @Test func hungServiceGivesExactlyOneOutageOfAboutItsLength() async throws {
         let port = try FreePort.find(count: 1)[0]
         let logs = try TestSupport.temporaryDirectory()
-        let sim = try TestSupport.startSim(["asr", "--port", "\(port)", "--load-seconds", "1.5"], log: logs + "/asr.log")
+        let sim = try await TestSupport.startSim(["asr", "--port", "\(port)", "--load-seconds", "1.5"], log: logs + "/asr.log")
         let harness = try Harness(services: [("asr", .asr, port)])
         defer { harness.task.cancel(); sim.signal(SIGCONT); sim.signal(SIGKILL) }
 
@@ -73,19 +73,19 @@ struct HealthMonitorTests {
     @Test func killedServiceIsDownUntilItComesBackThroughLoading() async throws {
         let port = try FreePort.find(count: 1)[0]
         let logs = try TestSupport.temporaryDirectory()
-        let first = try TestSupport.startSim(["asr", "--port", "\(port)", "--load-seconds", "0.5"], log: logs + "/asr.log")
+        let first = try await TestSupport.startSim(["asr", "--port", "\(port)", "--load-seconds", "0.5"], log: logs + "/asr.log")
         let harness = try Harness(services: [("asr", .asr, port)])
         defer { harness.task.cancel(); first.signal(SIGKILL) }
 
         #expect(await harness.waitFor("asr", .up))
         first.signal(SIGKILL)
-        _ = await first.waitForExit()
+        _ = try await first.waitForExit()
         let killedAt = Timestamp.now()
         #expect(await harness.waitFor("asr", .down, timeout: .seconds(10)), "a killed service is seen down")
         let seenDownAfter = Timestamp.now() - killedAt
         try await Task.sleep(for: .milliseconds(1200))
 
-        let second = try TestSupport.startSim(["asr", "--port", "\(port)", "--load-seconds", "1"], log: logs + "/asr2.log")
+        let second = try await TestSupport.startSim(["asr", "--port", "\(port)", "--load-seconds", "1"], log: logs + "/asr2.log")
         defer { second.signal(SIGKILL) }
         #expect(await harness.waitFor("asr", .loading, timeout: .seconds(10)))
         #expect(await harness.waitFor("asr", .up, timeout: .seconds(10)))
@@ -101,7 +101,7 @@ struct HealthMonitorTests {
     @Test func vllmSimLoadsThenListsItsModel() async throws {
         let port = try FreePort.find(count: 1)[0]
         let logs = try TestSupport.temporaryDirectory()
-        let sim = try TestSupport.startSim(["vllm", "--port", "\(port)", "--model", "org/test-model", "--load-seconds", "1.5"],
+        let sim = try await TestSupport.startSim(["vllm", "--port", "\(port)", "--model", "org/test-model", "--load-seconds", "1.5"],
                                            log: logs + "/vllm.log")
         let harness = try Harness(services: [("vllm", .vllm, port)])
         defer { harness.task.cancel(); sim.signal(SIGKILL) }
@@ -122,9 +122,9 @@ struct HealthMonitorTests {
 
     @Test func oomSimExitsWithTheCUDALine() async throws {
         let logs = try TestSupport.temporaryDirectory()
-        let sim = try TestSupport.startSim(["vllm", "--port", "1", "--model", "m-oom", "--load-seconds", "1", "--fail-at", "weights:60"],
+        let sim = try await TestSupport.startSim(["vllm", "--port", "1", "--model", "m-oom", "--load-seconds", "1", "--fail-at", "weights:60"],
                                            log: logs + "/vllm.log")
-        #expect(await sim.waitForExit() == 1)
+        #expect(try await sim.waitForExit() == 1)
         let log = try String(contentsOfFile: logs + "/vllm.log", encoding: .utf8)
         #expect(log.contains("60% Completed"))
         #expect(log.contains("torch.OutOfMemoryError: CUDA out of memory"))
