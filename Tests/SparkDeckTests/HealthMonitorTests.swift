@@ -37,8 +37,10 @@ struct HealthMonitorTests {
     @Test func hungServiceGivesExactlyOneOutageOfAboutItsLength() async throws {
         let port = try FreePort.find(count: 1)[0]
         let logs = try TestSupport.temporaryDirectory()
-        let sim = try await TestSupport.startSim(["asr", "--port", "\(port)", "--load-seconds", "1.5"], log: logs + "/asr.log")
+        // Watched from before the sim starts (refused during the start-up grace is loading), so its loading is seen
+        // however slowly it starts.
         let harness = try Harness(services: [("asr", .asr, port)])
+        let sim = try await TestSupport.startSim(["asr", "--port", "\(port)", "--load-seconds", "1.5"], log: logs + "/asr.log")
         defer { harness.task.cancel(); sim.signal(SIGCONT); sim.signal(SIGKILL) }
 
         #expect(await harness.waitFor("asr", .up), "the sim never came up")
@@ -101,9 +103,9 @@ struct HealthMonitorTests {
     @Test func vllmSimLoadsThenListsItsModel() async throws {
         let port = try FreePort.find(count: 1)[0]
         let logs = try TestSupport.temporaryDirectory()
-        let sim = try await TestSupport.startSim(["vllm", "--port", "\(port)", "--model", "org/test-model", "--load-seconds", "1.5"],
-                                           log: logs + "/vllm.log")
         let harness = try Harness(services: [("vllm", .vllm, port)])
+        let sim = try await TestSupport.startSim(["vllm", "--port", "\(port)", "--model", "org/test-model", "--load-seconds", "1.5"],
+                                                 log: logs + "/vllm.log")
         defer { harness.task.cancel(); sim.signal(SIGKILL) }
         #expect(await harness.waitFor("vllm", .loading, timeout: .seconds(2)), "refused while loading means loading")
         #expect(await harness.waitFor("vllm", .up))

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// What a command printed and how it ended.
 public struct CommandResult: Sendable, Equatable {
@@ -78,32 +79,39 @@ struct ProcessCommand: Sendable {
     func follow() -> AsyncThrowingStream<String, any Error> {
         AsyncThrowingStream { continuation in
             let task = Task {
+                let tail = LastLines()
                 let process: SpawnedProcess
                 do {
-                    process = try await SpawnedProcess.start(argv[0], arguments: Array(argv.dropFirst()), output: .lines)
+                    process = try await SpawnedProcess.start(argv[0], arguments: Array(argv.dropFirst()), output: .lines { line in
+                        tail.append(line)
+                        continuation.yield(line)
+                    })
                 } catch {
                     continuation.finish(throwing: CommandRunnerError.couldNotStart("\(error)"))
                     return
                 }
-                await withTaskCancellationHandler {
-                    var tail: [String] = []
-                    for await line in process.lines {
-                        tail = Array((tail + [line]).suffix(5))
-                        continuation.yield(line)
+                do {
+                    let status = try await withTaskCancellationHandler {
+                        try await process.waitForExit()
+                    } onCancel: {
+                        process.terminate()
                     }
-                    do {
-                        let result = CommandResult(exitCode: try await process.waitForExit(), output: tail.joined(separator: "\n"))
-                        if let error = interpret(result) { continuation.finish(throwing: error) } else { continuation.finish() }
-                    } catch {
-                        continuation.finish(throwing: error)
-                    }
-                } onCancel: {
-                    process.terminate()
+                    let result = CommandResult(exitCode: status, output: tail.text)
+                    if let error = interpret(result) { continuation.finish(throwing: error) } else { continuation.finish() }
+                } catch {
+                    continuation.finish(throwing: error)
                 }
             }
             continuation.onTermination = { _ in task.cancel() }
         }
     }
+}
+
+/// The last lines a followed command printed, to say why it failed.
+private final class LastLines: Sendable {
+    private let lines = Mutex<[String]>([])
+    func append(_ line: String) { lines.withLock { $0 = Array(($0 + [line]).suffix(5)) } }
+    var text: String { lines.withLock { $0.joined(separator: "\n") } }
 }
 
 /// Runs commands on this machine with `/bin/sh -c` (transport `local`; demo mode uses it).

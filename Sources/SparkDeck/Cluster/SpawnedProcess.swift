@@ -15,8 +15,8 @@ public final class SpawnedProcess: Sendable {
     public enum Output: Sendable {
         /// Appended to (or, with `truncate`, written over) a file.
         case file(String, truncate: Bool)
-        /// Cut into lines by `LineSplitter` and read through `lines`.
-        case lines
+        /// Cut into lines by `LineSplitter`, each handed to `handler` as it comes, until the process exits.
+        case lines(_ handler: @Sendable (String) -> Void)
     }
 
     public struct SpawnError: Error, CustomStringConvertible {
@@ -26,14 +26,11 @@ public final class SpawnedProcess: Sendable {
     }
 
     public let pid: pid_t
-    /// The output line by line (`.lines` only), until the process exits. Read once.
-    public let lines: AsyncStream<String>
     private let task: Task<Int32, any Error>
     private let state: State
 
-    private init(pid: pid_t, lines: AsyncStream<String>, task: Task<Int32, any Error>, state: State) {
+    private init(pid: pid_t, task: Task<Int32, any Error>, state: State) {
         self.pid = pid
-        self.lines = lines
         self.task = task
         self.state = state
     }
@@ -46,16 +43,12 @@ public final class SpawnedProcess: Sendable {
         options.processGroupID = 0
         options.teardownSequence = [.send(signal: .terminate, toProcessGroup: true, allowedDurationToNextStep: stopGrace)]
         let state = State()
-        let (lines, lineSink) = AsyncStream.makeStream(of: String.self)
         let (spawned, spawnedSink) = AsyncThrowingStream.makeStream(of: pid_t.self)
         let task = Task<Int32, any Error> {
-            defer {
-                state.markExited()
-                lineSink.finish()
-            }
+            defer { state.markExited() }
             do {
                 let status = try await execute(.path(FilePath(executable)), Arguments(arguments), options, output,
-                                                started: { spawnedSink.yield($0); spawnedSink.finish() }, lines: lineSink)
+                                                started: { spawnedSink.yield($0); spawnedSink.finish() })
                 return switch status {
                 case .exited(let code): code
                 case .signaled(let signal): 128 + signal
@@ -73,12 +66,11 @@ public final class SpawnedProcess: Sendable {
             throw SpawnError(executable: executable, reason: "\(error)")
         }
         guard let pid else { throw SpawnError(executable: executable, reason: "it did not start") }
-        return SpawnedProcess(pid: pid, lines: lines, task: task, state: state)
+        return SpawnedProcess(pid: pid, task: task, state: state)
     }
 
     private static func execute(_ executable: Executable, _ arguments: Arguments, _ options: PlatformOptions,
-                            _ output: Output, started: (pid_t) -> Void,
-                            lines: AsyncStream<String>.Continuation) async throws -> TerminationStatus {
+                            _ output: Output, started: (pid_t) -> Void) async throws -> TerminationStatus {
         switch output {
         case .file(let path, let truncate):
             let descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : O_APPEND), 0o644)
@@ -90,7 +82,7 @@ public final class SpawnedProcess: Sendable {
             ) { execution in
                 started(execution.processIdentifier.value)
             }.terminationStatus
-        case .lines:
+        case .lines(let handler):
             return try await Subprocess.run(
                 executable, arguments: arguments, platformOptions: options, input: .none,
                 output: .sequence, error: .combinedWithOutput
@@ -98,9 +90,9 @@ public final class SpawnedProcess: Sendable {
                 started(execution.processIdentifier.value)
                 var splitter = LineSplitter()
                 for try await buffer in execution.standardOutput {
-                    for line in buffer.withUnsafeBytes({ splitter.append($0) }) { lines.yield(line) }
+                    for line in buffer.withUnsafeBytes({ splitter.append($0) }) { handler(line) }
                 }
-                if let last = splitter.finish() { lines.yield(last) }
+                if let last = splitter.finish() { handler(last) }
             }.terminationStatus
         }
     }
