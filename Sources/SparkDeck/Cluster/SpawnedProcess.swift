@@ -70,7 +70,7 @@ public final class SpawnedProcess: Sendable {
     }
 
     private static func execute(_ executable: Executable, _ arguments: Arguments, _ options: PlatformOptions,
-                            _ output: Output, started: (pid_t) -> Void) async throws -> TerminationStatus {
+                                _ output: Output, started: (pid_t) -> Void) async throws -> TerminationStatus {
         switch output {
         case .file(let path, let truncate):
             let descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : O_APPEND), 0o644)
@@ -119,7 +119,7 @@ public final class SpawnedProcess: Sendable {
         _ = try? await task.value
     }
 
-    // Signals go out under the lock that records the exit, so none is sent after the run (which reaps) has ended.
+    /// Whether the run has ended; signals go out under its lock, so none is sent after the run (which reaps) ended.
     private final class State: Sendable {
         private let exited = Mutex(false)
         func markExited() { exited.withLock { $0 = true } }
