@@ -9,7 +9,7 @@ final class SSHFixture: @unchecked Sendable {
     let user: String
     let port: Int
     let hosts: [String]
-    private var servers: [String: ChildProcess] = [:]
+    private var servers: [String: SpawnedProcess] = [:]
 
     static var available: Bool {
         FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd") && getuid() == 0
@@ -47,8 +47,8 @@ final class SSHFixture: @unchecked Sendable {
             LogLevel ERROR
 
             """.write(toFile: config, atomically: true, encoding: .utf8)
-        servers[host] = try ChildProcess(executable: "/usr/sbin/sshd", arguments: ["-D", "-e", "-f", config],
-                                         outputPath: directory + "/sshd_\(host).log")
+        servers[host] = try await SpawnedProcess.start("/usr/sbin/sshd", arguments: ["-D", "-e", "-f", config],
+                                                       output: .file(directory + "/sshd_\(host).log", truncate: false))
         let up = await TestSupport.eventually(timeout: .seconds(10)) {
             if case .http = await SocketProber().tcpConnect(host: host, port: self.port, timeoutMs: 200) { return true }
             return false
@@ -61,8 +61,7 @@ final class SSHFixture: @unchecked Sendable {
 
     /// Stops one node's sshd (the node becomes unreachable over SSH).
     func stop(_ host: String) async {
-        // The whole process group: the listener and the per-connection servers that hold open sessions.
-        servers[host]?.signalGroup(SIGTERM)
+        // A stop signals the whole process group: the listener and the per-connection servers that hold open sessions.
         await servers[host]?.stop()
         servers[host] = nil
     }

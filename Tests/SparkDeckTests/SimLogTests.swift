@@ -11,7 +11,7 @@ struct SimLogTests {
     @Test func accessLogHasEachRequestButNotHealthChecks() async throws {
         let port = try FreePort.find(count: 1)[0]
         let log = try TestSupport.temporaryDirectory() + "/asr.log"
-        let sim = try TestSupport.startSim(["asr", "--port", "\(port)", "--load-seconds", "0.2", "--access-log"], log: log)
+        let sim = try await TestSupport.startSim(["asr", "--port", "\(port)", "--load-seconds", "0.2", "--access-log"], log: log)
         defer { sim.signal(SIGKILL) }
         let client = HTTPClient.shared
         func send(_ method: HTTPMethod, _ path: String) async -> UInt? {
@@ -41,7 +41,7 @@ struct SimLogTests {
     @Test func noAccessLogUnlessAskedFor() async throws {
         let port = try FreePort.find(count: 1)[0]
         let log = try TestSupport.temporaryDirectory() + "/tts.log"
-        let sim = try TestSupport.startSim(["tts", "--port", "\(port)", "--load-seconds", "0"], log: log)
+        let sim = try await TestSupport.startSim(["tts", "--port", "\(port)", "--load-seconds", "0"], log: log)
         defer { sim.signal(SIGKILL) }
         let client = HTTPClient.shared
         let answered = await TestSupport.eventually(timeout: .seconds(10)) {

@@ -312,11 +312,11 @@ struct SwapTests {
                   params: { <<: *params, load: "6" }, commands: *commands }
             """
         try inventory.write(toFile: work + "/inventory.yaml", atomically: true, encoding: .utf8)
-        func startServer() throws -> ChildProcess {
-            try ChildProcess(executable: TestSupport.binary,
-                             arguments: ["serve", "--inventory", work + "/inventory.yaml", "--data", data,
-                                         "--host", "127.0.0.1", "--port", "\(apiPort)"],
-                             outputPath: work + "/serve.log")
+        func startServer() async throws -> SpawnedProcess {
+            try await SpawnedProcess.start(TestSupport.binary,
+                                           arguments: ["serve", "--inventory", work + "/inventory.yaml", "--data", data,
+                                                       "--host", "127.0.0.1", "--port", "\(apiPort)"],
+                                           output: .file(work + "/serve.log", truncate: false))
         }
         func api(_ method: String, _ path: String, _ body: String? = nil) async -> (Int, [String: Any]) {
             guard case .http(let status, let text) = await SocketProber().http(method, host: "127.0.0.1", port: apiPort, path: path,
@@ -332,7 +332,7 @@ struct SwapTests {
             return last
         }
 
-        var server = try startServer()
+        var server = try await startServer()
         #expect(await TestSupport.eventually(timeout: .seconds(15)) { await api("GET", "/healthz").0 == 200 })
         let (status, first) = await api("POST", "/api/swaps", #"{"model":"small","confirm":true}"#)
         #expect(status == 202)
@@ -342,9 +342,9 @@ struct SwapTests {
         let id = try #require(slow["id"] as? String)
         #expect(await TestSupport.eventually(timeout: .seconds(20)) { await api("GET", "/api/swaps/\(id)").1["state"] as? String == "loading" })
         server.signal(SIGKILL)
-        _ = await server.waitForExit()
+        _ = try await server.waitForExit()
 
-        server = try startServer()
+        server = try await startServer()
         defer { server.signal(SIGTERM) }
         let settled = await waitForResult(id)
         #expect(settled["result"] as? String == "ready", "\(settled)")

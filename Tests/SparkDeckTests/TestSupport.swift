@@ -40,10 +40,10 @@ enum TestSupport {
     }()
 
     /// Starts `sparkdeck sim ...`; the sim exits by itself if the test process dies.
-    static func startSim(_ arguments: [String], log: String) throws -> ChildProcess {
-        try ChildProcess(executable: binary,
-                         arguments: ["sim"] + arguments + ["--exit-with", "\(ProcessInfo.processInfo.processIdentifier)"],
-                         outputPath: log)
+    static func startSim(_ arguments: [String], log: String) async throws -> SpawnedProcess {
+        try await SpawnedProcess.start(binary,
+                                       arguments: ["sim"] + arguments + ["--exit-with", "\(ProcessInfo.processInfo.processIdentifier)"],
+                                       output: .file(log, truncate: false))
     }
 
     /// Polls `condition` every 20 ms until it holds or `timeout` passes; returns whether it held.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// What a command printed and how it ended.
 public struct CommandResult: Sendable, Equatable {
@@ -51,21 +52,22 @@ struct ProcessCommand: Sendable {
     func run(timeout: Duration, scratch: String) async throws -> CommandResult {
         let outputPath = (scratch as NSString).appendingPathComponent("sparkdeck-cmd-\(UUID().uuidString).out")
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
-        let child: ChildProcess
+        let process: SpawnedProcess
         do {
-            child = try ChildProcess(executable: argv[0], arguments: Array(argv.dropFirst()), outputPath: outputPath, truncate: true)
+            process = try await SpawnedProcess.start(argv[0], arguments: Array(argv.dropFirst()),
+                                                     output: .file(outputPath, truncate: true), stopGrace: .seconds(1))
         } catch {
             throw CommandRunnerError.couldNotStart("\(error)")
         }
-        let status = await withTaskGroup(of: Int32?.self) { group in
-            group.addTask { await child.waitForExit() }
+        let status = try await withThrowingTaskGroup(of: Int32?.self) { group in
+            group.addTask { try await process.waitForExit() }
             group.addTask {
                 try? await Task.sleep(for: timeout)
                 return nil
             }
-            let first = await group.next() ?? nil
+            let first = try await group.next() ?? nil
             group.cancelAll()
-            if first == nil { await child.stop(grace: .seconds(1)) }
+            if first == nil { await process.stop() }
             return first
         }
         guard let status else { throw CommandRunnerError.timedOut(after: timeout, command: argv.last ?? "") }
@@ -76,29 +78,40 @@ struct ProcessCommand: Sendable {
 
     func follow() -> AsyncThrowingStream<String, any Error> {
         AsyncThrowingStream { continuation in
-            let child: ChildProcess
-            do {
-                child = try ChildProcess(executable: argv[0], arguments: Array(argv.dropFirst()), output: .pipe)
-            } catch {
-                continuation.finish(throwing: CommandRunnerError.couldNotStart("\(error)"))
-                return
-            }
             let task = Task {
-                var tail: [String] = []
-                for await line in child.lines() {
-                    tail = Array((tail + [line]).suffix(5))
-                    continuation.yield(line)
+                let tail = LastLines()
+                let process: SpawnedProcess
+                do {
+                    process = try await SpawnedProcess.start(argv[0], arguments: Array(argv.dropFirst()), output: .lines { line in
+                        tail.append(line)
+                        continuation.yield(line)
+                    })
+                } catch {
+                    continuation.finish(throwing: CommandRunnerError.couldNotStart("\(error)"))
+                    return
                 }
-                let status = await child.waitForExit()
-                let result = CommandResult(exitCode: status, output: tail.joined(separator: "\n"))
-                if let error = interpret(result) { continuation.finish(throwing: error) } else { continuation.finish() }
+                do {
+                    let status = try await withTaskCancellationHandler {
+                        try await process.waitForExit()
+                    } onCancel: {
+                        process.terminate()
+                    }
+                    let result = CommandResult(exitCode: status, output: tail.text)
+                    if let error = interpret(result) { continuation.finish(throwing: error) } else { continuation.finish() }
+                } catch {
+                    continuation.finish(throwing: error)
+                }
             }
-            continuation.onTermination = { _ in
-                task.cancel()
-                child.signalGroup(SIGTERM)
-            }
+            continuation.onTermination = { _ in task.cancel() }
         }
     }
+}
+
+/// The last lines a followed command printed, to say why it failed.
+private final class LastLines: Sendable {
+    private let lines = Mutex<[String]>([])
+    func append(_ line: String) { lines.withLock { $0 = Array(($0 + [line]).suffix(5)) } }
+    var text: String { lines.withLock { $0.joined(separator: "\n") } }
 }
 
 /// Runs commands on this machine with `/bin/sh -c` (transport `local`; demo mode uses it).

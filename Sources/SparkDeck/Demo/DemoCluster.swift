@@ -63,10 +63,10 @@ public struct DemoCluster: Service {
     func supervise(_ sim: Sim, stopping: StopFlag) async {
         let pidFile = Self.path(pidDirectory, "\(sim.serviceID).pid")
         while !stopping.isSet {
-            let child: ChildProcess
+            let child: SpawnedProcess
             do {
-                child = try ChildProcess(executable: executable, arguments: sim.arguments,
-                                         outputPath: Self.path(logDirectory, "\(sim.serviceID).log"))
+                child = try await SpawnedProcess.start(executable, arguments: sim.arguments,
+                                                       output: .file(Self.path(logDirectory, "\(sim.serviceID).log"), truncate: false))
             } catch {
                 logger.error("demo: cannot start the \(sim.serviceID) sim: \(error)")
                 try? await Task.sleep(for: restartDelay)
@@ -74,16 +74,16 @@ public struct DemoCluster: Service {
             }
             try? "\(child.pid)\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
             let status = await withTaskCancellationHandler {
-                await child.waitForExit()
+                try? await child.waitForExit()
             } onCancel: {
-                Task { await child.stop() }
+                child.terminate()
             }
             try? FileManager.default.removeItem(atPath: pidFile)
             if stopping.isSet || Task.isCancelled {
                 await child.stop()
                 break
             }
-            logger.warning("demo: the \(sim.serviceID) sim exited (status \(status)); restarting it in \(restartDelay)")
+            logger.warning("demo: the \(sim.serviceID) sim exited (status \(status.map(String.init) ?? "unknown")); restarting it in \(restartDelay)")
             try? await Task.sleep(for: restartDelay)
         }
     }
