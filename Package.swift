@@ -53,7 +53,10 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
-            ]
+            ],
+            // The speech sims analyse audio sample by sample (pitch by autocorrelation); unoptimised, a test call
+            // costs seconds of CPU that the timing-sensitive suites running beside it then miss.
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
         .executableTarget(
             name: "sparkdeck",

@@ -50,11 +50,11 @@ enum SimDiarizer {
 
     static let runGapSeconds = 0.5
 
-    /// Past the trained length, a share of the words after it get another label: none at 90 s, 10% at 2 minutes,
-    /// 40% from 3.5 minutes. Deterministic: the same call degrades the same way.
+    /// Past the trained length, a share of the words after it get another label: none at 90 s, 25% at 2 minutes,
+    /// half from 3 minutes. Deterministic: the same call degrades the same way.
     static func degrade(_ slots: [Int], words: [SimSpeechAnalysis.Word], duration: Double, speakers: Int) -> [Int] {
         guard duration > trainedSeconds, speakers > 1 else { return slots }
-        let rate = min(0.4, (duration - trainedSeconds) / 300)
+        let rate = min(0.5, (duration - trainedSeconds) / 120)
         return slots.enumerated().map { index, slot in
             guard words[index].start > trainedSeconds else { return slot }
             var hash = UInt64(index) &* 0x9E3779B97F4A7C15 ^ UInt64(bitPattern: Int64((words[index].start * 1000).rounded()))

@@ -125,14 +125,14 @@ struct SpeechSimTests {
     @Test func labelsDegradeOnCallsMuchLongerThanNinetySeconds() async throws {
         let (sim, port) = try await SpeechRecordings.start(["asr", "--load-seconds", "0"])
         defer { sim.signal(SIGKILL) }
-        // Two voices alternating for about 150 s.
+        // Two voices alternating for about two minutes.
         var turns: [(speaker: String, pitch: Int, text: String)] = []
-        while turns.count < 44 {
+        while turns.count < 34 {
             let voice = turns.count % 2
             turns.append((voice == 0 ? "A" : "B", voice == 0 ? 15 : 85, Self.sentences[turns.count % 5]))
         }
         let recording = try await SpeechRecordings.conversation(turns)
-        try #require(Double(recording.samples.count) / 16_000 > 140)
+        try #require(Double(recording.samples.count) / 16_000 > 120)
         let segments = try #require(try await SpeechRecordings.upload(port: port, "/v1/audio/diarizations",
                                                                       [("speaker_names", "A,B")],
                                                                       file: SpeechRecordings.wav(recording.samples)).json()["segments"] as? [[String: Any]])
