@@ -108,10 +108,10 @@ enum SpeechRecordings {
     }
 
     /// Starts a sim and waits until `readyPath` answers 200.
-    static func start(_ arguments: [String], readyPath: String = "/health") async throws -> (ChildProcess, Int) {
+    static func start(_ arguments: [String], readyPath: String = "/health") async throws -> (SpawnedProcess, Int) {
         let port = try FreePort.find(count: 1)[0]
         let log = try TestSupport.temporaryDirectory() + "/\(arguments[0]).log"
-        let sim = try TestSupport.startSim(arguments + ["--port", "\(port)"], log: log)
+        let sim = try await TestSupport.startSim(arguments + ["--port", "\(port)"], log: log)
         let ready = await TestSupport.eventually(timeout: .seconds(20)) {
             guard let answer = try? await send(port: port, readyPath, method: .GET, timeout: .seconds(2)) else { return false }
             return answer.status == 200 && !answer.text.contains("\"loading\"")

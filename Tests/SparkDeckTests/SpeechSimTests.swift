@@ -295,10 +295,10 @@ struct SpeechSimTests {
 extension SpeechRecordings {
     /// Starts a sim without waiting for it to be ready (for a sim that stays loading or stalls its health checks):
     /// waits only until it listens.
-    static func startListening(_ arguments: [String]) async throws -> (ChildProcess, Int) {
+    static func startListening(_ arguments: [String]) async throws -> (SpawnedProcess, Int) {
         let port = try FreePort.find(count: 1)[0]
         let log = try TestSupport.temporaryDirectory() + "/\(arguments[0]).log"
-        let sim = try TestSupport.startSim(arguments + ["--port", "\(port)"], log: log)
+        let sim = try await TestSupport.startSim(arguments + ["--port", "\(port)"], log: log)
         let listening = await TestSupport.eventually(timeout: .seconds(20)) {
             (try? await send(port: port, "/listening-probe", method: .GET, timeout: .seconds(1))) != nil
         }
