@@ -40,7 +40,10 @@ struct GatewayTests {
             case "stall":
                 return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: ResponseBody { writer in
                     try await writer.write(ByteBuffer(string: "data: {\"n\":1}\n\n"))
-                    try await Task.sleep(for: .seconds(3))
+                    // Silent until the test has seen the cut (it releases `stall-over` at its end), at most 30 s.
+                    for _ in 0..<3000 where !Self.released.withLock({ $0.contains("stall-over") }) {
+                        try await Task.sleep(for: .milliseconds(10))
+                    }
                     try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
                     try await writer.finish(nil)
                 })
@@ -200,7 +203,10 @@ struct GatewayTests {
     }
 
     @Test func aStreamThatFallsSilentIsCutAtTheIdleTimeout() async throws {
-        let settings = { var settings = UpstreamSettings(); settings.idleTimeout = .milliseconds(300); settings.firstByteTimeout = .seconds(30); return settings }()
+        // Long enough that a busy machine still gets the head and the first event through; the upstream then stays
+        // silent until the test ends.
+        let settings = { var settings = UpstreamSettings(); settings.idleTimeout = .seconds(2); settings.firstByteTimeout = .seconds(30); return settings }()
+        defer { Self.release("stall-over") }
         try await Self.fakeUpstream().test(.live) { upstream in
             try await Self.gateway(port: try #require(upstream.port), settings: settings).test(.live) { client in
                 try await client.execute(uri: "/v1/chat/completions", method: .post, headers: Self.json, body: Self.chat("stall", stream: true)) { response in
@@ -209,7 +215,7 @@ struct GatewayTests {
                     #expect(text.hasPrefix("data: {\"n\":1}\n\n"))
                     let last = try #require(text.split(separator: "\n\n").last)
                     #expect(last.contains("stream_interrupted"), "the silent stream ends with an error event: \(text)")
-                    #expect(!text.contains("[DONE]"), "cut at the idle timeout, not after the upstream's 3 s pause: \(text)")
+                    #expect(!text.contains("[DONE]"), "cut at the idle timeout, while the upstream was still silent: \(text)")
                 }
             }
         }
@@ -526,36 +532,36 @@ struct GatewayTests {
     }
 
     @Test func capPlusOneWaitsThenQueueFillsThen503WithRetryAfter() async throws {
-        let limits = AdmissionLimits(maxInFlight: 2, queueDepth: 1, queueTimeoutMs: 5000)
+        let limits = AdmissionLimits(maxInFlight: 2, queueDepth: 1, queueTimeoutMs: 60_000)
+        let gates = GatewayGates()
         try await Self.fakeUpstream().test(.live) { upstream in
-            try await Self.gateway(port: try #require(upstream.port), limits: limits).test(.live) { client in
+            try await Self.gateway(port: try #require(upstream.port), limits: limits, gates: gates).test(.live) { client in
                 let port = try #require(client.port)
-                // Separate connections, so the four requests really are concurrent.
+                // Separate connections, so the requests really are concurrent.
                 let http = HTTPClient(eventLoopGroupProvider: .singleton)
                 defer { _ = http.shutdown() }
-                let results = try await withThrowingTaskGroup(of: (Int, String?, String?).self) { group in
-                    for index in 0..<4 {
-                        group.addTask {
-                            // Staggered so arrival order is known: the 4th finds both slots and the queue taken.
-                            try await Task.sleep(for: .milliseconds(40 * index))
-                            let request = Self.request(port: port, "slow")
-                            let response = try await http.execute(request, timeout: .seconds(10))
-                            _ = try await response.body.collect(upTo: 1 << 20)
-                            #expect(response.headers.first(name: "X-SparkDeck-Upstream") == "vllm")
-                            return (Int(response.status.code), response.headers.first(name: "X-SparkDeck-Queue-Ms"),
-                                    response.headers.first(name: "Retry-After"))
-                        }
-                    }
-                    var all: [(Int, String?, String?)] = []
-                    for try await result in group { all.append(result) }
-                    return all
+                func post(_ content: String) async throws -> (Int, String?, String?) {
+                    let response = try await http.execute(Self.request(port: port, content), timeout: .seconds(60))
+                    _ = try await response.body.collect(upTo: 1 << 20)
+                    #expect(response.headers.first(name: "X-SparkDeck-Upstream") == "vllm")
+                    return (Int(response.status.code), response.headers.first(name: "X-SparkDeck-Queue-Ms"),
+                            response.headers.first(name: "Retry-After"))
                 }
-                #expect(results.filter { $0.0 == 200 }.count == 3)
-                let rejected = try #require(results.first { $0.0 == 503 })
+                let first = Self.held(), second = Self.held(), third = Self.held()
+                async let a = post(first)
+                async let b = post(second)
+                #expect(await TestSupport.eventually(timeout: .seconds(30)) { gates.inFlight(serviceID: "vllm") == 2 }, "the cap is full")
+                async let c = post(third)
+                #expect(await TestSupport.eventually(timeout: .seconds(30)) { gates.snapshot()["vllm"]?.queued == 1 }, "one queues")
+                let rejected = try await post("hello")
+                #expect(rejected.0 == 503, "cap and queue are full")
                 #expect(Int(rejected.2 ?? "") ?? 0 >= 1, "503 carries Retry-After")
                 #expect(rejected.1 != nil, "and how long it waited")
-                let waited = results.compactMap { $0.1.flatMap(Int.init) }.max() ?? 0
-                #expect(waited >= 150, "the queued request waited for a slot (\(waited) ms)")
+                for content in [first, second, third] { Self.release(content) }
+                let results = try await [a, b, c]
+                #expect(results.map(\.0) == [200, 200, 200], "the queued one is served once a slot frees")
+                #expect(Int(results[2].1 ?? "") ?? 0 > 0, "the queued request reports its wait")
+                #expect(gates.inFlight(serviceID: "vllm") == 0)
             }
         }
     }
@@ -599,22 +605,23 @@ struct GatewayTests {
                 let gatewayPort = try #require(gateway.port)
                 let http = HTTPClient(eventLoopGroupProvider: .singleton)
                 defer { _ = http.shutdown() }
-                func post(_ service: String, after delay: Duration) async throws -> (Int, String) {
-                    try await Task.sleep(for: delay)
+                func post(_ service: String, _ content: String) async throws -> (Int, String) {
                     var request = HTTPClientRequest(url: "http://127.0.0.1:\(gatewayPort)/\(service)/v1/chat/completions")
                     request.method = .POST
                     request.headers.add(name: "Content-Type", value: "application/json")
-                    request.body = .bytes(Self.chat("slow"))
-                    let response = try await http.execute(request, timeout: .seconds(10))
+                    request.body = .bytes(Self.chat(content))
+                    let response = try await http.execute(request, timeout: .seconds(60))
                     return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
                 }
-                async let first = post("tts-a", after: .zero)
-                async let second = post("tts-b", after: .milliseconds(100))
-                let (a, b) = try await (first, second)
-                #expect(a.0 == 200)
+                let held = Self.held()
+                async let first = post("tts-a", held)
+                #expect(await TestSupport.eventually(timeout: .seconds(30)) { gates.inFlight(serviceID: "audio") == 1 })
+                let b = try await post("tts-b", "slow")
                 #expect(b.0 == 503, "tts-b had free slots of its own, but the group's one slot was taken")
                 #expect(b.1.contains("audio group"), "the refusal names the group: \(b.1)")
-                let again = try await post("tts-b", after: .zero)
+                Self.release(held)
+                #expect(try await first.0 == 200)
+                let again = try await post("tts-b", "slow")
                 #expect(again.0 == 200, "the group's slot was given back")
                 for name in ["tts-a", "tts-b", "audio"] {
                     #expect(gates.inFlight(serviceID: name) == 0, "\(name) holds no slot after the requests")
