@@ -227,6 +227,16 @@ struct OverlapResolutionTests {
         #expect(Scrubber.withoutOverlaps(findings) == [Finding(type: .email, range: 5..<31)])
     }
 
+    @Test func findingsThatShareOneOriginalCharacterBecomeOneSpan() {
+        // `‥` is one character in the text and two full stops for the detectors: the two terms do not overlap there,
+        // but both hold a byte of it. Each must be covered; none of `Vega` may stay behind.
+        var session = ScrubSession(id: "s", expiresAt: .infinity)
+        let text = "Note: Orion\u{2025}Vega."
+        let result = RedactionTests.scrubber.scrub(text, session: &session, customTerms: ["Orion.", ".Vega"])
+        #expect(result.text == "Note: <CUSTOM_1>.")
+        #expect(Rehydrator.rehydrate(result.text, session: session).text == text)
+    }
+
     @Test func matchesOnePassOverAllFindings() {
         var generator = SeededGenerator(seed: 7)
         let types = EntityType.allCases

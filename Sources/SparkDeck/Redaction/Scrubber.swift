@@ -127,7 +127,7 @@ public struct Scrubber: Sendable {
         if !terms.isEmpty { findings += Self.termFindings(terms, in: normalized.bytes) }
         if let types { findings = findings.filter { types.contains($0.type) || $0.type == .custom } }
 
-        let kept = Self.withoutOverlaps(findings)
+        let kept = Self.mergedInOriginal(Self.withoutOverlaps(findings), normalized)
 
         session.values.reserveCapacity(session.values.count + kept.count)
         var output: [UInt8] = []
@@ -136,8 +136,7 @@ public struct Scrubber: Sendable {
         var entities: [(placeholder: String, type: EntityType)] = []
         var listed = Set<String>(minimumCapacity: kept.count)
         var spans: [(type: EntityType, range: Range<Int>)] = []
-        for finding in kept {
-            guard let range = normalized.originalRange(of: finding.range), range.lowerBound >= cursor else { continue }
+        for (finding, range) in kept {
             output += original[cursor..<range.lowerBound]
             let placeholder = session.placeholder(type: finding.type, identity: Self.identity(of: finding, in: normalized.bytes)) {
                 String(decoding: original[range], as: UTF8.self)
@@ -215,6 +214,27 @@ public struct Scrubber: Sendable {
         }
         settle()
         return kept
+    }
+
+    /// The findings with their ranges in the original text. Findings apart in the normalized text can share an
+    /// original character (a ligature or a letter with marks becomes several bytes there, each mapping back to the
+    /// whole character): those become one span over both, typed by the higher priority, so no byte of either is left
+    /// in the output.
+    static func mergedInOriginal(_ findings: [Finding], _ normalized: NormalizedText) -> [(Finding, Range<Int>)] {
+        var merged: [(Finding, Range<Int>)] = []
+        merged.reserveCapacity(findings.count)
+        for finding in findings {
+            guard let range = normalized.originalRange(of: finding.range) else { continue }
+            guard let (last, lastRange) = merged.last, range.lowerBound < lastRange.upperBound else {
+                merged.append((finding, range))
+                continue
+            }
+            let type = finding.type.priority > last.type.priority ? finding.type : last.type
+            let union = last.range.lowerBound..<max(last.range.upperBound, finding.range.upperBound)
+            merged[merged.count - 1] = (Finding(type: type, range: union, isUnion: true),
+                                        lastRange.lowerBound..<max(lastRange.upperBound, range.upperBound))
+        }
+        return merged
     }
 
     /// Whether the ranges (sorted, not overlapping) leave no byte of `range` out.
