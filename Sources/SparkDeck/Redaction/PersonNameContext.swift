@@ -9,6 +9,13 @@ extension PersonNameDetector {
         "organiser", "host", "hosts", "chair", "moderator", "interviewer", "interviewee", "candidate", "candidates",
         "author", "authors", "approver", "approvers", "witness", "witnesses", "team", "staff", "with", "by", "lead",
         "leads", "facilitator", "notetaker", "scribe", "requester", "reporter", "sender", "signatories", "volunteers",
+        // Roles written before a name in tickets, records and transcripts (`Agent: Olwethu Mahlobo`).
+        "agent", "customer", "patient", "client", "employee", "name", "contact", "caller", "user", "technician",
+        "engineer", "manager", "doctor", "physician", "nurse", "tenant", "landlord", "buyer", "seller", "applicant",
+        "student", "teacher", "beneficiary", "cardholder", "holder", "supervisor", "representative", "rep",
+        "emergency", "next", "spouse", "parent", "guardian", "referred", "prepared", "reviewed", "approved",
+        "submitted", "requested", "escalated", "signed", "interpreter", "attorney", "lawyer", "landlady", "driver",
+        "account", "primary", "secondary", "billing",
     ]
     static let listHeadHashes: Set<UInt64> = Set(listHeads.map { WordTable.hash($0.utf8) })
 
@@ -30,9 +37,10 @@ extension PersonNameDetector {
     ]
     static let personVerbHashes: Set<UInt64> = Set(personVerbs.map { WordTable.hash($0.utf8) })
 
-    /// Whether a capitalised word may be a name: a list knows it, or it is no English word.
+    /// Whether a capitalised word may be a name: a first-name list knows it, or it is no English word (a surname
+    /// that is also a word, `Card`, `Price`, counts only with a first name before it).
     func couldBeAName(_ token: Token, _ t: TextBytes) -> Bool {
-        token.is(.firstName) || token.is(.surname) || !isEnglish(token, t)
+        token.is(.firstName) || !isEnglish(token, t)
     }
 
     func isEnglish(_ token: Token, _ t: TextBytes) -> Bool {

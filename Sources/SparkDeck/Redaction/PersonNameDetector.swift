@@ -34,7 +34,7 @@ public struct PersonNameDetector: Sendable {
         "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mon", "tue", "wed", "thu",
         "fri", "sat", "sun", "emeritus", "contact", "name", "manager", "agent", "doctor", "nurse", "team", "support",
         "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "iban", "bic", "re", "fwd", "fw",
-        "ps", "fyi", "asap", "eta", "todo", "ok",
+        "ps", "fyi", "asap", "eta", "todo", "ok", "lol", "btw", "thx", "pls", "np", "dob", "ssn",
     ]
 
     /// Month names that are also first names: before a day or a year they are a date ("June 01, 2025").
@@ -82,7 +82,10 @@ public struct PersonNameDetector: Sendable {
                                    ["with"], ["thanks", "to"], ["thank", "you"], ["ask"], ["asked"], ["ping"], ["told"],
                                    ["meet"], ["met"], ["invite"], ["invited"], ["best"], ["thx"], ["ty"], ["bye"],
                                    ["according", "to"], ["assigned", "to"], ["reach", "out", "to"],
-                                   ["love"], ["yours"], ["greetings"], ["welcome"], ["congratulations"], ["congrats"]]
+                                   ["love"], ["yours"], ["greetings"], ["welcome"], ["congratulations"], ["congrats"],
+                                   ["sent", "to"], ["forwarded", "to"], ["escalated", "to"], ["reported", "to"],
+                                   ["speak", "to"], ["talk", "to"], ["spoke", "to"], ["introduce"], ["introduced"],
+                                   ["referred", "to"], ["behalf", "of"], ["loop", "in"], ["notify"], ["remind"]]
 
     static let cueBytes: [[[UInt8]]] = cues.map { $0.map { Array($0.utf8) } }
 
@@ -427,8 +430,9 @@ public struct PersonNameDetector: Sendable {
                 continue
             }
             // Where names stand: an attendee list, a speaker's turn, a verb of speech or action after it.
-            if token.shape == .title, token.letters > 1, !token.is(.honorific), !token.is(.function), !token.is(.month),
-               !Self.listHeadHashes.contains(token.hash), couldBeAName(token, t) {
+            if token.shape == .title || (token.shape == .caps && lines.inList(token)), token.letters > 1,
+               !token.is(.honorific), !token.is(.function), !token.is(.month), !Self.listHeadHashes.contains(token.hash),
+               couldBeAName(token, t) {
                 let end = extend(from: index, requireSurname: false) ?? index
                 if lines.inList(tokens[index]) || (lines.startsLine(index) && t[tokens[end].range.upperBound] == .colon)
                     || verbAfter(end, tokens: tokens, t: t) || unknownBeforeSurname(index, end, tokens: tokens, t: t) {
@@ -463,7 +467,8 @@ public struct PersonNameDetector: Sendable {
                 case .lower:
                     // Lowercase only as a first name plus a known surname, neither an everyday word: "maria gonzalez".
                     if !token.is(.everyday), !token.is(.cueEnd), index + 1 < tokens.count, adjacent(token, tokens[index + 1], in: t),
-                       tokens[index + 1].shape == .lower, tokens[index + 1].is(.surname), !tokens[index + 1].is(.everyday) {
+                       tokens[index + 1].shape == .lower, tokens[index + 1].is(.surname), !tokens[index + 1].is(.everyday),
+                       !tokens[index + 1].is(.function) {
                         add(index, index + 1)
                         index += 2
                         continue

@@ -38,12 +38,12 @@ extension PersonNameDetector {
         }
         guard !learned.isEmpty else { return withParts(result, spans: spans, tokens: tokens, t: t) }
         // Tokens are matched by the hash they already carry (a bit mask first); only a hit makes a string.
-        var learnedHashes: [(hash: UInt64, part: String)] = []
+        var learnedHashes: [UInt64: String] = [:]
         learnedHashes.reserveCapacity(learned.count)
         var bloom = InlineArray<16, UInt64>(repeating: 0)
         for part in learned.keys {
             let hash = WordTable.hash(part.utf8)
-            learnedHashes.append((hash, part))
+            learnedHashes[hash] = part
             bloom[Int(hash & 1023) >> 6] |= 1 << (hash & 63)
         }
         // Findings so far are in text order: one cursor tells whether a token lies inside one.
@@ -52,7 +52,7 @@ extension PersonNameDetector {
         var added = false
         for (position, token) in tokens.enumerated() {
             guard bloom[Int(token.hash & 1023) >> 6] & (1 << (token.hash & 63)) != 0,
-                  let part = learnedHashes.first(where: { $0.hash == token.hash })?.part else { continue }
+                  let part = learnedHashes[token.hash] else { continue }
             // "Mark" the person, not "mark" the verb; "grant" the word, not "Grant" the person.
             if token.shape == .lower, token.is(.everyday) || token.is(.function) || isEnglish(token, t) { continue }
             while next < found.count, found[next].upperBound <= token.range.lowerBound { next += 1 }
