@@ -114,7 +114,11 @@ public struct PersonNameDetector: Sendable {
     }
 
     /// The detector with the shipped lists.
-    public static func bundled() throws -> PersonNameDetector {
+    public static func bundled() throws -> PersonNameDetector { try shipped.get() }
+
+    // The lists are read-only resources of 200,000 words: they are read and hashed once per process, however many
+    // applications it builds (the tests build hundreds).
+    private static let shipped = Result { () throws -> PersonNameDetector in
         func list(_ name: String) throws -> [UInt8] {
             guard let url = Bundle.module.url(forResource: name, withExtension: "txt", subdirectory: "NameLists") else {
                 throw MissingList(name: name)
