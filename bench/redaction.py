@@ -191,11 +191,59 @@ def mask(s: str) -> str:
     return re.sub(r"[0-9]", "9", re.sub(r"[a-z]", "a", re.sub(r"[A-Z]", "A", s)))
 
 
+# Where the people of a document come from: (origin, Faker locales, weight). "context only" people get made-up
+# names that no shipped list holds and that are no English word, so only their context says they are names.
+ORIGINS = [("US", ["en_US"], 30), ("German", ["de_DE"], 5), ("Polish", ["pl_PL"], 5), ("Turkish", ["tr_TR"], 5),
+           ("Nordic", ["sv_SE", "da_DK", "fi_FI"], 5), ("French", ["fr_FR"], 5), ("Dutch", ["nl_NL"], 5),
+           ("Brazilian", ["pt_BR"], 5), ("Spanish", ["es_ES"], 5), ("Italian", ["it_IT"], 5), ("Indian", ["en_IN"], 5),
+           ("Japanese", ["ja_JP"], 4), ("Chinese", ["zh_CN"], 4), ("African", ["yo_NG", "zu_ZA"], 5),
+           ("context only", [], 8)]
+NAME_LOCALES = sorted({loc for _, locs, _ in ORIGINS for loc in locs} - {"en_US"})
+ROMANIZED = {"ja_JP", "zh_CN"}
+SYLLABLES = ("ka ru vo zel mir tan qui dro lis ven bor xan thi gal nor pel sud yar wen fos lek om ba tri zu "
+             "vash cor min ebb ul ask tor ny pha gri").split()
+
+
+def shipped_words():
+    """Every word on SparkDeck's shipped name and English lists: a made-up name must be none of them."""
+    base = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Sources", "SparkDeck", "Redaction", "NameLists")
+    words = set()
+    for name in ("first-names.txt", "surnames.txt", "english-words.txt"):
+        path = os.path.join(base, name)
+        if os.path.exists(path):
+            words |= {w.strip() for w in open(path, encoding="utf-8")}
+    return words
+
+
+SHIPPED = None
+
+
+def made_up_name(rnd):
+    global SHIPPED
+    SHIPPED = SHIPPED if SHIPPED is not None else shipped_words()
+    while True:
+        word = "".join(rnd.choice(SYLLABLES) for _ in range(rnd.choice([2, 2, 3])))
+        if 4 <= len(word) <= 11 and word not in SHIPPED:
+            return word.capitalize()
+
+
 class Person:
-    def __init__(self, fake, rnd):
+    def __init__(self, fake, rnd, origin="US", locale_fakes=None):
         self.female = rnd.random() < 0.5
-        self.first = fake.first_name_female() if self.female else fake.first_name_male()
-        self.last = fake.last_name()
+        self.origin = origin
+        if origin == "context only":
+            self.first, self.last = made_up_name(rnd), made_up_name(rnd)
+        elif origin != "US":
+            loc = rnd.choice(dict((o, l) for o, l, _ in ORIGINS)[origin])
+            f = locale_fakes["names:" + loc]
+            if loc in ROMANIZED:
+                self.first, self.last = f.first_romanized_name(), f.last_romanized_name()
+            else:
+                self.first = f.first_name_female() if self.female else f.first_name_male()
+                self.last = f.last_name()
+        else:
+            self.first = fake.first_name_female() if self.female else fake.first_name_male()
+            self.last = fake.last_name()
         while self.last == self.first:
             self.last = fake.last_name()
         self.mid = rnd.choice("ABCDEFGHJKLMNPRSTW")
@@ -212,10 +260,11 @@ class Ctx:
         self.r = rnd
         self.cache = {}
         self.people = {}
+        self.origin = rnd.choices([o for o, _, _ in ORIGINS], [w for _, _, w in ORIGINS])[0]
 
     def person(self, name):
         if name not in self.people:
-            self.people[name] = Person(self.us, self.r)
+            self.people[name] = Person(self.us, self.r, self.origin, self.f)
         return self.people[name]
 
     # A token resolves to (prefix, entity text, suffix, kind); prefix/suffix are plain text.
@@ -569,6 +618,8 @@ def render(parts, ctx):
             elif kind != "=":
                 if (suf + part[m.end():]).startswith("'s"):
                     sub += " +possessive"
+                if kind == "PERSON":
+                    sub += "@" + ctx.origin
                 spans.append((kind, pos, pos + len(val), sub))
             text.append(val + suf)
             pos += len(val) + len(suf)
@@ -822,6 +873,11 @@ def make_fakes(seed):
         f = Faker(loc)
         f.seed_instance(seed + i)
         fakes[loc] = f
+    # Names of people from other countries: one more instance per locale, so the values above stay as they were.
+    for i, loc in enumerate(NAME_LOCALES):
+        f = Faker(loc)
+        f.seed_instance(seed + 100 + i)
+        fakes["names:" + loc] = f
     return fakes
 
 
@@ -923,6 +979,39 @@ def table(name, rec, prec, label_map, ndocs, nbytes):
     return "\n".join(lines), tot
 
 
+def origin_scores(docs, preds, label_map):
+    """Per origin of the people: PERSON recall, and the precision of PERSON predictions in documents of that origin."""
+    rows = collections.OrderedDict((o, collections.Counter()) for o, _, _ in ORIGINS)
+    person_labels = {l for l, ts in label_map.items() if "PERSON" in ts}
+    for (text, gt, neutral, _), pr in zip(docs, preds):
+        people = [g for g in gt if g[0] == "PERSON"]
+        for (_, s, e, kind) in people:
+            c = rows[kind.rsplit("@", 1)[-1]]
+            c["gt"] += 1
+            c["tp"] += any(p[0] in person_labels and overlaps(s, e, p[1], p[2]) for p in pr)
+        if not people:
+            continue
+        c = rows[people[0][3].rsplit("@", 1)[-1]]
+        for (label, s, e) in pr:
+            if label not in person_labels:
+                continue
+            if any(overlaps(s, e, g[1], g[2]) for g in people):
+                c["ptp"] += 1
+            elif not any(n0 <= s and e <= n1 for n0, n1 in neutral):
+                c["pfp"] += 1
+    return rows
+
+
+def origin_table(name, rows):
+    lines = [f"{name}: PERSON by origin of the people (recall over their mentions; precision of PERSON predictions "
+             f"in their documents)", f"{'origin':<15}{'gt':>7}{'recall%':>9}{'preds':>8}{'prec%':>8}{'FP':>6}"]
+    for o, c in rows.items():
+        if c["gt"]:
+            lines.append(f"{o:<15}{c['gt']:>7}{pct(c['tp'], c['gt']):>9}{c['ptp'] + c['pfp']:>8}"
+                         f"{pct(c['ptp'], c['ptp'] + c['pfp']):>8}{c['pfp']:>6}")
+    return "\n".join(lines)
+
+
 def context(text, s, e, width=60):
     a = max(0, s - width // 2)
     b = min(len(text), e + width // 2)
@@ -1020,8 +1109,8 @@ def taskset(cpu):
     return ["taskset", "-c", str(cpu)] if cpu is not None and shutil.which("taskset") else []
 
 
-def run_sparkdeck(binary, in_path, out_path, cpu):
-    cmd = taskset(cpu) + [binary, "scrub", "--jsonl"]
+def run_sparkdeck(binary, in_path, out_path, cpu, extra=()):
+    cmd = taskset(cpu) + [binary, "scrub", "--jsonl", *extra]
     with open(in_path, "rb") as fin, open(out_path, "wb") as fout:
         t0 = time.perf_counter()
         p = subprocess.run(cmd, stdin=fin, stdout=fout, stderr=subprocess.PIPE, timeout=3600)
@@ -1031,12 +1120,14 @@ def run_sparkdeck(binary, in_path, out_path, cpu):
     return dt
 
 
-def read_sparkdeck(out_path):
+def read_sparkdeck(out_path, round_trips=None):
     preds = []
     with open(out_path, encoding="utf-8") as f:
         for line in f:
             o = json.loads(line)
             preds.append([(s["type"], s["start"], s["end"]) for s in o["spans"]])
+            if round_trips is not None:
+                round_trips.append(o.get("exact"))
     return preds
 
 
@@ -1194,8 +1285,9 @@ def main():
     open(empty, "w").close()
     startup = min(run_sparkdeck(binary, empty, os.devnull, args.cpu) for _ in range(3))
     acc_out = os.path.join(args.workdir, "sparkdeck-accuracy.out.jsonl")
-    acc_time = run_sparkdeck(binary, acc_path, acc_out, args.cpu)
-    sd_preds = read_sparkdeck(acc_out)
+    acc_time = run_sparkdeck(binary, acc_path, acc_out, args.cpu, ["--round-trip"])
+    round_trips = []
+    sd_preds = read_sparkdeck(acc_out, round_trips)
     if len(sd_preds) != len(docs):
         raise SystemExit(f"sparkdeck returned {len(sd_preds)} lines for {len(docs)} documents")
     times = [run_sparkdeck(binary, thr_path, os.devnull, args.cpu) for _ in range(args.runs)]
@@ -1262,6 +1354,11 @@ def main():
         tables[name] = (rec, prec, misses, fps, partial)
         results.setdefault("accuracy", {})[name] = {
             "recall": {t: dict(rec[t]) for t in TYPES}, "precision": {l: dict(c) for l, c in prec.items()}}
+        origins = origin_scores(dset, preds, lmap)
+        print(origin_table(name, origins))
+        print()
+        tables[name] += (origins,)
+        results["accuracy"][name]["origins"] = {o: dict(c) for o, c in origins.items()}
     print("columns: gt = ground-truth spans; recall% = covered by a prediction of the same (mapped) type; "
           "leak% = overlapped by any prediction;\n  full% = every letter/digit covered by predictions; preds/prec%/FP "
           "= predictions with a label mapping to the type, share overlapping its ground truth;\n  ign = predictions "
@@ -1290,12 +1387,22 @@ def main():
         checks.append((">= 50x Presidio's throughput", sd_mbps >= 50 * pr_mbps, f"{sd_mbps / pr_mbps:.1f}x"))
     else:
         checks.append((">= 50x Presidio's throughput", False, "Presidio not measured"))
+    origins = tables[list(tables)[0]][5]
+    for o, c in origins.items():
+        if not c["gt"]:
+            continue
+        goal = 0.85 if o == "context only" else 0.95
+        checks.append((f"PERSON recall >= {goal:.0%}, {o}", c["tp"] >= goal * c["gt"], f"{pct(c['tp'], c['gt']).strip()}%"))
+    exact = sum(1 for r in round_trips if r is True)
+    checks.append(("round trips exact (scrub + rehydrate)", exact == len(round_trips) and exact > 0,
+                   f"{exact} of {len(round_trips)} documents"))
+    results["round_trips_exact"] = exact
     print("== Targets (SparkDeck; accuracy on the full accuracy corpus) ==")
     for what, ok, val in checks:
-        print(f"  {'PASS' if ok else 'FAIL'}  {what:<38} {val}")
+        print(f"  {'PASS' if ok else 'FAIL'}  {what:<40} {val}")
     results["targets"] = [{"target": w, "pass": bool(o), "value": v} for w, o, v in checks]
 
-    rec, prec, misses, fps, partial = tables[list(tables)[0]]
+    rec, prec, misses, fps, partial, _ = tables[list(tables)[0]]
     path_m, path_f, mg, fg, mex, fex = write_reports(docs, misses, fps, partial, os.path.abspath(args.artifacts))
     print()
     print(f"SparkDeck misses: {len(misses)} -> {path_m}")

@@ -13,6 +13,9 @@ struct Scrub: ParsableCommand {
     @Flag(help: "Read one JSON string per line; write one JSON object per line: the scrubbed text and each span found (type, start, end in Unicode code points). For benchmarks and tooling.")
     var jsonl = false
 
+    @Flag(help: "With --jsonl: also rehydrate each scrubbed text and say whether it gives the input back byte for byte (\"exact\": true).")
+    var roundTrip = false
+
     func run() throws {
         if jsonl { return try runJSONLines() }
         let input = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
@@ -63,7 +66,12 @@ struct Scrub: ParsableCommand {
                 Self.appendDecimal(codePoint(span.range.upperBound), to: &output)
                 output.append(125)
             }
-            output.append(contentsOf: "]}\n".utf8)
+            output.append(93)
+            if roundTrip {
+                let back = Rehydrator.rehydrate(String(decoding: result.text, as: UTF8.self), session: session).text
+                output.append(contentsOf: (Array(back.utf8) == text ? #","exact":true"# : #","exact":false"#).utf8)
+            }
+            output.append(contentsOf: "}\n".utf8)
             if output.count > 1 << 16 {
                 FileHandle.standardOutput.write(Data(output))
                 output.removeAll(keepingCapacity: true)

@@ -10,8 +10,6 @@ struct LeakSuiteTests {
         var mode: String
         var text: String
         var secrets: [String]
-        /// The text names one person in several spellings, which all come back as the fullest one.
-        var spellings = false
         var description: String { mode }
     }
 
@@ -20,7 +18,7 @@ struct LeakSuiteTests {
         Case(mode: "lowercase name", text: "forwarded by maria gonzalez yesterday", secrets: ["maria", "gonzalez"]),
         Case(mode: "middle initial and Jr.", text: "Signed: Robert J. Thompson Jr. on behalf of the board",
              secrets: ["Robert", "Thompson"]),
-        Case(mode: "possessive", text: "That is Jennifer Walsh's laptop, and Jennifer's charger.", secrets: ["Jennifer", "Walsh"], spellings: true),
+        Case(mode: "possessive", text: "That is Jennifer Walsh's laptop, and Jennifer's charger.", secrets: ["Jennifer", "Walsh"]),
         Case(mode: "name split across a line break", text: "Notes taken by Michael\nOkonkwo during the call",
              secrets: ["Michael", "Okonkwo"]),
         Case(mode: "bullets and punctuation", text: "Attendees:\n- David Chen,\n- (Sarah O'Neil)\n• \"Thomas Müller\"",
@@ -38,7 +36,7 @@ struct LeakSuiteTests {
              secrets: ["patricia", "hernandez"]),
         Case(mode: "same person, several spellings",
              text: "Dr. Amara Okafor called. Okafor said AMARA would follow up; amara's notes attached. Ms. Okafor agreed.",
-             secrets: ["Amara", "Okafor"], spellings: true),
+             secrets: ["Amara", "Okafor"]),
         Case(mode: "honorific with a surname only", text: "Please ask Mr. Delacroix about it.", secrets: ["Delacroix"]),
         Case(mode: "name by context cue", text: "Hi, my name is Xochitl and I need help.", secrets: ["Xochitl"]),
         Case(mode: "sign-off", text: "Thanks for everything.\n\nRegards,\nHeather Lindqvist", secrets: ["Heather", "Lindqvist"]),
@@ -58,14 +56,9 @@ struct LeakSuiteTests {
         for secret in leak.secrets {
             #expect(!scrubbed.lowercased().contains(secret.lowercased()), "LEAK (\(leak.mode)): '\(secret)' in: \(scrubbed)")
         }
-        // Whatever was scrubbed comes back: exactly, except that every mention of one person comes back as the full
-        // name the session first saw (one person, one placeholder).
+        // Whatever was scrubbed comes back exactly, every spelling of a person as it was written.
         let back = Rehydrator.rehydrate(scrubbed, session: session)
         #expect(back.unresolved.isEmpty)
-        if leak.spellings {
-            #expect(!back.text.contains("<PERSON_"), "\(back.text)")
-        } else {
-            #expect(back.text == leak.text)
-        }
+        #expect(back.text == leak.text, "\(scrubbed)")
     }
 }

@@ -313,7 +313,7 @@ struct PrivateChatRequestTests {
                                         {"role": "user", "content": "Her name is Maria Gonzalez."}]}
             """#, session: &session)
         let messages = try #require(body["messages"] as? [[String: Any]])
-        #expect(messages.map { $0["content"] as? String } == ["<PERSON_1> called about the loan.", "Her name is <PERSON_1>."])
+        #expect(messages.map { $0["content"] as? String } == ["<PERSON_1_LAST> called about the loan.", "Her name is <PERSON_1>."])
     }
 }
 

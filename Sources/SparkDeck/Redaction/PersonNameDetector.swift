@@ -1,12 +1,15 @@
 import Foundation
 
-/// Finds person names: first names and surnames from the 1990 US Census lists (public domain, shipped as resources),
-/// honorifics, capitalisation and context cues; then every later mention of a name it found (`Maria`, `GONZALEZ`,
-/// `Maria's`) gets the same identity as the full name. Reads the normalized UTF-8 bytes; each word is looked up once,
-/// in one table that says which lists know it.
+/// Finds person names: first names from many countries and surnames (the lists in `NameLists`, see its NOTICE),
+/// honorifics, capitalisation, and context for names no list holds (attendee lists, speaker turns, verbs of speech,
+/// prepositions, greetings and sign-offs, where the word is no English word); then every mention anywhere in the
+/// text of a name it found (`Maria`, `GONZALEZ`, `Maria's`, before or after) gets the same identity as the full name.
+/// Reads the normalized UTF-8 bytes; each word is looked up once, in one table that says which lists know it.
 public struct PersonNameDetector: Sendable {
     /// Every listed word (lowercase) with the lists it is on.
     let wordKinds: WordTable
+    /// Lowercase English words: a capitalised word found by its context is a name only if it is none of them.
+    let englishWords: WordTable
 
     /// Which word lists a word is on.
     struct WordKind: OptionSet, Hashable {
@@ -30,7 +33,8 @@ public struct PersonNameDetector: Sendable {
         "please", "call", "note", "god", "lord", "you", "for", "employee", "patient", "insurance", "customer", "client",
         "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mon", "tue", "wed", "thu",
         "fri", "sat", "sun", "emeritus", "contact", "name", "manager", "agent", "doctor", "nurse", "team", "support",
-        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "iban", "bic", "re", "fwd", "fw",
+        "ps", "fyi", "asap", "eta", "todo", "ok", "lol", "btw", "thx", "pls", "np", "dob", "ssn",
     ]
 
     /// Month names that are also first names: before a day or a year they are a date ("June 01, 2025").
@@ -64,18 +68,33 @@ public struct PersonNameDetector: Sendable {
     ]
 
     static let honorifics: Set<String> = ["mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "madam", "mister", "doctor",
-                                          "professor", "dame", "lady", "lord", "rev", "reverend", "fr", "father", "sister"]
+                                          "professor", "dame", "lady", "lord", "rev", "reverend", "fr", "father", "sister",
+                                          // German, French, Spanish, Portuguese, Italian, Dutch, Polish, Nordic, Turkish, Indian
+                                          "frau", "herr", "hr", "mme", "mlle", "monsieur", "madame", "mademoiselle", "sra",
+                                          "srta", "señor", "señora", "senhor", "senhora", "sig", "signor", "signora", "dott",
+                                          "dhr", "mevr", "pan", "pani", "fru", "bay", "bayan", "sri", "shri", "smt"]
     static let suffixes: Set<String> = ["jr", "sr", "ii", "iii", "iv", "phd", "md", "esq"]
     /// Words after which a capitalised word is a name even when no list knows it.
     static let cues: [[String]] = [["my", "name", "is"], ["name", "is"], ["named"], ["called"], ["dear"], ["hi"], ["hello"],
                                    ["hey"], ["thanks"], ["regards"], ["sincerely"], ["signed"], ["cheers"], ["patient"],
                                    ["client"], ["customer"], ["contact"], ["spoke", "with"], ["talked", "to"], ["ask", "for"],
-                                   ["i", "am"], ["i'm"], ["this", "is"], ["name"], ["from"], ["cc"], ["attn"], ["by"]]
+                                   ["i", "am"], ["i'm"], ["this", "is"], ["name"], ["from"], ["cc"], ["attn"], ["by"],
+                                   ["with"], ["thanks", "to"], ["thank", "you"], ["ask"], ["asked"], ["ping"], ["told"],
+                                   ["meet"], ["met"], ["invite"], ["invited"], ["best"], ["thx"], ["ty"], ["bye"],
+                                   ["according", "to"], ["assigned", "to"], ["reach", "out", "to"],
+                                   ["love"], ["yours"], ["greetings"], ["welcome"], ["congratulations"], ["congrats"],
+                                   ["sent", "to"], ["forwarded", "to"], ["escalated", "to"], ["reported", "to"],
+                                   ["speak", "to"], ["talk", "to"], ["spoke", "to"], ["introduce"], ["introduced"],
+                                   ["referred", "to"], ["behalf", "of"], ["loop", "in"], ["notify"], ["remind"]]
 
     static let cueBytes: [[[UInt8]]] = cues.map { $0.map { Array($0.utf8) } }
 
-    /// A detector with name lists given as newline-separated lowercase words (the Census lists' file format).
-    public init(firstNames: [UInt8], surnames: [UInt8]) {
+    /// A detector with name lists given as newline-separated lowercase words (the Census lists' file format), and
+    /// the English words that a name found only by its context must not be.
+    public init(firstNames: [UInt8], surnames: [UInt8], englishWords: [UInt8] = []) {
+        var english = WordTable(expected: englishWords.count(where: { $0 == 10 }) + 1)
+        english.insertLines(englishWords, value: 1)
+        self.englishWords = english
         let lines = firstNames.count(where: { $0 == 10 }) + surnames.count(where: { $0 == 10 })
         var table = WordTable(expected: lines + 800)
         table.insertLines(firstNames, value: WordKind.firstName.rawValue)
@@ -94,15 +113,20 @@ public struct PersonNameDetector: Sendable {
         wordKinds = table
     }
 
-    /// The detector with the shipped Census lists.
-    public static func bundled() throws -> PersonNameDetector {
+    /// The detector with the shipped lists.
+    public static func bundled() throws -> PersonNameDetector { try shipped.get() }
+
+    // The lists are read-only resources of 200,000 words: they are read and hashed once per process, however many
+    // applications it builds (the tests build hundreds).
+    private static let shipped = Result { () throws -> PersonNameDetector in
         func list(_ name: String) throws -> [UInt8] {
             guard let url = Bundle.module.url(forResource: name, withExtension: "txt", subdirectory: "NameLists") else {
                 throw MissingList(name: name)
             }
             return [UInt8](try Data(contentsOf: url))
         }
-        return PersonNameDetector(firstNames: try list("first-names"), surnames: try list("surnames"))
+        return PersonNameDetector(firstNames: try list("first-names"), surnames: try list("surnames"),
+                                  englishWords: try list("english-words"))
     }
 
     struct MissingList: Error, CustomStringConvertible {
@@ -167,11 +191,18 @@ public struct PersonNameDetector: Sendable {
 
     /// The word without its accents (`renée` is `renee`), for the lists, which are written without them.
     static func withoutMarks(_ word: String) -> String {
-        let scalars = word.decomposedStringWithCanonicalMapping.unicodeScalars.filter {
-            $0.properties.generalCategory != .nonspacingMark && $0.properties.generalCategory != .spacingMark
+        var scalars = String.UnicodeScalarView()
+        for scalar in word.decomposedStringWithCanonicalMapping.unicodeScalars {
+            let category = scalar.properties.generalCategory
+            guard category != .nonspacingMark, category != .spacingMark else { continue }
+            if let plain = Self.plainLetters[scalar] { scalars.append(contentsOf: plain.unicodeScalars) } else { scalars.append(scalar) }
         }
-        return String(String.UnicodeScalarView(scalars))
+        return String(scalars)
     }
+
+    /// Letters that no decomposition takes back to Latin ones (`ł`, `ø`, `ı`, `ß`), as the lists write them.
+    static let plainLetters: [Unicode.Scalar: String] = ["ł": "l", "ø": "o", "ı": "i", "ß": "ss", "æ": "ae", "œ": "oe",
+                                                         "đ": "d", "ð": "d", "þ": "th", "ħ": "h", "ŀ": "l"]
 
     /// Words: a letter, then letters, combining marks and hyphens, then `'letters` parts (`O'Brien`); a possessive
     /// `'s` is left off.
@@ -338,8 +369,13 @@ public struct PersonNameDetector: Sendable {
                 let token = tokens[next]
                 let lowercaseRun = tokens[start].shape == .lower
                 let shapeOK = lowercaseRun ? token.shape == .lower : token.isCapitalized
-                guard shapeOK else { break }
-                if token.isInitial || (next - start <= 2 && token.is(.firstName) && next + 1 < tokens.count
+                // A word glued to digits (`GB82`) is a code, not a name.
+                guard shapeOK, !t[token.range.upperBound].isDigit else { break }
+                // A line break inside a name comes only right after its first word ("Michael\nOkonkwo"), before a
+                // surname: a name on the next line is another mention.
+                let lineBreak = t.bytes[tokens[next - 1].range.upperBound..<token.range.lowerBound].contains(.newline)
+                if lineBreak && next - start > 1 { break }
+                if !lineBreak, token.isInitial || (next - start <= 2 && token.is(.firstName) && next + 1 < tokens.count
                                        && adjacent(token, tokens[next + 1], in: t) && tokens[next + 1].isCapitalized) {
                     end = next
                     next += 1
@@ -356,9 +392,10 @@ public struct PersonNameDetector: Sendable {
                     end = next
                     hasSurname = true
                     next += 1
-                    // One surname (or a double-barrelled pair: "Garcia Lopez") is enough.
+                    // One surname (or a double-barrelled pair on one line: "Garcia Lopez") is enough.
                     if next < tokens.count, adjacent(tokens[end], tokens[next], in: t), tokens[next].isCapitalized,
-                       tokens[next].is(.surname) || tokens[next].is(.suffix) {
+                       tokens[next].is(.surname) || tokens[next].is(.suffix),
+                       !t.bytes[tokens[end].range.upperBound..<tokens[next].range.lowerBound].contains(.newline) {
                         continue
                     }
                     break
@@ -369,8 +406,10 @@ public struct PersonNameDetector: Sendable {
             return end
         }
 
+        var lines = LineContext()
         while index < tokens.count {
             let token = tokens[index]
+            lines.advance(to: index, tokens: tokens, t: t, detector: self)
             // "June 01", "January 9th, 2025": a date, whatever the lists say about June.
             if token.is(.month), t[token.range.upperBound] == 32, t[token.range.upperBound + 1].isDigit {
                 index += 1
@@ -387,11 +426,24 @@ public struct PersonNameDetector: Sendable {
             }
             // A context cue before a capitalised word: "my name is Xochitl".
             if (token.shape == .title || (token.shape == .caps && (token.is(.firstName) || token.is(.surname)))),
-               !token.is(.honorific), !token.is(.function), cueBefore(index, tokens: tokens, t: t) {
+               !token.is(.honorific), !token.is(.function), !Self.listHeadHashes.contains(token.hash), couldBeAName(token, t),
+               cueBefore(index, tokens: tokens, t: t) {
                 let end = extend(from: index, requireSurname: false) ?? index
                 add(index, end)
                 index = end + 1
                 continue
+            }
+            // Where names stand: an attendee list, a speaker's turn, a verb of speech or action after it.
+            if token.shape == .title || (token.shape == .caps && lines.inList(token)), token.letters > 1,
+               !token.is(.honorific), !token.is(.function), !token.is(.month), !Self.listHeadHashes.contains(token.hash),
+               couldBeAName(token, t) {
+                let end = extend(from: index, requireSurname: false) ?? index
+                if lines.inList(tokens[index]) || (lines.startsLine(index) && t[tokens[end].range.upperBound] == .colon)
+                    || verbAfter(end, tokens: tokens, t: t) || unknownBeforeSurname(index, end, tokens: tokens, t: t) {
+                    add(index, end)
+                    index = end + 1
+                    continue
+                }
             }
             // "Dougherty, Michael": a known surname, a comma, a known first name.
             if token.isCapitalized, token.is(.surname), !token.is(.everyday), index + 1 < tokens.count,
@@ -418,8 +470,9 @@ public struct PersonNameDetector: Sendable {
                     }
                 case .lower:
                     // Lowercase only as a first name plus a known surname, neither an everyday word: "maria gonzalez".
-                    if !token.is(.everyday), index + 1 < tokens.count, adjacent(token, tokens[index + 1], in: t),
-                       tokens[index + 1].shape == .lower, tokens[index + 1].is(.surname), !tokens[index + 1].is(.everyday) {
+                    if !token.is(.everyday), !token.is(.cueEnd), index + 1 < tokens.count, adjacent(token, tokens[index + 1], in: t),
+                       tokens[index + 1].shape == .lower, tokens[index + 1].is(.surname), !tokens[index + 1].is(.everyday),
+                       !tokens[index + 1].is(.function) {
                         add(index, index + 1)
                         index += 2
                         continue
@@ -451,57 +504,4 @@ public struct PersonNameDetector: Sendable {
         return true
     }
 
-    /// Every later mention of a part of a name already found, in any case, is the same person.
-    func withLearnedMentions(_ findings: [Finding], parts findingTokens: [ClosedRange<Int>], tokens: [Token], t: TextBytes,
-                             known learned: inout [String: String]) -> [Finding] {
-        var result = findings
-        // The person is the lowercase name without initials and suffixes ("maria gonzalez"), written into one
-        // reused buffer.
-        var canonicalBytes: [UInt8] = []
-        canonicalBytes.reserveCapacity(64)
-        for (index, span) in findingTokens.enumerated() {
-            canonicalBytes.removeAll(keepingCapacity: true)
-            var parts = 0
-            for token in tokens[span] where token.letters > 1 && !token.is(.suffix) {
-                if parts > 0 { canonicalBytes.append(32) }
-                canonicalBytes.append(contentsOf: token.lower(t).utf8)
-                parts += 1
-            }
-            let canonical = String(decoding: canonicalBytes, as: UTF8.self)
-            result[index].canonical = canonical
-            guard parts >= 2 else { continue }
-            for token in tokens[span] where token.letters > 1 && !token.is(.suffix) && !token.is(.function) && !token.is(.honorific) {
-                let lower = token.lower(t)
-                if learned[lower] == nil { learned[lower] = canonical }
-            }
-        }
-        // Single-name findings that are part of a full name belong to that person.
-        for (index, span) in findingTokens.enumerated() where span.count == 1 {
-            if let person = learned[result[index].canonical ?? ""] { result[index].canonical = person }
-        }
-        guard !learned.isEmpty else { return result }
-        // Tokens are matched by the hash they already carry (a bit mask first); only a hit makes a string.
-        var learnedHashes: [(hash: UInt64, part: String)] = []
-        learnedHashes.reserveCapacity(learned.count)
-        var bloom = InlineArray<16, UInt64>(repeating: 0)
-        for part in learned.keys {
-            let hash = WordTable.hash(part.utf8)
-            learnedHashes.append((hash, part))
-            bloom[Int(hash & 1023) >> 6] |= 1 << (hash & 63)
-        }
-        // Findings so far are in text order: one cursor tells whether a token lies inside one.
-        let found = result.map(\.range)
-        var next = 0
-        for token in tokens {
-            guard bloom[Int(token.hash & 1023) >> 6] & (1 << (token.hash & 63)) != 0,
-                  let part = learnedHashes.first(where: { $0.hash == token.hash })?.part else { continue }
-            // "Mark" the person, not "mark" the verb.
-            if token.is(.everyday), token.shape == .lower { continue }
-            while next < found.count, found[next].upperBound <= token.range.lowerBound { next += 1 }
-            if next < found.count, found[next].overlaps(token.range) { continue }
-            guard token.lower(t) == part, let canonical = learned[part] else { continue }
-            result.append(Finding(type: .person, range: token.range, canonical: canonical))
-        }
-        return result
-    }
 }

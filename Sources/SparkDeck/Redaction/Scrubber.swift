@@ -3,7 +3,10 @@ import Foundation
 /// One conversation's placeholder mapping: each distinct value gets one `<TYPE_N>`, the same in every call.
 public struct ScrubSession: Codable, Sendable, Equatable {
     public var id: String
-    /// Placeholder to the original text it stands for: its first spelling, or for a person the longest one.
+    /// Placeholder to the original text it stands for, as written where it was first used. A person has one number
+    /// and a placeholder per spelling (`<PERSON_1>` `Maria Gonzalez`, `<PERSON_1_FIRST>` `Maria`, `<PERSON_1_2>`
+    /// `MARIA GONZALEZ`), so the text comes back byte for byte. Sessions saved before 0.6.0 hold one spelling per
+    /// person, the longest.
     public var values: [String: String] = [:]
     /// Per type (by `EntityType.ordinal`): a value's identity to its placeholder (stored as one `TYPE|identity` table).
     var keys = [[String: String]](repeating: [:], count: EntityType.allCases.count)
@@ -62,15 +65,40 @@ public struct ScrubSession: Codable, Sendable, Equatable {
         knownNames.removeAll(keepingCapacity: true)
     }
 
-    mutating func placeholder(type: EntityType, identity: String, original: () -> String) -> String {
-        if let existing = keys[type.ordinal][identity] {
-            // A person comes back as the fullest spelling seen (`Maria Gonzalez`, also when `Gonzalez` came first).
-            if type == .person {
-                let spelling = original()
-                if spelling.utf8.count > values[existing]?.utf8.count ?? 0 { values[existing] = spelling }
-            }
-            return existing
+    /// The placeholder for one spelling of a value: the value's number, for a person the part of the name it holds
+    /// (`_FIRST`, `_LAST`, or none for the full name), and a count for each further spelling (`_2`, `_3`):
+    /// `(630) 596-1111` is `<PHONE_1>`, `630.596.1111` then `<PHONE_1_2>`.
+    mutating func placeholder(type: EntityType, identity: String, part: NamePart? = nil, original: () -> String) -> String {
+        let table = type.ordinal
+        guard let base = keys[table][identity] else {
+            let spelling = original()
+            let created = newPlaceholder(type: type, identity: identity, value: part == nil ? spelling : nil)
+            return part == nil ? created : spellingPlaceholder(table: table, base: created, identity: identity, part: part, spelling: spelling)
         }
+        // The common case: the value again, as first written.
+        let spelling = original()
+        if part == nil, values[base] == spelling { return base }
+        return spellingPlaceholder(table: table, base: base, identity: identity, part: part, spelling: spelling)
+    }
+
+    mutating func spellingPlaceholder(table: Int, base: String, identity: String, part: NamePart?, spelling: String) -> String {
+        let spellingKey = identity + "\u{1F}" + spelling
+        if let existing = keys[table][spellingKey] { return existing }
+        var stem = String(base.dropLast())
+        if let part { stem += "_" + part.rawValue }
+        var candidate = stem + ">"
+        var count = 1
+        // The first free one: no other spelling holds it, and the user's own text does not.
+        while values[candidate].map({ $0 != spelling }) ?? false || reserved.contains(candidate) {
+            count += 1
+            candidate = stem + "_\(count)>"
+        }
+        values[candidate] = spelling
+        keys[table][spellingKey] = candidate
+        return candidate
+    }
+
+    mutating func newPlaceholder(type: EntityType, identity: String, value: String?) -> String {
         var number = counters[type.ordinal]
         var placeholder: String
         // Numbers only grow, so a new one is free unless the user's own text holds it.
@@ -81,7 +109,7 @@ public struct ScrubSession: Codable, Sendable, Equatable {
         counters[type.ordinal] = number
         if keys[type.ordinal].isEmpty { keys[type.ordinal].reserveCapacity(8) }
         keys[type.ordinal][identity] = placeholder
-        values[placeholder] = original()
+        if let value { values[placeholder] = value }
         return placeholder
     }
 }
@@ -127,7 +155,7 @@ public struct Scrubber: Sendable {
         if !terms.isEmpty { findings += Self.termFindings(terms, in: normalized.bytes) }
         if let types { findings = findings.filter { types.contains($0.type) || $0.type == .custom } }
 
-        let kept = Self.withoutOverlaps(findings)
+        let kept = Self.mergedInOriginal(Self.withoutOverlaps(findings), normalized)
 
         session.values.reserveCapacity(session.values.count + kept.count)
         var output: [UInt8] = []
@@ -136,10 +164,10 @@ public struct Scrubber: Sendable {
         var entities: [(placeholder: String, type: EntityType)] = []
         var listed = Set<String>(minimumCapacity: kept.count)
         var spans: [(type: EntityType, range: Range<Int>)] = []
-        for finding in kept {
-            guard let range = normalized.originalRange(of: finding.range), range.lowerBound >= cursor else { continue }
+        for (finding, range) in kept {
             output += original[cursor..<range.lowerBound]
-            let placeholder = session.placeholder(type: finding.type, identity: Self.identity(of: finding, in: normalized.bytes)) {
+            let identity = Self.identity(of: finding, in: normalized.bytes)
+            let placeholder = session.placeholder(type: finding.type, identity: identity, part: finding.isUnion ? nil : finding.part) {
                 String(decoding: original[range], as: UTF8.self)
             }
             output += placeholder.utf8
@@ -217,6 +245,27 @@ public struct Scrubber: Sendable {
         return kept
     }
 
+    /// The findings with their ranges in the original text. Findings apart in the normalized text can share an
+    /// original character (a ligature or a letter with marks becomes several bytes there, each mapping back to the
+    /// whole character): those become one span over both, typed by the higher priority, so no byte of either is left
+    /// in the output.
+    static func mergedInOriginal(_ findings: [Finding], _ normalized: NormalizedText) -> [(Finding, Range<Int>)] {
+        var merged: [(Finding, Range<Int>)] = []
+        merged.reserveCapacity(findings.count)
+        for finding in findings {
+            guard let range = normalized.originalRange(of: finding.range) else { continue }
+            guard let (last, lastRange) = merged.last, range.lowerBound < lastRange.upperBound else {
+                merged.append((finding, range))
+                continue
+            }
+            let type = finding.type.priority > last.type.priority ? finding.type : last.type
+            let union = last.range.lowerBound..<max(last.range.upperBound, finding.range.upperBound)
+            merged[merged.count - 1] = (Finding(type: type, range: union, isUnion: true),
+                                        lastRange.lowerBound..<max(lastRange.upperBound, range.upperBound))
+        }
+        return merged
+    }
+
     /// Whether the ranges (sorted, not overlapping) leave no byte of `range` out.
     static func covered(_ range: Range<Int>, by ranges: [Finding]) -> Bool {
         var next = range.lowerBound
@@ -241,10 +290,15 @@ public struct Scrubber: Sendable {
             }) else { break }
             index = next
             guard t[index + 1].isAlpha else { index += 1; continue }
-            // `[A-Za-z][A-Za-z_]*_` then digits and `>`: the letters-and-underscores run ends with the underscore.
-            let name = t.end(from: index + 1) { $0.isAlpha || $0 == 95 }
-            let digitsEnd = t.digitsEnd(from: name)
-            if name - 1 >= index + 2, t[name - 1] == 95, digitsEnd > name, t[digitsEnd] == 62 {
+            // `[A-Za-z][A-Za-z_]*_` then digits, optionally `_` and letters (`_FIRST`) and `_` and digits, then `>`:
+            // the letters-and-underscores run ends with the underscore.
+            let name = t.end(from: index + 1) { $0.isAlpha || $0 == .underscore }
+            var digitsEnd = t.digitsEnd(from: name)
+            if digitsEnd > name, t[digitsEnd] == .underscore, t[digitsEnd + 1].isAlpha {
+                digitsEnd = t.end(from: digitsEnd + 1, while: \.isAlpha)
+            }
+            if digitsEnd > name, t[digitsEnd] == .underscore, t[digitsEnd + 1].isDigit { digitsEnd = t.digitsEnd(from: digitsEnd + 1) }
+            if name - 1 >= index + 2, t[name - 1] == .underscore, digitsEnd > name, t[digitsEnd] == .greaterThan {
                 found.append(t.string(index..<(digitsEnd + 1)).uppercased())
                 index = digitsEnd + 1
             } else {
@@ -372,7 +426,8 @@ public struct Scrubber: Sendable {
 /// Puts the originals back in place of a session's placeholders, tolerant of what models do to them
 /// (`<person_1>`, `[PERSON_1]`, `PERSON_1`) but only for placeholders the session holds.
 public enum Rehydrator {
-    static let tolerant = try! NSRegularExpression(pattern: #"(?:[<\[{]\s*)?\b([A-Za-z][A-Za-z_]*?_\d+)\b(?:\s*[>\]}])?"#)
+    static let tolerant = try! NSRegularExpression(
+        pattern: #"(?:[<\[{]\s*)?\b([A-Za-z][A-Za-z_]*?_\d+(?:_(?:FIRST|LAST|first|last|First|Last))?(?:_\d+)?)\b(?:\s*[>\]}])?"#)
 
     public static func rehydrate(_ text: String, session: ScrubSession) -> (text: String, unresolved: [String]) {
         let ns = text as NSString
@@ -383,7 +438,8 @@ public enum Rehydrator {
             let core = ns.substring(with: match.range(at: 1)).uppercased()
             let placeholder = "<\(core)>"
             let whole = ns.substring(with: match.range)
-            guard let value = session.values[placeholder] else {
+            let guessed = session.reserved.contains(placeholder) ? nil : closest(to: placeholder, in: session)
+            guard let value = session.values[placeholder] ?? guessed else {
                 if whole.hasPrefix("<") && whole.hasSuffix(">") && !unresolved.contains(whole) { unresolved.append(whole) }
                 continue
             }
@@ -398,5 +454,22 @@ public enum Rehydrator {
         }
         output += ns.substring(from: cursor)
         return (output, unresolved)
+    }
+
+    /// For a person's placeholder a model made up from one it saw (`<PERSON_1_LAST>` when only `<PERSON_1>` was
+    /// used, or `<PERSON_1>` when only `<PERSON_1_FIRST>` was): the nearest spelling the session holds, the part
+    /// named if there is one, else the longest spelling of that person.
+    static func closest(to placeholder: String, in session: ScrubSession) -> String? {
+        guard placeholder.hasPrefix("<PERSON_") else { return nil }
+        let core = placeholder.dropFirst(8).dropLast()
+        let number = core.prefix(while: \.isNumber)
+        guard !number.isEmpty else { return nil }
+        let person = "<PERSON_\(number)"
+        let rest = core.dropFirst(number.count)
+        for part in [NamePart.first, .last] where rest.hasPrefix("_" + part.rawValue) {
+            if let value = session.values[person + "_" + part.rawValue + ">"] { return value }
+        }
+        if let value = session.values[person + ">"] { return value }
+        return session.values.filter { $0.key.hasPrefix(person + "_") }.max { $0.value.utf8.count < $1.value.utf8.count }?.value
     }
 }

@@ -24,6 +24,12 @@ struct TextBytes {
         return end
     }
 
+    /// Whether a year of the 1900s or 2000s can start at `index` (`19` or `20`).
+    @inline(__always) func centuryOfAYear(at index: Int) -> Bool {
+        (self[index] == UInt8(ascii: "1") && self[index + 1] == UInt8(ascii: "9"))
+            || (self[index] == UInt8(ascii: "2") && self[index + 1] == UInt8(ascii: "0"))
+    }
+
     func string(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
 
     /// Whether the bytes at `index` spell `word`, ignoring ASCII case (`word` is lowercase ASCII).
@@ -105,4 +111,29 @@ extension UInt8 {
     /// `\w`: ASCII letters, digits and `_`; any byte of a non-ASCII character counts as a letter.
     @inline(__always) var isWord: Bool { isAlnum || self == 95 || self >= 0x80 }
     @inline(__always) var asciiLowercased: UInt8 { isUpper ? self | 0x20 : self }
+}
+
+/// The punctuation the patterns compare bytes against, by name (`t[p] == .dot`).
+extension UInt8 {
+    static var tab: UInt8 { UInt8(ascii: "\t") }
+    static var newline: UInt8 { UInt8(ascii: "\n") }
+    static var space: UInt8 { UInt8(ascii: " ") }
+    static var quote: UInt8 { UInt8(ascii: "\"") }
+    static var hash: UInt8 { UInt8(ascii: "#") }
+    static var percent: UInt8 { UInt8(ascii: "%") }
+    static var ampersand: UInt8 { UInt8(ascii: "&") }
+    static var apostrophe: UInt8 { UInt8(ascii: "'") }
+    static var openParen: UInt8 { UInt8(ascii: "(") }
+    static var closeParen: UInt8 { UInt8(ascii: ")") }
+    static var plus: UInt8 { UInt8(ascii: "+") }
+    static var comma: UInt8 { UInt8(ascii: ",") }
+    static var hyphen: UInt8 { UInt8(ascii: "-") }
+    static var dot: UInt8 { UInt8(ascii: ".") }
+    static var slash: UInt8 { UInt8(ascii: "/") }
+    static var colon: UInt8 { UInt8(ascii: ":") }
+    static var lessThan: UInt8 { UInt8(ascii: "<") }
+    static var greaterThan: UInt8 { UInt8(ascii: ">") }
+    static var at: UInt8 { UInt8(ascii: "@") }
+    static var underscore: UInt8 { UInt8(ascii: "_") }
+    static var backtick: UInt8 { UInt8(ascii: "`") }
 }
