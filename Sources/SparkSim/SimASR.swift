@@ -15,8 +15,10 @@ public enum SimASR {
         /// false: `/v1/audio/diarizations` answers 501, as with diarization disabled.
         public var diarization: Bool
 
-        public init(maxUploadBytes: Int = 200 * 1024 * 1024, stallSeconds: Double = 0, stallEvery: Int = 1,
-                    diarization: Bool = true) {
+        public init(
+            maxUploadBytes: Int = 200 * 1024 * 1024, stallSeconds: Double = 0, stallEvery: Int = 1,
+            diarization: Bool = true
+        ) {
             self.maxUploadBytes = maxUploadBytes
             self.stallSeconds = stallSeconds
             self.stallEvery = max(1, stallEvery)
@@ -47,8 +49,10 @@ public enum SimASR {
         router.get("/health") { _, _ in
             await stall()
             let ready = Date() >= readyAt
-            return SimServer.json(["status": ready ? "ready" : "loading", "model": model,
-                                   "diarization": settings.diarization ? (ready ? "ready" : "loading") : "disabled"])
+            return SimServer.json([
+                "status": ready ? "ready" : "loading", "model": model,
+                "diarization": settings.diarization ? (ready ? "ready" : "loading") : "disabled",
+            ])
         }
         router.post("/v1/audio/transcriptions") { request, _ in
             await stall()
@@ -71,15 +75,25 @@ public enum SimASR {
     }
 
     /// Reads the form, decodes `file` and analyses it, then lets `answer` build the response.
-    static func handle(_ request: Request, settings: Settings,
-                       answer: (SimForm, [SimSpeechAnalysis.Word], Double) -> Response) async -> Response {
-        let tooLarge = SimServer.json(["detail": "File too large. Maximum size is \(settings.maxUploadBytes / 1024 / 1024)MB"],
-                                      status: .contentTooLarge)
+    static func handle(
+        _ request: Request, settings: Settings,
+        answer: (SimForm, [SimSpeechAnalysis.Word], Double) -> Response
+    ) async -> Response {
+        let tooLarge = SimServer.json(
+            ["detail": "File too large. Maximum size is \(settings.maxUploadBytes / 1024 / 1024)MB"],
+            status: .contentTooLarge)
         if let length = request.headers[.contentLength].flatMap(Int.init), length > settings.maxUploadBytes + 64 * 1024 {
             return tooLarge
         }
-        let missingFile = SimServer.json(["detail": [["type": "missing", "loc": ["body", "file"], "msg": "Field required",
-                                                      "input": NSNull()]]], status: .unprocessableContent)
+        let missingFile = SimServer.json(
+            [
+                "detail": [
+                    [
+                        "type": "missing", "loc": ["body", "file"], "msg": "Field required",
+                        "input": NSNull(),
+                    ]
+                ]
+            ], status: .unprocessableContent)
         // FastAPI finds no form at all in a body that is not multipart: the file is then missing.
         guard (request.headers[.contentType] ?? "").lowercased().hasPrefix("multipart/form-data") else { return missingFile }
         let form: SimForm
@@ -117,8 +131,10 @@ public enum SimASR {
             let segments = zip(words, texts).enumerated().map { index, pair in
                 ["id": index, "start": round3(pair.0.start), "end": round3(pair.0.end), "text": pair.1] as [String: Any]
             }
-            return SimServer.json(["task": "transcribe", "language": form.field("language") ?? "en",
-                                   "duration": round3(duration), "text": text, "segments": segments])
+            return SimServer.json([
+                "task": "transcribe", "language": form.field("language") ?? "en",
+                "duration": round3(duration), "text": text, "segments": segments,
+            ])
         case "text":
             return quoted(text)
         case "srt", "vtt":
@@ -153,12 +169,16 @@ public enum SimASR {
             current = (slots[index], word.start, word.end, [text])
         }
         if let turn = current { segments.append(segment(turn, names: names, transcribe: transcribe)) }
-        return SimServer.json(["task": "diarize", "duration": round3(duration), "num_speakers": speakers,
-                               "backend": "sortformer", "segments": segments])
+        return SimServer.json([
+            "task": "diarize", "duration": round3(duration), "num_speakers": speakers,
+            "backend": "sortformer", "segments": segments,
+        ])
     }
 
-    static func segment(_ turn: (slot: Int, start: Double, end: Double, words: [String]), names: [String],
-                        transcribe: Bool) -> [String: Any] {
+    static func segment(
+        _ turn: (slot: Int, start: Double, end: Double, words: [String]), names: [String],
+        transcribe: Bool
+    ) -> [String: Any] {
         var fields: [String: Any] = ["speaker": names[turn.slot], "start": round3(turn.start), "end": round3(turn.end)]
         if transcribe { fields["text"] = turn.words.joined(separator: " ") }
         return fields

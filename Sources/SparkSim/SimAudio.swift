@@ -15,10 +15,12 @@ enum SimAudio {
             throw DecodeFailed(description: "cannot write a temporary file")
         }
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let output = try await SimSubprocess.run("ffmpeg", [
-            "-nostdin", "-hide_banner", "-loglevel", "error", "-i", path,
-            "-vn", "-ac", "1", "-ar", "\(sampleRate)", "-f", "s16le", "-acodec", "pcm_s16le", "pipe:1",
-        ])
+        let output = try await SimSubprocess.run(
+            "ffmpeg",
+            [
+                "-nostdin", "-hide_banner", "-loglevel", "error", "-i", path,
+                "-vn", "-ac", "1", "-ar", "\(sampleRate)", "-f", "s16le", "-acodec", "pcm_s16le", "pipe:1",
+            ])
         guard output.status == 0 else {
             let reason = output.stderr.split(separator: "\n").last.map(String.init) ?? "ffmpeg exited with \(output.status)"
             throw DecodeFailed(description: reason)
@@ -64,11 +66,13 @@ enum SimAudio {
         var rate = sampleRate
         while offset + 8 <= bytes.count {
             let id = String(decoding: bytes[offset..<(offset + 4)], as: UTF8.self)
-            let size = Int(UInt32(bytes[offset + 4]) | UInt32(bytes[offset + 5]) << 8 | UInt32(bytes[offset + 6]) << 16
-                           | UInt32(bytes[offset + 7]) << 24)
+            let size = Int(
+                UInt32(bytes[offset + 4]) | UInt32(bytes[offset + 5]) << 8 | UInt32(bytes[offset + 6]) << 16
+                    | UInt32(bytes[offset + 7]) << 24)
             if id == "fmt ", offset + 16 <= bytes.count {
-                rate = Int(UInt32(bytes[offset + 12]) | UInt32(bytes[offset + 13]) << 8 | UInt32(bytes[offset + 14]) << 16
-                           | UInt32(bytes[offset + 15]) << 24)
+                rate = Int(
+                    UInt32(bytes[offset + 12]) | UInt32(bytes[offset + 13]) << 8 | UInt32(bytes[offset + 14]) << 16
+                        | UInt32(bytes[offset + 15]) << 24)
             }
             if id == "data" {
                 // A streamed WAV's data size is a placeholder: take what is there.
@@ -95,6 +99,8 @@ enum SimAudio {
         }
     }
 
-    private static func le32(_ value: UInt32) -> [UInt8] { [UInt8(value & 0xff), UInt8(value >> 8 & 0xff), UInt8(value >> 16 & 0xff), UInt8(value >> 24)] }
+    private static func le32(_ value: UInt32) -> [UInt8] {
+        [UInt8(value & 0xff), UInt8(value >> 8 & 0xff), UInt8(value >> 16 & 0xff), UInt8(value >> 24)]
+    }
     private static func le16(_ value: UInt16) -> [UInt8] { [UInt8(value & 0xff), UInt8(value >> 8)] }
 }

@@ -57,8 +57,8 @@ enum SimDiarizer {
         let rate = min(0.5, (duration - trainedSeconds) / 120)
         return slots.enumerated().map { index, slot in
             guard words[index].start > trainedSeconds else { return slot }
-            var hash = UInt64(index) &* 0x9E3779B97F4A7C15 ^ UInt64(bitPattern: Int64((words[index].start * 1000).rounded()))
-            hash = (hash ^ (hash >> 31)) &* 0xBF58476D1CE4E5B9
+            var hash = UInt64(index) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(bitPattern: Int64((words[index].start * 1000).rounded()))
+            hash = (hash ^ (hash >> 31)) &* 0xBF58_476D_1CE4_E5B9
             hash ^= hash >> 29
             let draw = Double(hash % 10_000) / 10_000
             return draw < rate ? (slot + 1 + Int(hash >> 40) % (speakers - 1)) % speakers : slot

@@ -19,8 +19,11 @@ final class SimEncoder: @unchecked Sendable {
         guard let codec = Self.arguments[format] else { throw SimSubprocess.NotFound(tool: "an encoder for \(format)") }
         guard let ffmpeg = SimSubprocess.find("ffmpeg") else { throw SimSubprocess.NotFound(tool: "ffmpeg") }
         process.executableURL = URL(fileURLWithPath: ffmpeg)
-        process.arguments = ["-nostdin", "-hide_banner", "-loglevel", "error", "-f", "s16le", "-ar", "\(sampleRate)",
-                             "-ac", "1", "-i", "pipe:0"] + codec + ["-flush_packets", "1", "pipe:1"]
+        process.arguments =
+            [
+                "-nostdin", "-hide_banner", "-loglevel", "error", "-f", "s16le", "-ar", "\(sampleRate)",
+                "-ac", "1", "-i", "pipe:0",
+            ] + codec + ["-flush_packets", "1", "pipe:1"]
         let stdout = Pipe()
         process.standardInput = stdin
         process.standardOutput = stdout

@@ -1,6 +1,6 @@
 import Foundation
-import MultipartKit
 import Hummingbird
+import MultipartKit
 
 /// A `multipart/form-data` request body as the speech sims read it: whole, parsed by MultipartKit.
 struct SimForm: Sendable {
@@ -36,7 +36,8 @@ struct SimForm: Sendable {
 
     init(body: ByteBuffer, contentType: String?) throws {
         guard let contentType, contentType.lowercased().hasPrefix("multipart/form-data"),
-              let boundary = Self.boundary(contentType) else {
+            let boundary = Self.boundary(contentType)
+        else {
             throw Malformed(description: "expected a multipart/form-data body with a boundary")
         }
         let parser = MultipartParser(boundary: boundary)
@@ -47,8 +48,10 @@ struct SimForm: Sendable {
         parser.onBody = { buffer in data += buffer.readBytes(length: buffer.readableBytes) ?? [] }
         parser.onPartComplete = {
             let disposition = headers.first { $0.0 == "content-disposition" }?.1 ?? ""
-            parts.append(Part(name: Self.parameter("name", in: disposition) ?? "",
-                              filename: Self.parameter("filename", in: disposition), data: data))
+            parts.append(
+                Part(
+                    name: Self.parameter("name", in: disposition) ?? "",
+                    filename: Self.parameter("filename", in: disposition), data: data))
             headers = []
             data = []
         }

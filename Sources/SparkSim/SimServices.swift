@@ -43,7 +43,8 @@ public enum SimNvidiaSMI {
     /// Whether the process named in `pidFile` is alive.
     public static func isAlive(pidFile: String?) -> Bool {
         guard let pidFile, let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
-              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return false }
+            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        else { return false }
         return kill(pid, 0) == 0
     }
 }

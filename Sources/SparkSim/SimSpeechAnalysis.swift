@@ -3,7 +3,7 @@
 /// samples always give the same words.
 enum SimSpeechAnalysis {
     static let sampleRate = 16_000
-    static let frameSamples = 320  // 20 ms
+    static let frameSamples = 320 // 20 ms
 
     /// One voiced run taken for a word.
     struct Word: Sendable, Equatable {
@@ -91,7 +91,7 @@ enum SimSpeechAnalysis {
 
     static func pitch(_ eight: [Float], run: Range<Int>, levels: [Double], threshold: Double) -> Double? {
         var estimates: [Double] = []
-        let window = 320  // 40 ms at 8 kHz
+        let window = 320 // 40 ms at 8 kHz
         eight.withUnsafeBufferPointer { buffer in
             var frame = run.lowerBound
             while frame < run.upperBound {
@@ -104,7 +104,8 @@ enum SimSpeechAnalysis {
                 for index in start..<(start + window) { energy0 += buffer[index] * buffer[index] }
                 guard energy0 > 0 else { continue }
                 for (slot, lag) in lags.enumerated() {
-                    var product: Float = 0, energy1: Float = 0
+                    var product: Float = 0
+                    var energy1: Float = 0
                     for index in start..<(start + window) {
                         let shifted = buffer[index + lag]
                         product += buffer[index] * shifted

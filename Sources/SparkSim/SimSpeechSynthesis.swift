@@ -75,10 +75,13 @@ enum SimSpeechSynthesis {
     static func speak(_ sentence: String, voice: Voice, speed: Double, useEspeak: Bool) async -> [Int16] {
         if useEspeak {
             let wordsPerMinute = Int(min(450, max(80, 175 * speed)).rounded())
-            if let output = try? await SimSubprocess.run("espeak-ng", [
-                "-v", voice.language, "-p", "\(voice.pitch)", "-s", "\(wordsPerMinute)", "-g", "8", "-b", "1",
-                "--stdout", "--stdin",
-            ], input: Data(sentence.utf8)), output.status == 0 {
+            if let output = try? await SimSubprocess.run(
+                "espeak-ng",
+                [
+                    "-v", voice.language, "-p", "\(voice.pitch)", "-s", "\(wordsPerMinute)", "-g", "8", "-b", "1",
+                    "--stdout", "--stdin",
+                ], input: Data(sentence.utf8)), output.status == 0
+            {
                 let samples = SimAudio.samples(fromWAV: output.stdout, sampleRate: sampleRate)
                 if !samples.isEmpty { return samples + [Int16](repeating: 0, count: sampleRate / 5) }
             }

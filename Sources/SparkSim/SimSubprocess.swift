@@ -32,7 +32,9 @@ enum SimSubprocess {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments
-            let stdout = Pipe(), stderr = Pipe(), stdin = Pipe()
+            let stdout = Pipe()
+            let stderr = Pipe()
+            let stdin = Pipe()
             process.standardOutput = stdout
             process.standardError = stderr
             process.standardInput = input == nil ? FileHandle.nullDevice : stdin
@@ -65,8 +67,10 @@ enum SimSubprocess {
                 group.wait()
                 process.waitUntilExit()
                 let (out, err) = collected.values
-                continuation.resume(returning: Output(status: process.terminationStatus, stdout: out,
-                                                      stderr: String(decoding: err, as: UTF8.self)))
+                continuation.resume(
+                    returning: Output(
+                        status: process.terminationStatus, stdout: out,
+                        stderr: String(decoding: err, as: UTF8.self)))
             }
         }
     }
@@ -75,8 +79,20 @@ enum SimSubprocess {
         private let lock = NSLock()
         private var out = Data()
         private var err = Data()
-        func setOut(_ data: Data) { lock.lock(); out = data; lock.unlock() }
-        func setErr(_ data: Data) { lock.lock(); err = data; lock.unlock() }
-        var values: (Data, Data) { lock.lock(); defer { lock.unlock() }; return (out, err) }
+        func setOut(_ data: Data) {
+            lock.lock()
+            out = data
+            lock.unlock()
+        }
+        func setErr(_ data: Data) {
+            lock.lock()
+            err = data
+            lock.unlock()
+        }
+        var values: (Data, Data) {
+            lock.lock()
+            defer { lock.unlock() }
+            return (out, err)
+        }
     }
 }

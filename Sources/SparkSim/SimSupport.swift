@@ -13,8 +13,10 @@ public struct SimOptions: Sendable {
     /// Log each request as uvicorn does (the demo's sims do, so their logs read like the real services').
     public var accessLog: Bool
 
-    public init(host: String = "127.0.0.1", port: Int, loadSeconds: Double, exitWithPID: Int32? = nil,
-                accessLog: Bool = false) {
+    public init(
+        host: String = "127.0.0.1", port: Int, loadSeconds: Double, exitWithPID: Int32? = nil,
+        accessLog: Bool = false
+    ) {
         self.host = host
         self.port = port
         self.loadSeconds = loadSeconds
@@ -86,8 +88,10 @@ enum SimServer {
     }
 
     /// Serves `router` until SIGINT/SIGTERM, or until the watched parent process is gone.
-    static func run(_ router: Router<BasicRequestContext>, options: SimOptions, name: String,
-                    onRunning: @escaping @Sendable () -> Void = {}) async throws {
+    static func run(
+        _ router: Router<BasicRequestContext>, options: SimOptions, name: String,
+        onRunning: @escaping @Sendable () -> Void = {}
+    ) async throws {
         var logger = Logger(label: "sparksim.\(name)")
         logger.logLevel = .warning
         if let pid = options.exitWithPID { watchParent(pid) }

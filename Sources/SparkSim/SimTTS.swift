@@ -8,8 +8,10 @@ public enum SimTTS {
     static let voices = ["af_bella", "af_sky", "af_heart", "am_adam", "bf_emma", "bm_george"]
     static let models = ["kokoro", "tts-1", "tts-1-hd"]
     static let formats = ["mp3", "opus", "aac", "flac", "wav", "pcm"]
-    static let contentTypes = ["mp3": "audio/mpeg", "opus": "audio/opus", "aac": "audio/aac", "flac": "audio/flac",
-                               "wav": "audio/wav", "pcm": "audio/pcm"]
+    static let contentTypes = [
+        "mp3": "audio/mpeg", "opus": "audio/opus", "aac": "audio/aac", "flac": "audio/flac",
+        "wav": "audio/wav", "pcm": "audio/pcm",
+    ]
 
     public struct Settings: Sendable {
         /// false: the tone voice even where espeak-ng is installed.
@@ -29,7 +31,9 @@ public enum SimTTS {
         router.get("/health") { _, _ in SimServer.json(["status": "healthy"]) }
         router.get("/v1/audio/voices") { _, _ in SimServer.json(["voices": voices.map { ["id": $0, "name": $0] }]) }
         router.get("/v1/models") { _, _ in
-            SimServer.json(["object": "list", "data": models.map { ["id": $0, "object": "model", "created": 1_700_000_000, "owned_by": "sparksim"] }])
+            SimServer.json([
+                "object": "list", "data": models.map { ["id": $0, "object": "model", "created": 1_700_000_000, "owned_by": "sparksim"] },
+            ])
         }
         router.post("/v1/audio/speech") { request, _ in
             try await speech(request, useEspeak: espeak)
@@ -43,8 +47,9 @@ public enum SimTTS {
 
     /// FastAPI's validation answer (422) for one field.
     static func unprocessable(_ field: String, _ message: String, input: Any) -> Response {
-        SimServer.json(["detail": [["type": "value_error", "loc": ["body", field], "msg": message, "input": input]]],
-                       status: .unprocessableContent)
+        SimServer.json(
+            ["detail": [["type": "value_error", "loc": ["body", field], "msg": message, "input": input]]],
+            status: .unprocessableContent)
     }
 
     static func speech(_ request: Request, useEspeak: Bool) async throws -> Response {
@@ -89,13 +94,15 @@ public enum SimTTS {
                 let header = format == "wav" ? SimAudio.wavHeader(sampleRate: rate, dataBytes: bytes.count) : []
                 return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: header + bytes)))
             }
-            return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-                if format == "wav" { try await writer.write(ByteBuffer(bytes: SimAudio.wavHeader(sampleRate: rate, dataBytes: nil))) }
-                for sentence in sentences {
-                    try await writer.write(ByteBuffer(bytes: SimAudio.littleEndianBytes(await speak(sentence))))
-                }
-                try await writer.finish(nil)
-            })
+            return Response(
+                status: .ok, headers: headers,
+                body: ResponseBody { writer in
+                    if format == "wav" { try await writer.write(ByteBuffer(bytes: SimAudio.wavHeader(sampleRate: rate, dataBytes: nil))) }
+                    for sentence in sentences {
+                        try await writer.write(ByteBuffer(bytes: SimAudio.littleEndianBytes(await speak(sentence))))
+                    }
+                    try await writer.finish(nil)
+                })
         }
 
         let encoder: SimEncoder
@@ -117,15 +124,17 @@ public enum SimTTS {
             _ = await feeder.value
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
-        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            do {
-                for await chunk in encoder.output { try await writer.write(ByteBuffer(bytes: chunk)) }
-                try await writer.finish(nil)
-            } catch {
-                feeder.cancel()
-                encoder.cancel()
-                throw error
-            }
-        })
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                do {
+                    for await chunk in encoder.output { try await writer.write(ByteBuffer(bytes: chunk)) }
+                    try await writer.finish(nil)
+                } catch {
+                    feeder.cancel()
+                    encoder.cancel()
+                    throw error
+                }
+            })
     }
 }

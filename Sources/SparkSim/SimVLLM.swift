@@ -19,8 +19,9 @@ public enum SimVLLM {
     /// Runs the load script, then the server. Exits the process with status 1 if the script crashes.
     public static func run(_ options: SimOptions, settings: Settings) async throws {
         if let pid = options.exitWithPID { SimServer.watchParent(pid) }
-        let script = VLLMLoadScript(model: settings.model, port: options.port, loadSeconds: options.loadSeconds,
-                                    failure: settings.failure)
+        let script = VLLMLoadScript(
+            model: settings.model, port: options.port, loadSeconds: options.loadSeconds,
+            failure: settings.failure)
         let split = script.lines.firstIndex { $0.text.hasPrefix("Starting vLLM server") } ?? script.lines.endIndex
         let start = ContinuousClock.now
         for line in script.lines[..<split] {
@@ -41,8 +42,15 @@ public enum SimVLLM {
         var generationTokens = 0
         var requests = 0
 
-        func begin(prompt: Int) { running += 1; requests += 1; promptTokens += prompt }
-        func end(generated: Int) { running -= 1; generationTokens += generated }
+        func begin(prompt: Int) {
+            running += 1
+            requests += 1
+            promptTokens += prompt
+        }
+        func end(generated: Int) {
+            running -= 1
+            generationTokens += generated
+        }
         func snapshot() -> (Int, Int, Int, Int) { (running, promptTokens, generationTokens, requests) }
     }
 
@@ -51,15 +59,21 @@ public enum SimVLLM {
         let created = Int(Date().timeIntervalSince1970)
         router.get("/health") { _, _ in Response(status: .ok) }
         router.get("/v1/models") { _, _ in
-            SimServer.json(["object": "list", "data": [[
-                "id": settings.model, "object": "model", "created": created, "owned_by": "sparksim",
-                "root": settings.model, "max_model_len": 32768,
-            ]]])
+            SimServer.json([
+                "object": "list",
+                "data": [
+                    [
+                        "id": settings.model, "object": "model", "created": created, "owned_by": "sparksim",
+                        "root": settings.model, "max_model_len": 32768,
+                    ]
+                ],
+            ])
         }
         router.get("/metrics") { _, _ in
             let (running, prompt, generated, requests) = await state.snapshot()
             let labels = "{model_name=\"\(settings.model)\"}"
-            return SimServer.text("""
+            return SimServer.text(
+                """
                 # TYPE vllm:num_requests_running gauge
                 vllm:num_requests_running\(labels) \(running).0
                 # TYPE vllm:num_requests_waiting gauge
@@ -124,51 +138,57 @@ public enum SimVLLM {
             defer { Task { await state.end(generated: tokens.count) } }
             try await Task.sleep(for: gap * tokens.count)
             let text = tokens.joined()
-            let choice: [String: Any] = chat
+            let choice: [String: Any] =
+                chat
                 ? ["index": 0, "message": ["role": "assistant", "content": text], "logprobs": NSNull(), "finish_reason": finish]
                 : ["index": 0, "text": text, "logprobs": NSNull(), "finish_reason": finish]
-            return SimServer.json(["id": id, "object": chat ? "chat.completion" : "text_completion", "created": created,
-                                   "model": model, "choices": [choice],
-                                   "usage": usageObject(prompt: promptTokens, completion: tokens.count)])
+            return SimServer.json([
+                "id": id, "object": chat ? "chat.completion" : "text_completion", "created": created,
+                "model": model, "choices": [choice],
+                "usage": usageObject(prompt: promptTokens, completion: tokens.count),
+            ])
         }
         let tokenCount = tokens.count
         let objectName = chat ? "chat.completion.chunk" : "text_completion"
-        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
-                        body: ResponseBody { writer in
-            var sent = 0
-            defer { Task { [sent] in await state.end(generated: sent) } }
-            func event(_ payload: [String: Any]) throws -> ByteBuffer {
-                let data = try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
-                return ByteBuffer(string: "data: " + String(decoding: data, as: UTF8.self) + "\n\n")
-            }
-            let base: [String: Any] = ["id": id, "object": objectName, "created": created, "model": model]
-            if chat {
-                var first = base
-                first["choices"] = [["index": 0, "delta": ["role": "assistant", "content": ""], "logprobs": NSNull(), "finish_reason": NSNull()]]
-                try await writer.write(event(first))
-            }
-            let clock = ContinuousClock.now
-            for (index, token) in tokens.enumerated() {
-                try await Task.sleep(until: clock + gap * (index + 1))
-                var chunk = base
-                chunk["choices"] = [streamChoice(chat: chat, text: token, finish: nil)]
-                // When the sim sent the token (ms since 1970): lets tests measure what a proxy in between adds.
-                chunk["sparksim_sent_at_ms"] = Date().timeIntervalSince1970 * 1000
-                try await writer.write(event(chunk))
-                sent += 1
-            }
-            var last = base
-            last["choices"] = [streamChoice(chat: chat, text: nil, finish: finish)]
-            try await writer.write(event(last))
-            if includeUsage {
-                var usageChunk = base
-                usageChunk["choices"] = [Any]()
-                usageChunk["usage"] = usageObject(prompt: promptTokens, completion: tokenCount)
-                try await writer.write(event(usageChunk))
-            }
-            try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
-            try await writer.finish(nil)
-        })
+        return Response(
+            status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            body: ResponseBody { writer in
+                var sent = 0
+                defer { Task { [sent] in await state.end(generated: sent) } }
+                func event(_ payload: [String: Any]) throws -> ByteBuffer {
+                    let data = try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])
+                    return ByteBuffer(string: "data: " + String(decoding: data, as: UTF8.self) + "\n\n")
+                }
+                let base: [String: Any] = ["id": id, "object": objectName, "created": created, "model": model]
+                if chat {
+                    var first = base
+                    first["choices"] = [
+                        ["index": 0, "delta": ["role": "assistant", "content": ""], "logprobs": NSNull(), "finish_reason": NSNull()]
+                    ]
+                    try await writer.write(event(first))
+                }
+                let clock = ContinuousClock.now
+                for (index, token) in tokens.enumerated() {
+                    try await Task.sleep(until: clock + gap * (index + 1))
+                    var chunk = base
+                    chunk["choices"] = [streamChoice(chat: chat, text: token, finish: nil)]
+                    // When the sim sent the token (ms since 1970): lets tests measure what a proxy in between adds.
+                    chunk["sparksim_sent_at_ms"] = Date().timeIntervalSince1970 * 1000
+                    try await writer.write(event(chunk))
+                    sent += 1
+                }
+                var last = base
+                last["choices"] = [streamChoice(chat: chat, text: nil, finish: finish)]
+                try await writer.write(event(last))
+                if includeUsage {
+                    var usageChunk = base
+                    usageChunk["choices"] = [Any]()
+                    usageChunk["usage"] = usageObject(prompt: promptTokens, completion: tokenCount)
+                    try await writer.write(event(usageChunk))
+                }
+                try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+                try await writer.finish(nil)
+            })
     }
 }
 
@@ -189,14 +209,16 @@ extension SimVLLM {
 
 /// Deterministic text for simulated answers: the same prompt always gets the same tokens.
 enum SimText {
-    static let words = ["The", " cluster", " is", " simulated", " by", " SparkSim", ";", " this", " answer", " is",
-                        " deterministic", ",", " so", " tests", " can", " check", " every", " token", " that", " arrives", "."]
+    static let words = [
+        "The", " cluster", " is", " simulated", " by", " SparkSim", ";", " this", " answer", " is",
+        " deterministic", ",", " so", " tests", " can", " check", " every", " token", " that", " arrives", ".",
+    ]
 
     static func answer(to prompt: String, tokens: Int) -> [String] {
-        var seed = prompt.utf8.reduce(UInt64(1469598103934665603)) { ($0 ^ UInt64($1)) &* 1099511628211 }
+        var seed = prompt.utf8.reduce(UInt64(1_469_598_103_934_665_603)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
         var output: [String] = []
         for _ in 0..<tokens {
-            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             output.append(words[Int((seed >> 33) % UInt64(words.count))])
         }
         return output

@@ -4,7 +4,10 @@ import Foundation
 public struct VLLMLoadScript: Sendable {
     /// Stages a simulated load can be told to fail in.
     public enum Stage: String, Sendable, CaseIterable {
-        case weights, kvCache = "kv-cache", cudaGraphs = "cuda-graphs", startup
+        case weights
+        case kvCache = "kv-cache"
+        case cudaGraphs = "cuda-graphs"
+        case startup
     }
 
     /// Where to fail: a stage, and for `weights` and `cuda-graphs` the percent at which to fail.
@@ -55,11 +58,14 @@ public struct VLLMLoadScript: Sendable {
             for message in messages { add(fraction, "core.py:700", message, level: "ERROR") }
             fails = true
         }
-        let oom = ["torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity "
-                   + "of 119.70 GiB of which 1.06 GiB is free. Of the allocated memory 112.31 GiB is allocated by PyTorch.",
-                   "RuntimeError: Engine core initialization failed. See root cause above. Failed core proc(s): {}"]
+        let oom = [
+            "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity "
+                + "of 119.70 GiB of which 1.06 GiB is free. Of the allocated memory 112.31 GiB is allocated by PyTorch.",
+            "RuntimeError: Engine core initialization failed. See root cause above. Failed core proc(s): {}",
+        ]
         add(0, "gpu_model_runner.py:1907", "Starting to load model \(model)...")
-        let weightStart = 0.05, weightEnd = 0.55
+        let weightStart = 0.05
+        let weightEnd = 0.55
         for shard in 1...Self.shards {
             let percent = shard * 100 / Self.shards
             let fraction = weightStart + (weightEnd - weightStart) * Double(shard) / Double(Self.shards)
@@ -101,6 +107,7 @@ public struct VLLMLoadScript: Sendable {
 
     static func shardLine(percent: Int, done: Int) -> String {
         let padded = String(repeating: " ", count: max(0, 3 - String(percent).count)) + "\(percent)"
-        return "Loading safetensors checkpoint shards: \(padded)% Completed | \(done)/\(shards) [00:\(String(format: "%02d", done * 4))<00:\(String(format: "%02d", (shards - done) * 4)),  4.01s/it]"
+        return
+            "Loading safetensors checkpoint shards: \(padded)% Completed | \(done)/\(shards) [00:\(String(format: "%02d", done * 4))<00:\(String(format: "%02d", (shards - done) * 4)),  4.01s/it]"
     }
 }

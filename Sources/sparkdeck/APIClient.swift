@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 struct ServerOptions: ParsableArguments {
@@ -19,8 +20,10 @@ struct ServerOptions: ParsableArguments {
 struct APIClient {
     let server: ServerOptions
 
-    func send(_ method: String, _ path: String, json: [String: Any]? = nil,
-              timeout: TimeInterval = 30) async throws -> (Int, [String: Any]) {
+    func send(
+        _ method: String, _ path: String, json: [String: Any]? = nil,
+        timeout: TimeInterval = 30
+    ) async throws -> (Int, [String: Any]) {
         guard let url = URL(string: server.server + path) else { throw ValidationError("--server is not a URL: \(server.server)") }
         var request = URLRequest(url: url, timeoutInterval: timeout)
         request.httpMethod = method
@@ -29,7 +32,8 @@ struct APIClient {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
             request.httpBody = try JSONSerialization.data(withJSONObject: json)
         }
-        let data: Data, response: URLResponse
+        let data: Data
+        let response: URLResponse
         do {
             (data, response) = try await URLSession.shared.data(for: request)
         } catch {

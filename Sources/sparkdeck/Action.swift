@@ -20,9 +20,10 @@ struct Action: AsyncParsableCommand {
             let actions = body["actions"] as? [[String: Any]] ?? []
             if actions.isEmpty { Console.say("No maintenance actions in the inventory (`actions:`).") }
             for action in actions {
-                let last = (action["last_run"] as? [String: Any]).map { run in
-                    "last run \(run["state"] as? String ?? "?") at \(run["ended_at"] as? String ?? run["started_at"] as? String ?? "?")"
-                } ?? "never run"
+                let last =
+                    (action["last_run"] as? [String: Any]).map { run in
+                        "last run \(run["state"] as? String ?? "?") at \(run["ended_at"] as? String ?? run["started_at"] as? String ?? "?")"
+                    } ?? "never run"
                 Console.say("\(action["id"] as? String ?? "")  on \(action["node"] as? String ?? "")  (\(last))")
                 Console.say("    \(action["description"] as? String ?? "")")
             }

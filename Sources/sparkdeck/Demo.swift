@@ -29,10 +29,12 @@ struct Demo: AsyncParsableCommand {
         }
         let configuration = ServerConfiguration(host: host, port: port, dataDirectory: data, inventory: inventory, demo: true)
         let dependencies = try AppDependencies(configuration: configuration, logger: logger)
-        let launcher = DemoModelLauncher(inventory: inventory, orchestrator: dependencies.orchestrator,
-                                         runner: LocalCommandRunner(), logger: logger)
+        let launcher = DemoModelLauncher(
+            inventory: inventory, orchestrator: dependencies.orchestrator,
+            runner: LocalCommandRunner(), logger: logger)
         let app = buildApplication(dependencies, logger: logger, services: [cluster, launcher]) {
-            Console.say("""
+            Console.say(
+                """
                 SparkDeck \(SparkDeckVersion.version) demo: a simulated two-node cluster (SparkSim) on loopback.
                 Open the dashboard: http://\(host):\(port)
                 Demo inventory: \(cluster.inventoryPath)

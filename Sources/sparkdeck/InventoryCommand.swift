@@ -24,23 +24,28 @@ struct InventoryCommand: AsyncParsableCommand {
                 inventory = try InventoryLoader.load(path: file)
             } catch {
                 if json {
-                    try Self.print(CheckResult(valid: false, file: file, problems: error.issues.map(\.description),
-                                               message: error.description, nodes: [], actions: []))
+                    try Self.print(
+                        CheckResult(
+                            valid: false, file: file, problems: error.issues.map(\.description),
+                            message: error.description, nodes: [], actions: []))
                 } else {
                     Console.say(error.description)
                 }
                 throw ExitCode.failure
             }
             if json {
-                try Self.print(CheckResult(valid: true, file: file, problems: [], message: nil,
-                                           nodes: inventory.nodes.map { .init(id: $0.id, host: $0.host) },
-                                           actions: inventory.actions.map {
-                                               .init(id: $0.id, name: $0.name, node: $0.node, description: $0.description)
-                                           }))
+                try Self.print(
+                    CheckResult(
+                        valid: true, file: file, problems: [], message: nil,
+                        nodes: inventory.nodes.map { .init(id: $0.id, host: $0.host) },
+                        actions: inventory.actions.map {
+                            .init(id: $0.id, name: $0.name, node: $0.node, description: $0.description)
+                        }))
             } else {
-                Console.say("inventory \(file) is valid: \(Self.count(inventory.nodes.count, "node")), "
-                            + "\(Self.count(inventory.services.count, "service")), \(Self.count(inventory.models.count, "model")), "
-                            + "\(Self.count(inventory.actions.count, "action")).")
+                Console.say(
+                    "inventory \(file) is valid: \(Self.count(inventory.nodes.count, "node")), "
+                        + "\(Self.count(inventory.services.count, "service")), \(Self.count(inventory.models.count, "model")), "
+                        + "\(Self.count(inventory.actions.count, "action")).")
             }
         }
 

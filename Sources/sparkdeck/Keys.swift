@@ -4,7 +4,8 @@ import SparkDeck
 
 struct Keys: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create, list and revoke API keys (stored hashed in SparkDeck's data folder; a running server picks changes up within seconds).",
+        abstract:
+            "Create, list and revoke API keys (stored hashed in SparkDeck's data folder; a running server picks changes up within seconds).",
         subcommands: [Create.self, List.self, Revoke.self])
 
     struct DataOption: ParsableArguments {
@@ -48,7 +49,8 @@ struct Keys: AsyncParsableCommand {
             if keys.isEmpty { Console.say("No API keys: the API is open to the LAN.") }
             for key in keys {
                 let state = key.revokedAt == nil ? "active" : "revoked"
-                Console.say("\(key.id)  \(key.prefix)…  \(state)  \(key.name)  [\(key.scopes.map(\.rawValue).sorted().joined(separator: ","))]")
+                Console.say(
+                    "\(key.id)  \(key.prefix)…  \(state)  \(key.name)  [\(key.scopes.map(\.rawValue).sorted().joined(separator: ","))]")
             }
         }
     }

@@ -39,7 +39,8 @@ struct Logs: AsyncParsableCommand {
                 let data = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
                 switch event.name {
                 case "open":
-                    FileHandle.standardError.write(Data("following \(service) on \(data["node"] as? String ?? "?"): \(data["command"] as? String ?? "")\n".utf8))
+                    FileHandle.standardError.write(
+                        Data("following \(service) on \(data["node"] as? String ?? "?"): \(data["command"] as? String ?? "")\n".utf8))
                 case "log":
                     let line = data["line"] as? String ?? ""
                     Console.say(raw ? line : TerminalText.visible(line))

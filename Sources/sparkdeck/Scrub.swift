@@ -10,7 +10,10 @@ struct Scrub: ParsableCommand {
     @Option(name: .customLong("term"), help: "A term to scrub as well (repeatable): a name, a company, a project.")
     var terms: [String] = []
 
-    @Flag(help: "Read one JSON string per line; write one JSON object per line: the scrubbed text and each span found (type, start, end in Unicode code points). For benchmarks and tooling.")
+    @Flag(
+        help:
+            "Read one JSON string per line; write one JSON object per line: the scrubbed text and each span found (type, start, end in Unicode code points). For benchmarks and tooling."
+    )
     var jsonl = false
 
     @Flag(help: "With --jsonl: also rehydrate each scrubbed text and say whether it gives the input back byte for byte (\"exact\": true).")

@@ -30,7 +30,9 @@ struct Serve: AsyncParsableCommand {
         }
         let configuration = ServerConfiguration(host: host, port: port, dataDirectory: data, inventory: loaded)
         let app = try buildApplication(configuration, logger: logger) {
-            Console.say("SparkDeck \(SparkDeckVersion.version) listening on http://\(host):\(port) (\(loaded.nodes.count) nodes, \(loaded.services.count) services)")
+            Console.say(
+                "SparkDeck \(SparkDeckVersion.version) listening on http://\(host):\(port) (\(loaded.nodes.count) nodes, \(loaded.services.count) services)"
+            )
         }
         try await app.runService()
     }

@@ -41,7 +41,8 @@ struct Sim: AsyncParsableCommand {
 
         func validate() throws {
             if failAt != "none" && VLLMLoadScript.Failure(failAt) == nil {
-                throw ValidationError("--fail-at must be one of weights[:PERCENT], kv-cache, cuda-graphs[:PERCENT], startup, none; got '\(failAt)'")
+                throw ValidationError(
+                    "--fail-at must be one of weights[:PERCENT], kv-cache, cuda-graphs[:PERCENT], startup, none; got '\(failAt)'")
             }
         }
 
@@ -70,9 +71,11 @@ struct Sim: AsyncParsableCommand {
         }
 
         func run() async throws {
-            try await SimASR.run(common.options, settings: .init(
-                maxUploadBytes: maxUploadMb * 1024 * 1024, stallSeconds: stallSeconds, stallEvery: stallEvery,
-                diarization: !noDiarization))
+            try await SimASR.run(
+                common.options,
+                settings: .init(
+                    maxUploadBytes: maxUploadMb * 1024 * 1024, stallSeconds: stallSeconds, stallEvery: stallEvery,
+                    diarization: !noDiarization))
         }
     }
 

@@ -10,7 +10,9 @@ struct Status: AsyncParsableCommand {
         let client = APIClient(server: server)
         let (_, status) = try await client.send("GET", "/api/status")
         let (_, catalog) = try await client.send("GET", "/api/models")
-        Console.say("\(((status["cluster"] as? [String: Any])?["name"] as? String) ?? "SparkDeck") — SparkDeck \(status["version"] as? String ?? "?")")
+        Console.say(
+            "\(((status["cluster"] as? [String: Any])?["name"] as? String) ?? "SparkDeck") — SparkDeck \(status["version"] as? String ?? "?")"
+        )
         for node in status["nodes"] as? [[String: Any]] ?? [] {
             Console.say("  node     \(pad(node["id"], 12)) \(pad(node["state"], 9)) \(node["host"] as? String ?? "")")
         }

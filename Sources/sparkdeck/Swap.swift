@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 struct Swap: AsyncParsableCommand {
@@ -33,7 +34,10 @@ struct Swap: AsyncParsableCommand {
             let percent = (progress?["percent"] as? Int).map { " \($0)%" } ?? ""
             let eta = (swap["eta_seconds"] as? Int).map { ", about \($0) s left" } ?? ""
             let line = "  \(state)\(percent)\(eta)"
-            if line != lastLine { Console.say(line); lastLine = line }
+            if line != lastLine {
+                Console.say(line)
+                lastLine = line
+            }
             if let result = swap["result"] as? String {
                 if result == "ready" {
                     Console.say("Loaded \(model) in \(swap["load_seconds"] as? Double ?? 0) s.")

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+
 @testable import SparkDeck
 
 @Suite("API keys")
@@ -29,13 +30,17 @@ struct APIKeyTests {
                 #expect($0.status == .ok)
             }
             let swap = ByteBuffer(string: #"{"model":"x"}"#)
-            try await client.execute(uri: "/api/swaps", method: .post,
-                                     headers: [.authorization: "Bearer \(chatKey)", .contentType: "application/json"], body: swap) { response in
+            try await client.execute(
+                uri: "/api/swaps", method: .post,
+                headers: [.authorization: "Bearer \(chatKey)", .contentType: "application/json"], body: swap
+            ) { response in
                 #expect(response.status == .forbidden)
                 #expect(String(buffer: response.body).contains("lacks the `admin` scope"))
             }
-            try await client.execute(uri: "/api/swaps", method: .post,
-                                     headers: [.authorization: "Bearer \(adminKey)", .contentType: "application/json"], body: swap) { response in
+            try await client.execute(
+                uri: "/api/swaps", method: .post,
+                headers: [.authorization: "Bearer \(adminKey)", .contentType: "application/json"], body: swap
+            ) { response in
                 #expect(response.status == .notFound, "admin passes; the model is unknown")
             }
             // Reading the cluster's state stays open.
@@ -55,7 +60,8 @@ struct APIKeyTests {
         let data = try TestSupport.temporaryDirectory()
         let keys = APIKeyStore(store: try Store(dataDirectory: data))
         let (key, _) = try await keys.create(name: "x", scopes: [.chat])
-        let file = try Data(contentsOf: URL(fileURLWithPath: data + "/sparkdeck.sqlite"))
+        let file =
+            try Data(contentsOf: URL(fileURLWithPath: data + "/sparkdeck.sqlite"))
             + ((try? Data(contentsOf: URL(fileURLWithPath: data + "/sparkdeck.sqlite-wal"))) ?? Data())
         #expect(file.range(of: Data(key.utf8)) == nil, "the key itself is never written")
         #expect(file.range(of: Data(APIKeyStore.hash(key).utf8)) != nil)
@@ -68,7 +74,7 @@ struct APIKeyTests {
             "GET /api/status": nil, "GET /api/events": nil, "GET /api/models": nil, "GET /api/connectivity": nil,
             "GET /api/swaps": nil, "GET /api/swaps/{id}": nil, "GET /api/actions": nil,
             "POST /api/swaps": .admin, "POST /api/swaps/{id}/cancel": .admin, "POST /api/actions/{id}": .admin,
-            "GET /api/logs/{service}": .admin,   // a log can hold prompts and transcripts
+            "GET /api/logs/{service}": .admin, // a log can hold prompts and transcripts
             "GET /v1/models": .chat, "POST /v1/chat/completions": .chat, "POST /v1/completions": .chat,
             "POST /scrub": .redaction, "POST /rehydrate": .redaction, "DELETE /scrub/sessions/{id}": .redaction,
             "POST /v1/private/chat/completions": .redaction,
@@ -114,14 +120,18 @@ struct APIKeyTests {
                 try await client.execute(uri: uri, method: .get) { #expect($0.status == .unauthorized, "\(uri)") }
             }
             try await client.execute(uri: "/api//logs/asr", method: .get) { #expect($0.status == .unauthorized) }
-            try await client.execute(uri: "/rehydrate/", method: .post, headers: json,
-                                     body: ByteBuffer(string: #"{"text":"x","session_id":"s"}"#)) {
+            try await client.execute(
+                uri: "/rehydrate/", method: .post, headers: json,
+                body: ByteBuffer(string: #"{"text":"x","session_id":"s"}"#)
+            ) {
                 #expect($0.status == .unauthorized)
             }
             // A chat key does not reach the private endpoint by a doubled slash in the middle.
-            try await client.execute(uri: "/v1//private/chat/completions", method: .post,
-                                     headers: [.contentType: "application/json", .authorization: "Bearer \(chatKey)"],
-                                     body: ByteBuffer(string: #"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#)) { response in
+            try await client.execute(
+                uri: "/v1//private/chat/completions", method: .post,
+                headers: [.contentType: "application/json", .authorization: "Bearer \(chatKey)"],
+                body: ByteBuffer(string: #"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#)
+            ) { response in
                 #expect(response.status == .forbidden)
                 #expect(String(buffer: response.body).contains("`redaction` scope"))
             }

@@ -2,14 +2,16 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+
 @testable import SparkDeck
 
 @Suite("HTTP API")
 struct APITests {
     static func dependencies() throws -> AppDependencies {
         let inventory = TestSupport.inventory(services: [("vllm", .vllm, 9), ("asr", .asr, 9)])
-        let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, dataDirectory: try TestSupport.temporaryDirectory(),
-                                                inventory: inventory, demo: true)
+        let configuration = ServerConfiguration(
+            host: "127.0.0.1", port: 0, dataDirectory: try TestSupport.temporaryDirectory(),
+            inventory: inventory, demo: true)
         let dependencies = try AppDependencies(configuration: configuration, logger: TestSupport.logger)
         TestSupport.keepAlive(dependencies)
         return dependencies
@@ -30,7 +32,8 @@ struct APITests {
             try #require(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
         }
         #expect(try mode(data) == 0o700)
-        for file in ["sparkdeck.sqlite", "sparkdeck.sqlite-wal", "sparkdeck.sqlite-shm"] where FileManager.default.fileExists(atPath: data + "/" + file) {
+        for file in ["sparkdeck.sqlite", "sparkdeck.sqlite-wal", "sparkdeck.sqlite-shm"]
+        where FileManager.default.fileExists(atPath: data + "/" + file) {
             #expect(try mode(data + "/" + file) == 0o600, "\(file)")
         }
         // A folder an older version made readable to everyone is closed on the next start.
@@ -88,8 +91,9 @@ struct APITests {
     @Test func metricsShowTheGatewaysQueueAsItIsWhenScraped() async throws {
         var inventory = TestSupport.inventory(services: [("vllm", .vllm, 9)])
         inventory.services[0].limits = AdmissionLimits(maxInFlight: 1, queueDepth: 4, queueTimeoutMs: 10_000)
-        let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, dataDirectory: try TestSupport.temporaryDirectory(),
-                                                inventory: inventory, demo: true)
+        let configuration = ServerConfiguration(
+            host: "127.0.0.1", port: 0, dataDirectory: try TestSupport.temporaryDirectory(),
+            inventory: inventory, demo: true)
         let dependencies = try AppDependencies(configuration: configuration, logger: TestSupport.logger)
         TestSupport.keepAlive(dependencies)
         let gate = try #require(dependencies.gates.gates(for: Upstream(service: inventory.services[0])).first)
@@ -141,10 +145,14 @@ struct APITests {
     @Test func connectivityReturnsRecordedOutages() async throws {
         let dependencies = try Self.dependencies()
         let started = Timestamp.now() - 10
-        try await dependencies.log.record(target: "asr", kind: .service, transition: .init(
-            from: .up, to: .down, at: started, cause: "no answer within 500 ms", outage: .started))
-        try await dependencies.log.record(target: "asr", kind: .service, transition: .init(
-            from: .down, to: .up, at: started + 1.5, cause: nil, outage: .ended(startedAt: started)))
+        try await dependencies.log.record(
+            target: "asr", kind: .service,
+            transition: .init(
+                from: .up, to: .down, at: started, cause: "no answer within 500 ms", outage: .started))
+        try await dependencies.log.record(
+            target: "asr", kind: .service,
+            transition: .init(
+                from: .down, to: .up, at: started + 1.5, cause: nil, outage: .ended(startedAt: started)))
         try await Self.app(dependencies).test(.router) { client in
             try await client.execute(uri: "/api/connectivity?since=\(Timestamp.iso(started - 60))", method: .get) { response in
                 let body = try Self.json(response.body)
@@ -238,7 +246,8 @@ struct APITests {
         // (the shape start-sdk 2.0 takes).
         let versions = TestSupport.packageRoot.appendingPathComponent("package/startos/versions")
         let index = try String(contentsOf: versions.appendingPathComponent("index.ts"), encoding: .utf8)
-        let current = try #require(index.firstMatch(of: #/VersionGraph\.of\(\s*(?:\{\s*current:\s*)?(\w+)/#)?.1, "index.ts names no current version")
+        let current = try #require(
+            index.firstMatch(of: #/VersionGraph\.of\(\s*(?:\{\s*current:\s*)?(\w+)/#)?.1, "index.ts names no current version")
         let files = try FileManager.default.contentsOfDirectory(atPath: versions.path).filter { $0 != "index.ts" }
         let declaring = try files.map { try String(contentsOf: versions.appendingPathComponent($0), encoding: .utf8) }
             .filter { $0.contains("export const \(current) = VersionInfo.of(") }
@@ -252,9 +261,10 @@ struct APITests {
 struct EventStreamTests {
     @Test func clientsThatDisconnectLeaveNoSubscriptionBehind() async throws {
         let dependencies = try APITests.dependencies()
-        let app = Application(router: buildRouter(dependencies),
-                              configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              services: [EventHeartbeat(events: dependencies.events, interval: .milliseconds(200))])
+        let app = Application(
+            router: buildRouter(dependencies),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            services: [EventHeartbeat(events: dependencies.events, interval: .milliseconds(200))])
         try await app.test(.live) { client in
             let port = try #require(client.port)
             let clients = 25

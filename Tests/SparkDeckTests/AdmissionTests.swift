@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SparkDeck
 
 @Suite("Admission queue (pure)")

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SparkDeck
 
 @Suite("Chunk plan (pure)")
@@ -66,7 +67,10 @@ struct ChunkPlanTests {
         var rounds = 0
         while true {
             let next = pieces.compactMap { plan.split($0) }
-            guard next.count == pieces.count else { #expect(next.isEmpty); break }
+            guard next.count == pieces.count else {
+                #expect(next.isEmpty)
+                break
+            }
             for (piece, halves) in zip(pieces, next) {
                 #expect(halves[0].start == piece.start && halves[1].end == piece.end)
                 #expect(halves[0].end - halves[1].start >= min(plan.overlapSeconds, piece.duration / 2) - 1e-9)

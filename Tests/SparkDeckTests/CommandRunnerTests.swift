@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SparkDeck
 
 /// What the launch recipes, maintenance actions and log followers rely on in the commands SparkDeck runs.
@@ -26,9 +27,9 @@ struct CommandRunnerTests {
     }
 
     @Test func aChildGetsOnlyItsStandardDescriptorsDefaultSignalsAndAGroupOfItsOwn() async throws {
-        let leaked = open("/dev/null", O_RDONLY)  // without O_CLOEXEC, as a careless open leaves a descriptor
+        let leaked = open("/dev/null", O_RDONLY) // without O_CLOEXEC, as a careless open leaves a descriptor
         defer { close(leaked) }
-        signal(SIGPIPE, SIG_IGN)  // as a server ignores it
+        signal(SIGPIPE, SIG_IGN) // as a server ignores it
         // `ls` lists the shell's descriptors from a process of its own, so its own open folder is not among them.
         let descriptors = try await runner.run("ls /proc/$$/fd", timeout: .seconds(30)).output.split(separator: "\n")
         #expect(descriptors == ["0", "1", "2"], "descriptor \(leaked) of the parent, or another, reached the child: \(descriptors)")
@@ -56,8 +57,9 @@ struct CommandRunnerTests {
         let text = try String(contentsOfFile: pidFile, encoding: .utf8)
         let background = try #require(Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)))
         defer { kill(background, SIGKILL) }
-        #expect(await TestSupport.eventually(timeout: .seconds(10)) { Self.isGone(background) },
-                "the background process of a timed-out command is still alive")
+        #expect(
+            await TestSupport.eventually(timeout: .seconds(10)) { Self.isGone(background) },
+            "the background process of a timed-out command is still alive")
     }
 
     @Test func aCommandThatCannotStartSaysSo() async throws {
@@ -88,7 +90,10 @@ struct CommandRunnerTests {
             for try await _ in runner.follow("exec /nonexistent/sparkdeck-no-such-program") {}
             Issue.record("a follow whose command is not found ended cleanly")
         } catch let error as CommandRunnerError {
-            guard case .commandNotFound = error else { Issue.record("\(error)"); return }
+            guard case .commandNotFound = error else {
+                Issue.record("\(error)")
+                return
+            }
         }
     }
 }

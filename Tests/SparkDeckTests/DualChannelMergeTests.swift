@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SparkDeck
 
 /// A generated two-channel call: who said what when, the per-window levels both microphones picked up, and what an
@@ -28,8 +29,9 @@ struct SyntheticCall {
         while time < duration - 10 {
             var words: [DiarizedSegment] = []
             let remoteSpeaker = Int.random(in: 0...1, using: &random)
-            lastEnd = SpeechTimelines.appendTurn(speaker: local ? 0 : remoteSpeaker, from: time,
-                                                 to: time + Double.random(in: 1...8, using: &random), into: &words, using: &random)
+            lastEnd = SpeechTimelines.appendTurn(
+                speaker: local ? 0 : remoteSpeaker, from: time,
+                to: time + Double.random(in: 1...8, using: &random), into: &words, using: &random)
             for word in words {
                 let text = (local ? "L" : "R") + "\(localWords.count + remoteWords.count)"
                 let level = quiet ? Double.random(in: 0.01...0.03, using: &random) : Double.random(in: 0.08...0.3, using: &random)
@@ -78,13 +80,15 @@ struct SyntheticCall {
                 localPower[window] += bleed * bleed
             }
         }
-        levels = ChannelLevels(windowSeconds: 0.02, local: localPower.map { $0.squareRoot() },
-                               remote: remotePower.map { $0.squareRoot() })
+        levels = ChannelLevels(
+            windowSeconds: 0.02, local: localPower.map { $0.squareRoot() },
+            remote: remotePower.map { $0.squareRoot() })
 
         func jittered(_ word: DiarizedSegment) -> DiarizedSegment {
             let start = max(0, word.start + Double.random(in: -0.03...0.03, using: &random))
-            return DiarizedSegment(speaker: "?", start: start, end: max(start + 0.05, word.end + Double.random(in: -0.03...0.03, using: &random)),
-                                   text: word.text)
+            return DiarizedSegment(
+                speaker: "?", start: start, end: max(start + 0.05, word.end + Double.random(in: -0.03...0.03, using: &random)),
+                text: word.text)
         }
         localTranscript = localWords.map(jittered)
         let localIntervals = localWords.map { ($0.start, $0.end) }
@@ -105,7 +109,8 @@ struct SyntheticCall {
 struct DualChannelMergeTests {
     @Test(arguments: [0.05, 0.1, 0.2, 0.35, 0.5, 0.7])
     func bleedIsDroppedAndLocalWordsAreKept(coupling: Double) {
-        var recalls: [Double] = [], rejections: [Double] = []
+        var recalls: [Double] = []
+        var rejections: [Double] = []
         for seed in UInt64(1)...4 {
             let call = SyntheticCall(seed: seed &* 1000 &+ UInt64(coupling * 100), coupling: coupling)
             let result = DualChannelMerge(localSpeaker: "agent")
@@ -113,7 +118,9 @@ struct DualChannelMergeTests {
             let keptLocal = Set(result.segments.filter { $0.channel == "local" }.map(\.text))
             let localTexts = Set(call.localWords.map(\.text))
             let recall = Double(localTexts.intersection(keptLocal).count) / Double(localTexts.count)
-            let rejection = call.bleedTexts.isEmpty ? 1
+            let rejection =
+                call.bleedTexts.isEmpty
+                ? 1
                 : Double(call.bleedTexts.subtracting(keptLocal).count) / Double(call.bleedTexts.count)
             recalls.append(recall)
             rejections.append(rejection)
@@ -143,8 +150,12 @@ struct DualChannelMergeTests {
     @Test func aLocalWordWellAboveTheBleedIsKeptWhileTheRemoteSpeaks() {
         // Remote talks 0-10 s at 0.2; coupling 0.3 (bleed 0.06). A local word at 4-4.5 s at 0.15 over it.
         let window = 0.02
-        var local = [Double](repeating: 0.002, count: 600), remote = [Double](repeating: 0.002, count: 600)
-        for index in 0..<500 { remote[index] = 0.2; local[index] = 0.06 }
+        var local = [Double](repeating: 0.002, count: 600)
+        var remote = [Double](repeating: 0.002, count: 600)
+        for index in 0..<500 {
+            remote[index] = 0.2
+            local[index] = 0.06
+        }
         for index in 200..<225 { local[index] = (0.06 * 0.06 + 0.15 * 0.15).squareRoot() }
         let levels = ChannelLevels(windowSeconds: window, local: local, remote: remote)
         let remoteSegments = [DiarizedSegment(speaker: "speaker_0", start: 0, end: 10, text: "long remote turn")]
@@ -160,7 +171,8 @@ struct DualChannelMergeTests {
     }
 
     @Test func withNoRemoteSpeechNothingIsDropped() {
-        let levels = ChannelLevels(windowSeconds: 0.02, local: Array(repeating: 0.1, count: 100), remote: Array(repeating: 0.001, count: 100))
+        let levels = ChannelLevels(
+            windowSeconds: 0.02, local: Array(repeating: 0.1, count: 100), remote: Array(repeating: 0.001, count: 100))
         let words = [DiarizedSegment(speaker: "", start: 0.2, end: 0.5, text: "hello")]
         let result = DualChannelMerge().merge(localWords: words, remote: [], levels: levels)
         #expect(result.coupling == nil)

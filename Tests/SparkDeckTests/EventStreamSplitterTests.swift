@@ -1,14 +1,17 @@
 import Foundation
 import NIOCore
 import Testing
+
 @testable import SparkDeck
 
 @Suite("Event stream splitting")
 struct EventStreamSplitterTests {
     @Test func theSameEventsWhereverTheChunksEndWhateverTheLineEnds() throws {
         let wire = Array("data: {\"a\":\"é\"}\r\n\r\n: ping\n\nevent: x\ndata:🎉\rdata: two\r\r\n\ndata: last".utf8)
-        let expected = [EventStreamEvent(lines: [#"data: {"a":"é"}"#]), EventStreamEvent(lines: [": ping"]),
-                        EventStreamEvent(lines: ["event: x", "data:🎉", "data: two"]), EventStreamEvent(lines: ["data: last"])]
+        let expected = [
+            EventStreamEvent(lines: [#"data: {"a":"é"}"#]), EventStreamEvent(lines: [": ping"]),
+            EventStreamEvent(lines: ["event: x", "data:🎉", "data: two"]), EventStreamEvent(lines: ["data: last"]),
+        ]
         for cut in 0...wire.count {
             var splitter = EventStreamSplitter()
             var events = try splitter.append(wire[..<cut])
@@ -21,8 +24,9 @@ struct EventStreamSplitterTests {
     @Test func anEventIsOnlyCompleteAtABlankLine() throws {
         var splitter = EventStreamSplitter()
         #expect(try splitter.append(Array("data: one\r\n".utf8)).isEmpty)
-        #expect(try splitter.append(Array("\r".utf8)) == [EventStreamEvent(lines: ["data: one"])],
-                "a CR ends the blank line, whether an LF follows or not")
+        #expect(
+            try splitter.append(Array("\r".utf8)) == [EventStreamEvent(lines: ["data: one"])],
+            "a CR ends the blank line, whether an LF follows or not")
         #expect(try splitter.append(Array("\ndata: two".utf8)).isEmpty, "the LF of that CRLF ends nothing more")
         #expect(splitter.finish() == EventStreamEvent(lines: ["data: two"]))
         #expect(splitter.finish() == nil)
@@ -36,9 +40,11 @@ struct EventStreamSplitterTests {
     }
 
     @Test func readsBackWhatTheServerWritesWhereverTheChunksEnd() throws {
-        let sent = [ServerEvent.named("open", .object(["node": .string("spark-1")])),
-                    ServerEvent(name: "log", data: "first\nsecond é"), .ping,
-                    ServerEvent.named("end", .object(["error": .null]))]
+        let sent = [
+            ServerEvent.named("open", .object(["node": .string("spark-1")])),
+            ServerEvent(name: "log", data: "first\nsecond é"), .ping,
+            ServerEvent.named("end", .object(["error": .null])),
+        ]
         let wire = Array(("retry: 2000\n\n" + sent.map(\.wireFormat).joined()).utf8)
         for cut in 0...wire.count {
             var splitter = EventStreamSplitter()
@@ -110,8 +116,9 @@ struct EventStreamFramerTests {
             passed += framer.feed(ByteBuffer(string: String(repeating: "data: x\n", count: 128)))?.readableBytes ?? 0
             chunks += 1
         }
-        #expect(passed > EventStreamFramer.longestHeld - 1024 && passed <= EventStreamFramer.longestHeld + 1024,
-                "held up to the bound, then passed on: \(passed) bytes after \(chunks) chunks")
+        #expect(
+            passed > EventStreamFramer.longestHeld - 1024 && passed <= EventStreamFramer.longestHeld + 1024,
+            "held up to the bound, then passed on: \(passed) bytes after \(chunks) chunks")
     }
 
     @Test func aWholeChunkOfEventsPassesAsItCame() {

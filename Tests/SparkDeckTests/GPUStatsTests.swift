@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SparkDeck
 @testable import SparkSim
 
@@ -6,8 +7,11 @@ import Testing
 struct GPUStatsTests {
     @Test func nvidiaSMIOutputOfADiscreteGPU() throws {
         let stats = try #require(GPUStats.parse(nvidiaSMI: "87, 40960, 97871, 71, 245.50\n"))
-        #expect(stats == GPUStats(utilizationPercent: 87, memoryUsedMiB: 40960, memoryTotalMiB: 97871, temperatureC: 71,
-                                  powerW: 245.5, memorySource: "nvidia-smi"))
+        #expect(
+            stats
+                == GPUStats(
+                    utilizationPercent: 87, memoryUsedMiB: 40960, memoryTotalMiB: 97871, temperatureC: 71,
+                    powerW: 245.5, memorySource: "nvidia-smi"))
         #expect(stats.memoryFreeGiB.map { Int($0) } == 55)
     }
 
@@ -43,13 +47,17 @@ struct GPUStatsTests {
 
     @Test func dockerPsLines() {
         let containers = ContainerInfo.parse("vllm_node\tvllm-node:latest\tUp 2 hours\nparakeet-asr\tparakeet:1\tUp 3 days (healthy)\n\n")
-        #expect(containers == [ContainerInfo(name: "vllm_node", image: "vllm-node:latest", status: "Up 2 hours"),
-                               ContainerInfo(name: "parakeet-asr", image: "parakeet:1", status: "Up 3 days (healthy)")])
+        #expect(
+            containers == [
+                ContainerInfo(name: "vllm_node", image: "vllm-node:latest", status: "Up 2 hours"),
+                ContainerInfo(name: "parakeet-asr", image: "parakeet:1", status: "Up 3 days (healthy)"),
+            ])
     }
 
     @Test func nodeStatsNoteWhatIsMissing() async {
-        let node = Node(id: "n", host: "127.0.0.1", transport: .local, ssh: nil,
-                        probes: NodeProbeSettings(gpu: "no-such-nvidia-smi", containers: "no-such-docker ps", intervalSeconds: 5))
+        let node = Node(
+            id: "n", host: "127.0.0.1", transport: .local, ssh: nil,
+            probes: NodeProbeSettings(gpu: "no-such-nvidia-smi", containers: "no-such-docker ps", intervalSeconds: 5))
         let stats = await NodeStats.read(node, runner: LocalCommandRunner())
         #expect(stats.gpu == nil && stats.containers == nil)
         #expect(stats.note?.contains("no GPU reading") == true)

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Prometheus
 import Synchronization
 import Testing
+
 @testable import SparkDeck
 
 /// The gateway's proxy core against a fake upstream that misbehaves on request: refuses, hangs, breaks mid-stream,
@@ -22,8 +23,9 @@ struct GatewayTests {
                 // Answers only once the test lets it (`release(_:)`), so a test can order events without sleeping.
                 while !Self.released.withLock({ $0.contains(content) }) { try await Task.sleep(for: .milliseconds(10)) }
                 let answer = object["stream"] as? Bool == true ? "data: {\"n\":1}\n\ndata: [DONE]\n\n" : #"{"echo":"held"}"#
-                return Response(status: .ok, headers: [.contentType: object["stream"] as? Bool == true ? "text/event-stream" : "application/json"],
-                                body: .init(byteBuffer: ByteBuffer(string: answer)))
+                return Response(
+                    status: .ok, headers: [.contentType: object["stream"] as? Bool == true ? "text/event-stream" : "application/json"],
+                    body: .init(byteBuffer: ByteBuffer(string: answer)))
             }
             switch content {
             case "hang":
@@ -31,57 +33,70 @@ struct GatewayTests {
                 return Response(status: .ok)
             case "slow":
                 try await Task.sleep(for: .milliseconds(400))
-                return Response(status: .ok, headers: [.contentType: "application/json"],
-                                body: .init(byteBuffer: ByteBuffer(string: #"{"usage":{"prompt_tokens":3,"completion_tokens":4}}"#)))
+                return Response(
+                    status: .ok, headers: [.contentType: "application/json"],
+                    body: .init(byteBuffer: ByteBuffer(string: #"{"usage":{"prompt_tokens":3,"completion_tokens":4}}"#)))
             case "late":
                 try await Task.sleep(for: .milliseconds(600))
-                return Response(status: .ok, headers: [.contentType: "text/event-stream"],
-                                body: .init(byteBuffer: ByteBuffer(string: "data: {\"n\":1}\n\ndata: [DONE]\n\n")))
+                return Response(
+                    status: .ok, headers: [.contentType: "text/event-stream"],
+                    body: .init(byteBuffer: ByteBuffer(string: "data: {\"n\":1}\n\ndata: [DONE]\n\n")))
             case "stall":
-                return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: ResponseBody { writer in
-                    try await writer.write(ByteBuffer(string: "data: {\"n\":1}\n\n"))
-                    // Silent until the test has seen the cut (it releases `stall-over` at its end), at most 30 s.
-                    for _ in 0..<3000 where !Self.released.withLock({ $0.contains("stall-over") }) {
-                        try await Task.sleep(for: .milliseconds(10))
-                    }
-                    try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
-                    try await writer.finish(nil)
-                })
+                return Response(
+                    status: .ok, headers: [.contentType: "text/event-stream"],
+                    body: ResponseBody { writer in
+                        try await writer.write(ByteBuffer(string: "data: {\"n\":1}\n\n"))
+                        // Silent until the test has seen the cut (it releases `stall-over` at its end), at most 30 s.
+                        for _ in 0..<3000 where !Self.released.withLock({ $0.contains("stall-over") }) {
+                            try await Task.sleep(for: .milliseconds(10))
+                        }
+                        try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+                        try await writer.finish(nil)
+                    })
             case "break-mid-event":
-                return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: ResponseBody { writer in
-                    try await writer.write(ByteBuffer(string: "data: {\"n\":1}\n\n"))
-                    try await writer.write(ByteBuffer(string: "data: {\"n\":2,\"te"))
-                    try await Task.sleep(for: .milliseconds(50))
-                    struct Boom: Error {}
-                    throw Boom()
-                })
+                return Response(
+                    status: .ok, headers: [.contentType: "text/event-stream"],
+                    body: ResponseBody { writer in
+                        try await writer.write(ByteBuffer(string: "data: {\"n\":1}\n\n"))
+                        try await writer.write(ByteBuffer(string: "data: {\"n\":2,\"te"))
+                        try await Task.sleep(for: .milliseconds(50))
+                        struct Boom: Error {}
+                        throw Boom()
+                    })
             case "no-blank-lines":
                 // 100 KB of lines with no blank line between them, then a long pause before the stream ends.
-                return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: ResponseBody { writer in
-                    for _ in 0..<100 { try await writer.write(ByteBuffer(string: String(repeating: "data: x\n", count: 128))) }
-                    try await Task.sleep(for: .seconds(3))
-                    Self.noBlankLinesPauseOver.store(true, ordering: .releasing)
-                    try await writer.write(ByteBuffer(string: "\n"))
-                    try await writer.finish(nil)
-                })
+                return Response(
+                    status: .ok, headers: [.contentType: "text/event-stream"],
+                    body: ResponseBody { writer in
+                        for _ in 0..<100 { try await writer.write(ByteBuffer(string: String(repeating: "data: x\n", count: 128))) }
+                        try await Task.sleep(for: .seconds(3))
+                        Self.noBlankLinesPauseOver.store(true, ordering: .releasing)
+                        try await writer.write(ByteBuffer(string: "\n"))
+                        try await writer.finish(nil)
+                    })
             case "break-whole":
-                return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody { writer in
-                    try await writer.write(ByteBuffer(string: "{\"choices\":[{\"text\":\"half"))
-                    try await Task.sleep(for: .milliseconds(50))
-                    struct Boom: Error {}
-                    throw Boom()
-                })
+                return Response(
+                    status: .ok, headers: [.contentType: "application/json"],
+                    body: ResponseBody { writer in
+                        try await writer.write(ByteBuffer(string: "{\"choices\":[{\"text\":\"half"))
+                        try await Task.sleep(for: .milliseconds(50))
+                        struct Boom: Error {}
+                        throw Boom()
+                    })
             case "break":
-                return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: ResponseBody { writer in
-                    try await writer.write(ByteBuffer(string: "data: {\"n\":1}\n\n"))
-                    try await writer.write(ByteBuffer(string: "data: {\"n\":2}\n\n"))
-                    try await Task.sleep(for: .milliseconds(50))
-                    struct Boom: Error {}
-                    throw Boom()
-                })
+                return Response(
+                    status: .ok, headers: [.contentType: "text/event-stream"],
+                    body: ResponseBody { writer in
+                        try await writer.write(ByteBuffer(string: "data: {\"n\":1}\n\n"))
+                        try await writer.write(ByteBuffer(string: "data: {\"n\":2}\n\n"))
+                        try await Task.sleep(for: .milliseconds(50))
+                        struct Boom: Error {}
+                        throw Boom()
+                    })
             default:
-                return Response(status: .ok, headers: [.contentType: "application/json"],
-                                body: .init(byteBuffer: ByteBuffer(string: #"{"echo":"\#(content)","model":"\#(object["model"] as? String ?? "")"}"#)))
+                return Response(
+                    status: .ok, headers: [.contentType: "application/json"],
+                    body: .init(byteBuffer: ByteBuffer(string: #"{"echo":"\#(content)","model":"\#(object["model"] as? String ?? "")"}"#)))
             }
         }
         return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
@@ -98,34 +113,42 @@ struct GatewayTests {
     static let noBlankLinesPauseOver = Atomic<Bool>(false)
 
     /// SparkDeck's gateway routes in front of an upstream on `port`, with the LLM marked up and `fake/model` loaded.
-    static func gateway(port: Int, limits: AdmissionLimits = .defaults, settings: UpstreamSettings = UpstreamSettings(),
-                        gates: GatewayGates = GatewayGates(), activity: GatewayActivity = GatewayActivity(),
-                        registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-                        onBoard: @Sendable (StatusBoard) -> Void = { _ in },
-                        currentSwap: (@Sendable () -> SwapRecord?)? = nil) async throws -> some ApplicationProtocol {
+    static func gateway(
+        port: Int, limits: AdmissionLimits = .defaults, settings: UpstreamSettings = UpstreamSettings(),
+        gates: GatewayGates = GatewayGates(), activity: GatewayActivity = GatewayActivity(),
+        registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+        onBoard: @Sendable (StatusBoard) -> Void = { _ in },
+        currentSwap: (@Sendable () -> SwapRecord?)? = nil
+    ) async throws -> some ApplicationProtocol {
         var inventory = TestSupport.inventory(services: [("vllm", .vllm, port)])
         inventory.services[0].limits = limits
         let data = try TestSupport.temporaryDirectory()
         let store = try Store(dataDirectory: data)
         let events = EventBroadcaster()
-        let board = try StatusBoard(inventory: inventory, log: ConnectivityLog(store: store), events: events,
-                                    metrics: HealthMetrics(registry: registry), demo: false, logger: TestSupport.logger)
+        let board = try StatusBoard(
+            inventory: inventory, log: ConnectivityLog(store: store), events: events,
+            metrics: HealthMetrics(registry: registry), demo: false, logger: TestSupport.logger)
         let now = Timestamp.now()
         await board.record(.init(kind: .service, id: "vllm"), Observation(verdict: .ready, latencyMs: 1, sentAt: now, finishedAt: now))
         await board.setServedModels(["fake/model"])
         onBoard(board)
         let clients = UpstreamClients(settings: settings)
         let sender = UpstreamSender(clients: clients, settings: settings, board: board, logger: TestSupport.logger)
-        let core = UpstreamCore(sender: sender, gates: gates,
-                                observer: GatewayObserver(metrics: GatewayMetrics(registry: registry), activity: activity))
-        let orchestrator = SwapOrchestrator(inventory: inventory, runners: RunnerPool(runners: [:]), store: SwapStore(store: store),
-                                            board: board, events: events, sender: sender, logger: TestSupport.logger)
+        let core = UpstreamCore(
+            sender: sender, gates: gates,
+            observer: GatewayObserver(metrics: GatewayMetrics(registry: registry), activity: activity))
+        let orchestrator = SwapOrchestrator(
+            inventory: inventory, runners: RunnerPool(runners: [:]), store: SwapStore(store: store),
+            board: board, events: events, sender: sender, logger: TestSupport.logger)
         let router = Router()
         router.add(middleware: RequestIdMiddleware())
-        LLMGatewayController(inventory: inventory, board: board, currentSwap: currentSwap ?? orchestrator.current,
-                             core: core).addRoutes(to: router)
-        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                           services: [HTTPClientShutdown(clients: clients)])
+        LLMGatewayController(
+            inventory: inventory, board: board, currentSwap: currentSwap ?? orchestrator.current,
+            core: core
+        ).addRoutes(to: router)
+        return Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            services: [HTTPClientShutdown(clients: clients)])
     }
 
     static func chat(_ content: String, model: String = "fake/model", stream: Bool = false) -> ByteBuffer {
@@ -146,13 +169,16 @@ struct GatewayTests {
     @Test func forwardsAndRewritesNothingButTheModelAlias() async throws {
         try await Self.fakeUpstream().test(.live) { upstream in
             try await Self.gateway(port: try #require(upstream.port)).test(.live) { client in
-                try await client.execute(uri: "/v1/chat/completions", method: .post, headers: Self.json, body: Self.chat("hello")) { response in
+                try await client.execute(uri: "/v1/chat/completions", method: .post, headers: Self.json, body: Self.chat("hello")) {
+                    response in
                     #expect(response.status == .ok)
                     #expect(String(buffer: response.body) == #"{"echo":"hello","model":"fake/model"}"#)
                     #expect(response.headers[.init("X-SparkDeck-Upstream")!] == "vllm")
                     #expect(response.headers[.init("X-SparkDeck-Queue-Ms")!] == "0")
                 }
-                try await client.execute(uri: "/v1/chat/completions", method: .post, headers: Self.json, body: Self.chat("x", model: "other")) { response in
+                try await client.execute(
+                    uri: "/v1/chat/completions", method: .post, headers: Self.json, body: Self.chat("x", model: "other")
+                ) { response in
                     #expect(response.status == .notFound)
                     #expect(String(buffer: response.body).contains("the loaded model is `fake/model`"))
                 }
@@ -177,10 +203,15 @@ struct GatewayTests {
     }
 
     @Test func upstreamThatHangsGivesA504AtTheFirstByteTimeout() async throws {
-        let settings = { var settings = UpstreamSettings(); settings.firstByteTimeout = .milliseconds(500); return settings }()
+        let settings = {
+            var settings = UpstreamSettings()
+            settings.firstByteTimeout = .milliseconds(500)
+            return settings
+        }()
         try await Self.fakeUpstream().test(.live) { upstream in
             try await Self.gateway(port: try #require(upstream.port), settings: settings).test(.live) { client in
-                try await client.execute(uri: "/v1/chat/completions", method: .post, headers: Self.json, body: Self.chat("hang")) { response in
+                try await client.execute(uri: "/v1/chat/completions", method: .post, headers: Self.json, body: Self.chat("hang")) {
+                    response in
                     #expect(response.status == .gatewayTimeout, "cut at the first-byte timeout, before the upstream's 3 s answer")
                     #expect(String(buffer: response.body).contains("did not answer within 0.5 seconds"))
                 }
@@ -191,10 +222,16 @@ struct GatewayTests {
     @Test func aWholeAnswerMayTakeLongerThanTheIdleTimeout() async throws {
         // A non-streamed completion's head comes only when the generation is done: the first-byte timeout bounds it,
         // not the idle timeout meant for pauses inside a stream.
-        let settings = { var settings = UpstreamSettings(); settings.idleTimeout = .milliseconds(150); settings.firstByteTimeout = .seconds(5); return settings }()
+        let settings = {
+            var settings = UpstreamSettings()
+            settings.idleTimeout = .milliseconds(150)
+            settings.firstByteTimeout = .seconds(5)
+            return settings
+        }()
         try await Self.fakeUpstream().test(.live) { upstream in
             try await Self.gateway(port: try #require(upstream.port), settings: settings).test(.live) { client in
-                try await client.execute(uri: "/v1/chat/completions", method: .post, headers: Self.json, body: Self.chat("slow")) { response in
+                try await client.execute(uri: "/v1/chat/completions", method: .post, headers: Self.json, body: Self.chat("slow")) {
+                    response in
                     #expect(response.status == .ok, "a 400 ms generation outlives a 150 ms idle timeout: \(String(buffer: response.body))")
                     #expect(response.headers[.contentLength] == "\(response.body.readableBytes)", "a whole answer keeps its length")
                 }
@@ -205,11 +242,18 @@ struct GatewayTests {
     @Test func aStreamThatFallsSilentIsCutAtTheIdleTimeout() async throws {
         // Long enough that a busy machine still gets the head and the first event through; the upstream then stays
         // silent until the test ends.
-        let settings = { var settings = UpstreamSettings(); settings.idleTimeout = .seconds(2); settings.firstByteTimeout = .seconds(30); return settings }()
+        let settings = {
+            var settings = UpstreamSettings()
+            settings.idleTimeout = .seconds(2)
+            settings.firstByteTimeout = .seconds(30)
+            return settings
+        }()
         defer { Self.release("stall-over") }
         try await Self.fakeUpstream().test(.live) { upstream in
             try await Self.gateway(port: try #require(upstream.port), settings: settings).test(.live) { client in
-                try await client.execute(uri: "/v1/chat/completions", method: .post, headers: Self.json, body: Self.chat("stall", stream: true)) { response in
+                try await client.execute(
+                    uri: "/v1/chat/completions", method: .post, headers: Self.json, body: Self.chat("stall", stream: true)
+                ) { response in
                     #expect(response.status == .ok)
                     let text = String(buffer: response.body)
                     #expect(text.hasPrefix("data: {\"n\":1}\n\n"))
@@ -259,7 +303,8 @@ struct GatewayTests {
             let limits = AdmissionLimits(maxInFlight: 8, queueDepth: 8, queueTimeoutMs: 1000, swapWaitMs: waitMs)
             let swap = Self.swap(until: .now + .seconds(60))
             try await Self.gateway(port: 9, limits: limits, currentSwap: swap).test(.router) { client in
-                try await client.execute(uri: "/v1/chat/completions", method: .post, headers: Self.json, body: Self.chat("hello")) { response in
+                try await client.execute(uri: "/v1/chat/completions", method: .post, headers: Self.json, body: Self.chat("hello")) {
+                    response in
                     #expect(response.status == .serviceUnavailable)
                     #expect(String(buffer: response.body).contains("model_swapping"))
                     #expect(Int(response.headers[.retryAfter] ?? "") ?? 0 >= 1)
@@ -280,8 +325,11 @@ struct GatewayTests {
             let now = Timestamp.now()
             let made = try #require(board.withLock { $0 })
             for _ in 0..<3 {
-                await made.record(.init(kind: .service, id: "vllm"), Observation(verdict: .failed, cause: "no answer within 500 ms",
-                                                                                 sentAt: now, finishedAt: now))
+                await made.record(
+                    .init(kind: .service, id: "vllm"),
+                    Observation(
+                        verdict: .failed, cause: "no answer within 500 ms",
+                        sentAt: now, finishedAt: now))
             }
             #expect(made.gatewayView(of: "vllm").state == .down)
             try await client.execute(uri: "/v1/models", method: .get) { response in
@@ -302,8 +350,10 @@ struct GatewayTests {
                 #expect(response.status == .serviceUnavailable)
             }
             swapping.withLock { $0 = false }
-            try await client.execute(uri: "/v1/chat/completions", method: .post, headers: Self.json,
-                                     body: Self.chat("hello", model: "not/loaded")) { response in
+            try await client.execute(
+                uri: "/v1/chat/completions", method: .post, headers: Self.json,
+                body: Self.chat("hello", model: "not/loaded")
+            ) { response in
                 #expect(response.status == .notFound)
             }
         }
@@ -328,7 +378,8 @@ struct GatewayTests {
         } catch {
             refused = error
         }
-        #expect(UpstreamSender.neverReachedUpstream(try #require(refused)), "a refused connection, by its type: \(String(describing: refused))")
+        #expect(
+            UpstreamSender.neverReachedUpstream(try #require(refused)), "a refused connection, by its type: \(String(describing: refused))")
         let upstream = try await AnswerlessUpstream()
         defer { upstream.close() }
         var closedAfterReading: (any Error)?
@@ -337,8 +388,9 @@ struct GatewayTests {
         } catch {
             closedAfterReading = error
         }
-        #expect(!UpstreamSender.neverReachedUpstream(try #require(closedAfterReading)),
-                "an upstream that read the request and closed may have run it: \(String(describing: closedAfterReading))")
+        #expect(
+            !UpstreamSender.neverReachedUpstream(try #require(closedAfterReading)),
+            "an upstream that read the request and closed may have run it: \(String(describing: closedAfterReading))")
         struct Unrelated: Error, CustomStringConvertible { var description: String { "Connection refused" } }
         #expect(!UpstreamSender.neverReachedUpstream(Unrelated()), "decided by the type, never the text")
     }
@@ -353,11 +405,13 @@ struct GatewayTests {
                 let request = Self.request(port: try #require(gateway.port), held, stream: true)
                 // The client gives up (and closes its connection) while the upstream still holds its answer.
                 await #expect(throws: (any Error).self) { _ = try await http.execute(request, timeout: .milliseconds(100)) }
-                #expect(await TestSupport.eventually(timeout: .seconds(10)) { gates.inFlight(serviceID: "vllm") == 1 },
-                        "the upstream request still runs")
+                #expect(
+                    await TestSupport.eventually(timeout: .seconds(10)) { gates.inFlight(serviceID: "vllm") == 1 },
+                    "the upstream request still runs")
                 Self.release(held)
-                #expect(await TestSupport.eventually(timeout: .seconds(10)) { gates.inFlight(serviceID: "vllm") == 0 },
-                        "the slot comes back once the upstream answered, though nobody was left to write it to")
+                #expect(
+                    await TestSupport.eventually(timeout: .seconds(10)) { gates.inFlight(serviceID: "vllm") == 0 },
+                    "the slot comes back once the upstream answered, though nobody was left to write it to")
             }
         }
     }
@@ -368,8 +422,9 @@ struct GatewayTests {
         let activity = GatewayActivity()
         let observer = GatewayObserver(metrics: GatewayMetrics(registry: registry), activity: activity)
         func call() async throws -> UpstreamCall {
-            UpstreamCall(route: "chat", upstream: "vllm", arrived: .now, waited: .zero,
-                         lease: try await AdmissionLease.acquire([gate]), observer: observer)
+            UpstreamCall(
+                route: "chat", upstream: "vllm", arrived: .now, waited: .zero,
+                lease: try await AdmissionLease.acquire([gate]), observer: observer)
         }
         do {
             let written = try await call()
@@ -378,7 +433,9 @@ struct GatewayTests {
             written.finish(status: 599)
             #expect(gate.inFlight == 0)
         }
-        #expect(activity.lastMinute().requests == 1 && activity.lastMinute().errors == 0, "finished once; releasing it afterwards settles nothing more")
+        #expect(
+            activity.lastMinute().requests == 1 && activity.lastMinute().errors == 0,
+            "finished once; releasing it afterwards settles nothing more")
         do {
             // The client left before the head went out: Hummingbird drops the response without calling its body.
             _ = try await call()
@@ -421,7 +478,9 @@ struct GatewayTests {
     @Test func streamThatBreaksMidwayEndsWithACleanErrorEvent() async throws {
         try await Self.fakeUpstream().test(.live) { upstream in
             try await Self.gateway(port: try #require(upstream.port)).test(.live) { client in
-                try await client.execute(uri: "/v1/chat/completions", method: .post, headers: Self.json, body: Self.chat("break", stream: true)) { response in
+                try await client.execute(
+                    uri: "/v1/chat/completions", method: .post, headers: Self.json, body: Self.chat("break", stream: true)
+                ) { response in
                     #expect(response.status == .ok)
                     let text = String(buffer: response.body)
                     #expect(text.hasPrefix("data: {\"n\":1}\n\ndata: {\"n\":2}\n\n"))
@@ -436,8 +495,10 @@ struct GatewayTests {
     @Test func aStreamThatBreaksMidEventNeverPassesOnHalfAnEvent() async throws {
         try await Self.fakeUpstream().test(.live) { upstream in
             try await Self.gateway(port: try #require(upstream.port)).test(.live) { client in
-                try await client.execute(uri: "/v1/chat/completions", method: .post, headers: Self.json,
-                                         body: Self.chat("break-mid-event", stream: true)) { response in
+                try await client.execute(
+                    uri: "/v1/chat/completions", method: .post, headers: Self.json,
+                    body: Self.chat("break-mid-event", stream: true)
+                ) { response in
                     let text = String(buffer: response.body)
                     let events = text.split(separator: "\n\n", omittingEmptySubsequences: false).dropLast()
                     #expect(events.count == 2, "\(text)")
@@ -472,8 +533,9 @@ struct GatewayTests {
         try await Self.fakeUpstream().test(.live) { upstream in
             try await Self.gateway(port: try #require(upstream.port)).test(.live) { gateway in
                 // The read timeout bounds the wait, so the test fails instead of hanging when the connection stays open.
-                let http = HTTPClient(eventLoopGroupProvider: .singleton,
-                                      configuration: .init(timeout: .init(read: .seconds(4))))
+                let http = HTTPClient(
+                    eventLoopGroupProvider: .singleton,
+                    configuration: .init(timeout: .init(read: .seconds(4))))
                 defer { _ = http.shutdown() }
                 let request = Self.request(port: try #require(gateway.port), "break-whole")
                 // Before: the connection stayed open with half an answer, and the client waited out its own timeout.
@@ -496,7 +558,8 @@ struct GatewayTests {
                 #expect(response.headers[UpstreamCore.upstreamHeader] == "vllm")
             }
         }
-        #expect(upstream.requests.value == 1, "the upstream read the request, closed, and got it again \(upstream.requests.value - 1) times")
+        #expect(
+            upstream.requests.value == 1, "the upstream read the request, closed, and got it again \(upstream.requests.value - 1) times")
     }
 
     @Test func aRequestQueuedWhenASwapBeginsGets503WhenItsTurnComes() async throws {
@@ -506,7 +569,8 @@ struct GatewayTests {
         let swap: @Sendable () -> SwapRecord? = { begun.withLock { $0 } ? record : nil }
         let gates = GatewayGates()
         try await Self.fakeUpstream().test(.live) { upstream in
-            try await Self.gateway(port: try #require(upstream.port), limits: limits, gates: gates, currentSwap: swap).test(.live) { client in
+            try await Self.gateway(port: try #require(upstream.port), limits: limits, gates: gates, currentSwap: swap).test(.live) {
+                client in
                 let port = try #require(client.port)
                 let http = HTTPClient(eventLoopGroupProvider: .singleton)
                 defer { _ = http.shutdown() }
@@ -544,10 +608,14 @@ struct GatewayTests {
                     let response = try await http.execute(Self.request(port: port, content), timeout: .seconds(60))
                     _ = try await response.body.collect(upTo: 1 << 20)
                     #expect(response.headers.first(name: "X-SparkDeck-Upstream") == "vllm")
-                    return (Int(response.status.code), response.headers.first(name: "X-SparkDeck-Queue-Ms"),
-                            response.headers.first(name: "Retry-After"))
+                    return (
+                        Int(response.status.code), response.headers.first(name: "X-SparkDeck-Queue-Ms"),
+                        response.headers.first(name: "Retry-After")
+                    )
                 }
-                let first = Self.held(), second = Self.held(), third = Self.held()
+                let first = Self.held()
+                let second = Self.held()
+                let third = Self.held()
                 async let a = post(first)
                 async let b = post(second)
                 #expect(await TestSupport.eventually(timeout: .seconds(30)) { gates.inFlight(serviceID: "vllm") == 2 }, "the cap is full")
@@ -579,16 +647,19 @@ struct GatewayTests {
             }
             let store = try Store(dataDirectory: try TestSupport.temporaryDirectory())
             let registry = PrometheusCollectorRegistry()
-            let board = try StatusBoard(inventory: inventory, log: ConnectivityLog(store: store), events: EventBroadcaster(),
-                                        metrics: HealthMetrics(registry: registry), demo: false, logger: TestSupport.logger)
+            let board = try StatusBoard(
+                inventory: inventory, log: ConnectivityLog(store: store), events: EventBroadcaster(),
+                metrics: HealthMetrics(registry: registry), demo: false, logger: TestSupport.logger)
             let now = Timestamp.now()
             for service in inventory.services {
-                await board.record(.init(kind: .service, id: service.id), Observation(verdict: .ready, latencyMs: 1, sentAt: now, finishedAt: now))
+                await board.record(
+                    .init(kind: .service, id: service.id), Observation(verdict: .ready, latencyMs: 1, sentAt: now, finishedAt: now))
             }
             let clients = UpstreamClients()
             let gates = GatewayGates()
-            let core = UpstreamCore(sender: UpstreamSender(clients: clients, board: board, logger: TestSupport.logger), gates: gates,
-                                    observer: GatewayObserver(metrics: GatewayMetrics(registry: registry), activity: GatewayActivity()))
+            let core = UpstreamCore(
+                sender: UpstreamSender(clients: clients, board: board, logger: TestSupport.logger), gates: gates,
+                observer: GatewayObserver(metrics: GatewayMetrics(registry: registry), activity: GatewayActivity()))
             let services = inventory.services
             let router = Router()
             router.add(middleware: RequestIdMiddleware())
@@ -596,11 +667,13 @@ struct GatewayTests {
                 let id = context.parameters.get("service") ?? ""
                 let service = try #require(services.first { $0.id == id })
                 let body = try await request.body.collect(upTo: 1 << 20)
-                return try await core.forward(UpstreamRequest(route: "test", path: "/v1/chat/completions", body: .bytes(body)),
-                                              to: Upstream(service: service))
+                return try await core.forward(
+                    UpstreamRequest(route: "test", path: "/v1/chat/completions", body: .bytes(body)),
+                    to: Upstream(service: service))
             }
-            let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                                  services: [HTTPClientShutdown(clients: clients)])
+            let app = Application(
+                router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                services: [HTTPClientShutdown(clients: clients)])
             try await app.test(.live) { gateway in
                 let gatewayPort = try #require(gateway.port)
                 let http = HTTPClient(eventLoopGroupProvider: .singleton)
@@ -637,11 +710,16 @@ struct GatewayTests {
                 ("[1]", "application/json", .badRequest, "must be a JSON object"),
                 ("{\"messages\":[]}", "application/json", .badRequest, "`model` is required"),
                 ("{\"model\":\"fake/model\",\"messages\":[]}", "application/json", .badRequest, "`messages` must be a non-empty list"),
-                ("{\"model\":\"fake/model\",\"messages\":[{}],\"stream\":\"yes\"}", "application/json", .badRequest, "`stream` must be true or false"),
+                (
+                    "{\"model\":\"fake/model\",\"messages\":[{}],\"stream\":\"yes\"}", "application/json", .badRequest,
+                    "`stream` must be true or false"
+                ),
                 ("hello", "text/plain", .unsupportedMediaType, "Content-Type: application/json"),
             ] {
-                try await client.execute(uri: "/v1/chat/completions", method: .post, headers: [.contentType: type],
-                                         body: ByteBuffer(string: body)) { response in
+                try await client.execute(
+                    uri: "/v1/chat/completions", method: .post, headers: [.contentType: type],
+                    body: ByteBuffer(string: body)
+                ) { response in
                     #expect(response.status == status, "\(body)")
                     let text2 = String(buffer: response.body)
                     #expect(text2.contains(text) && text2.contains("\"invalid_request_error\""), "\(text2)")

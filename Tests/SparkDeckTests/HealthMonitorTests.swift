@@ -1,6 +1,7 @@
 import Foundation
 import Prometheus
 import Testing
+
 @testable import SparkDeck
 
 /// The health monitor against real SparkSim processes: hung (SIGSTOP) and killed services.
@@ -16,9 +17,10 @@ struct HealthMonitorTests {
             let store = try Store(dataDirectory: data)
             log = ConnectivityLog(store: store)
             let inventory = TestSupport.inventory(services: services)
-            board = try StatusBoard(inventory: inventory, log: log, events: EventBroadcaster(),
-                                    metrics: HealthMetrics(registry: PrometheusCollectorRegistry()), demo: false,
-                                    logger: TestSupport.logger)
+            board = try StatusBoard(
+                inventory: inventory, log: log, events: EventBroadcaster(),
+                metrics: HealthMetrics(registry: PrometheusCollectorRegistry()), demo: false,
+                logger: TestSupport.logger)
             let monitor = HealthMonitor(inventory: inventory, board: board, logger: TestSupport.logger)
             task = Task { try? await monitor.run() }
         }
@@ -39,7 +41,11 @@ struct HealthMonitorTests {
         let logs = try TestSupport.temporaryDirectory()
         let sim = try await TestSupport.startSim(["asr", "--port", "\(port)", "--load-seconds", "1.5"], log: logs + "/asr.log")
         let harness = try Harness(services: [("asr", .asr, port)])
-        defer { harness.task.cancel(); sim.signal(SIGCONT); sim.signal(SIGKILL) }
+        defer {
+            harness.task.cancel()
+            sim.signal(SIGCONT)
+            sim.signal(SIGKILL)
+        }
 
         #expect(await harness.waitFor("asr", .up), "the sim never came up")
         // Judged from here: on a machine busy at the start of a run the sim's first answers can be slow, an outage
@@ -80,7 +86,10 @@ struct HealthMonitorTests {
         let logs = try TestSupport.temporaryDirectory()
         let first = try await TestSupport.startSim(["asr", "--port", "\(port)", "--load-seconds", "0.5"], log: logs + "/asr.log")
         let harness = try Harness(services: [("asr", .asr, port)])
-        defer { harness.task.cancel(); first.signal(SIGKILL) }
+        defer {
+            harness.task.cancel()
+            first.signal(SIGKILL)
+        }
 
         #expect(await harness.waitFor("asr", .up))
         first.signal(SIGKILL)
@@ -111,14 +120,19 @@ struct HealthMonitorTests {
         let port = try FreePort.find(count: 1)[0]
         let logs = try TestSupport.temporaryDirectory()
         let harness = try Harness(services: [("vllm", .vllm, port)])
-        let sim = try await TestSupport.startSim(["vllm", "--port", "\(port)", "--model", "org/test-model", "--load-seconds", "1.5"],
-                                                 log: logs + "/vllm.log")
-        defer { harness.task.cancel(); sim.signal(SIGKILL) }
+        let sim = try await TestSupport.startSim(
+            ["vllm", "--port", "\(port)", "--model", "org/test-model", "--load-seconds", "1.5"],
+            log: logs + "/vllm.log")
+        defer {
+            harness.task.cancel()
+            sim.signal(SIGKILL)
+        }
         #expect(await harness.waitFor("vllm", .loading, timeout: .seconds(2)), "refused while loading means loading")
         #expect(await harness.waitFor("vllm", .up))
         let listed = await TestSupport.eventually(timeout: .seconds(3)) {
             if case .object(let status) = await harness.board.statusDocument(),
-               case .object(let model) = status["loaded_model"] ?? .null {
+                case .object(let model) = status["loaded_model"] ?? .null
+            {
                 return model["served_name"] == .string("org/test-model")
             }
             return false
@@ -131,8 +145,9 @@ struct HealthMonitorTests {
 
     @Test func oomSimExitsWithTheCUDALine() async throws {
         let logs = try TestSupport.temporaryDirectory()
-        let sim = try await TestSupport.startSim(["vllm", "--port", "1", "--model", "m-oom", "--load-seconds", "1", "--fail-at", "weights:60"],
-                                           log: logs + "/vllm.log")
+        let sim = try await TestSupport.startSim(
+            ["vllm", "--port", "1", "--model", "m-oom", "--load-seconds", "1", "--fail-at", "weights:60"],
+            log: logs + "/vllm.log")
         #expect(try await sim.waitForExit() == 1)
         let log = try String(contentsOfFile: logs + "/vllm.log", encoding: .utf8)
         #expect(log.contains("60% Completed"))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SparkDeck
 
 @Suite("Inventory validation")
@@ -69,8 +70,9 @@ struct InventoryTests {
     }
 
     func expectIssue(_ issues: [InventoryIssue], path: String, contains text: String, sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(issues.contains { $0.path == path && $0.message.contains(text) },
-                "no issue at \(path) saying '\(text)'; got: \(issues.map(\.description))", sourceLocation: sourceLocation)
+        #expect(
+            issues.contains { $0.path == path && $0.message.contains(text) },
+            "no issue at \(path) saying '\(text)'; got: \(issues.map(\.description))", sourceLocation: sourceLocation)
     }
 
     @Test func validInventoryLoads() throws {
@@ -118,27 +120,38 @@ struct InventoryTests {
 
     @Test func unknownKeysAreRefusedButXKeysAreNot() {
         expectIssue(issues(replacing: "cluster:\n  name", with: "clustr:\n  name"), path: "clustr", contains: "unknown key")
-        expectIssue(issues(replacing: "    host: 192.0.2.10", with: "    hots: 192.0.2.10"), path: "nodes[0].hots", contains: "the keys here are")
+        expectIssue(
+            issues(replacing: "    host: 192.0.2.10", with: "    hots: 192.0.2.10"), path: "nodes[0].hots", contains: "the keys here are")
         #expect((try? InventoryLoader.parse(Self.valid + "\nx-notes: anything\n", file: "t")) != nil)
     }
 
     @Test func mergeKeysShareParametersBetweenRecipes() throws {
-        let yaml = Self.valid.replacingOccurrences(of: "params: { recipe: small-recipe, port: \"8888\" }",
-                                                   with: "params: { <<: *shared, recipe: small-recipe }")
+        let yaml =
+            Self.valid.replacingOccurrences(
+                of: "params: { recipe: small-recipe, port: \"8888\" }",
+                with: "params: { <<: *shared, recipe: small-recipe }")
             + "\nx-shared: &shared { port: \"9000\", recipe: ignored }\n"
         // The anchor must come before its use.
-        let reordered = "x-shared: &shared { port: \"9000\", recipe: ignored }\n" + yaml.replacingOccurrences(of: "\nx-shared: &shared { port: \"9000\", recipe: ignored }\n", with: "")
+        let reordered =
+            "x-shared: &shared { port: \"9000\", recipe: ignored }\n"
+            + yaml.replacingOccurrences(of: "\nx-shared: &shared { port: \"9000\", recipe: ignored }\n", with: "")
         let inventory = try InventoryLoader.parse(reordered, file: "t")
         #expect(inventory.model("small")?.params == ["port": "9000", "recipe": "small-recipe"])
     }
 
     @Test func redactionSettings() throws {
-        let yaml = Self.valid + "\nredaction:\n  custom_terms: [Bluefin, Project Nightjar]\n  external: { url: https://api.example.com/v1/, api_key_env: EXTERNAL_KEY }\n"
+        let yaml =
+            Self.valid
+            + "\nredaction:\n  custom_terms: [Bluefin, Project Nightjar]\n  external: { url: https://api.example.com/v1/, api_key_env: EXTERNAL_KEY }\n"
         let inventory = try InventoryLoader.parse(yaml, file: "t")
         #expect(inventory.redactionTerms == ["Bluefin", "Project Nightjar"])
         #expect(inventory.externalModel == ExternalEndpoint(url: "https://api.example.com/v1", apiKeyEnv: "EXTERNAL_KEY", apiKeyFile: nil))
-        expectIssue(issues(Self.valid + "\nredaction:\n  external: { url: ftp://x }\n"), path: "redaction.external.url", contains: "must be an http")
-        expectIssue(issues(Self.valid + "\nredaction:\n  custom_terms: [x]\n"), path: "redaction.custom_terms[0]", contains: "at least 2 characters")
+        expectIssue(
+            issues(Self.valid + "\nredaction:\n  external: { url: ftp://x }\n"), path: "redaction.external.url", contains: "must be an http"
+        )
+        expectIssue(
+            issues(Self.valid + "\nredaction:\n  custom_terms: [x]\n"), path: "redaction.custom_terms[0]", contains: "at least 2 characters"
+        )
     }
 
     @Test func nodesAndServicesAreRequired() {
@@ -148,53 +161,86 @@ struct InventoryTests {
     }
 
     @Test func nodeIdsAndHosts() {
-        expectIssue(issues(replacing: "id: spark-1\n    host", with: "id: Spark_1\n    host"), path: "nodes[0].id", contains: "is not a valid id")
-        expectIssue(issues(replacing: "- id: spark-2\n    host", with: "- id: spark-1\n    host"), path: "nodes", contains: "used by more than one entry")
-        expectIssue(issues(replacing: "host: 192.0.2.10", with: "host: <spark-1-ip>"), path: "nodes[0].host", contains: "placeholder <spark-1-ip>")
+        expectIssue(
+            issues(replacing: "id: spark-1\n    host", with: "id: Spark_1\n    host"), path: "nodes[0].id", contains: "is not a valid id")
+        expectIssue(
+            issues(replacing: "- id: spark-2\n    host", with: "- id: spark-1\n    host"), path: "nodes",
+            contains: "used by more than one entry")
+        expectIssue(
+            issues(replacing: "host: 192.0.2.10", with: "host: <spark-1-ip>"), path: "nodes[0].host", contains: "placeholder <spark-1-ip>")
         expectIssue(issues(replacing: "host: 192.0.2.10", with: "host: spark-1.local"), path: "nodes[0].host", contains: "mDNS name")
-        expectIssue(issues(replacing: "host: 192.0.2.10", with: "host: spark.example.com"), path: "nodes[0].host", contains: "not an IPv4 address")
-        expectIssue(issues(replacing: "host: 192.0.2.10", with: "host: 192.0.2.300"), path: "nodes[0].host", contains: "not an IPv4 address")
-        expectIssue(issues(replacing: "host: 192.0.2.10", with: "host: 192.0.2.010"), path: "nodes[0].host", contains: "not an IPv4 address")
+        expectIssue(
+            issues(replacing: "host: 192.0.2.10", with: "host: spark.example.com"), path: "nodes[0].host", contains: "not an IPv4 address")
+        expectIssue(
+            issues(replacing: "host: 192.0.2.10", with: "host: 192.0.2.300"), path: "nodes[0].host", contains: "not an IPv4 address")
+        expectIssue(
+            issues(replacing: "host: 192.0.2.10", with: "host: 192.0.2.010"), path: "nodes[0].host", contains: "not an IPv4 address")
         expectIssue(issues(replacing: "    host: 192.0.2.10\n", with: ""), path: "nodes[0].host", contains: "is missing")
         expectIssue(issues(replacing: "host: 192.0.2.10", with: "host: [a, b]"), path: "nodes[0].host", contains: "must be a single value")
     }
 
     @Test func nodeProbes() throws {
-        let yaml = Self.valid.replacingOccurrences(of: "    ssh: { user: owner }\n", with: "    ssh: { user: owner }\n    probes: { containers: podman ps, interval_seconds: 10 }\n")
+        let yaml = Self.valid.replacingOccurrences(
+            of: "    ssh: { user: owner }\n",
+            with: "    ssh: { user: owner }\n    probes: { containers: podman ps, interval_seconds: 10 }\n")
         let node = try #require(try InventoryLoader.parse(yaml, file: "t").node("spark-2"))
         #expect(node.probes.containers == "podman ps")
         #expect(node.probes.gpu == GPUStats.query)
         #expect(node.probes.intervalSeconds == 10)
-        expectIssue(issues(replacing: "    ssh: { user: owner }\n", with: "    ssh: { user: owner }\n    probes: { interval_seconds: 0 }\n"),
-                    path: "nodes[1].probes.interval_seconds", contains: "must be from 1 to 3600 s")
+        expectIssue(
+            issues(replacing: "    ssh: { user: owner }\n", with: "    ssh: { user: owner }\n    probes: { interval_seconds: 0 }\n"),
+            path: "nodes[1].probes.interval_seconds", contains: "must be from 1 to 3600 s")
     }
 
     @Test func transportAndSSH() {
-        expectIssue(issues(replacing: "host: 192.0.2.10\n", with: "host: 192.0.2.10\n    transport: telnet\n"),
-                    path: "nodes[0].transport", contains: "must be 'ssh' or 'local'")
+        expectIssue(
+            issues(replacing: "host: 192.0.2.10\n", with: "host: 192.0.2.10\n    transport: telnet\n"),
+            path: "nodes[0].transport", contains: "must be 'ssh' or 'local'")
         expectIssue(issues(replacing: "    ssh: { user: owner }\n", with: ""), path: "nodes[1].ssh", contains: "needs `ssh: {user: ...}`")
         expectIssue(issues(replacing: "ssh: { user: owner }", with: "ssh: { port: 22 }"), path: "nodes[1].ssh.user", contains: "is missing")
-        expectIssue(issues(replacing: "ssh: { user: owner }", with: "ssh: { user: \"own er;rm\" }"), path: "nodes[1].ssh.user", contains: "not a valid user name")
-        expectIssue(issues(replacing: "user: owner, port: 22,", with: "user: owner, port: ssh,"), path: "nodes[0].ssh.port", contains: "must be a whole number")
+        expectIssue(
+            issues(replacing: "ssh: { user: owner }", with: "ssh: { user: \"own er;rm\" }"), path: "nodes[1].ssh.user",
+            contains: "not a valid user name")
+        expectIssue(
+            issues(replacing: "user: owner, port: 22,", with: "user: owner, port: ssh,"), path: "nodes[0].ssh.port",
+            contains: "must be a whole number")
         // A local node needs no ssh block.
-        #expect((try? InventoryLoader.parse(Self.valid.replacingOccurrences(of: "    ssh: { user: owner }\n", with: "    transport: local\n"), file: "t")) != nil)
+        #expect(
+            (try? InventoryLoader.parse(
+                Self.valid.replacingOccurrences(of: "    ssh: { user: owner }\n", with: "    transport: local\n"), file: "t")) != nil)
     }
 
     @Test func services() {
-        expectIssue(issues(replacing: "kind: vllm", with: "kind: llama"), path: "services[0].kind", contains: "must be one of vllm, asr, tts, embeddings, rerank, qdrant")
-        expectIssue(issues(replacing: "node: spark-1\n    port: 8888", with: "node: spark-9\n    port: 8888"), path: "services[0].node", contains: "names 'spark-9', which is not in nodes: (spark-1, spark-2)")
+        expectIssue(
+            issues(replacing: "kind: vllm", with: "kind: llama"), path: "services[0].kind",
+            contains: "must be one of vllm, asr, tts, embeddings, rerank, qdrant")
+        expectIssue(
+            issues(replacing: "node: spark-1\n    port: 8888", with: "node: spark-9\n    port: 8888"), path: "services[0].node",
+            contains: "names 'spark-9', which is not in nodes: (spark-1, spark-2)")
         expectIssue(issues(replacing: "    port: 8888\n", with: ""), path: "services[0]", contains: "needs `port:`")
-        expectIssue(issues(replacing: "    port: 8888\n", with: "    port: 8888\n    url: http://192.0.2.10:8888\n"), path: "services[0].url", contains: "not both")
-        expectIssue(issues(replacing: "url: http://192.0.2.11:6333", with: "url: ftp://192.0.2.11"), path: "services[2].url", contains: "must be an http:// or https:// URL")
+        expectIssue(
+            issues(replacing: "    port: 8888\n", with: "    port: 8888\n    url: http://192.0.2.10:8888\n"), path: "services[0].url",
+            contains: "not both")
+        expectIssue(
+            issues(replacing: "url: http://192.0.2.11:6333", with: "url: ftp://192.0.2.11"), path: "services[2].url",
+            contains: "must be an http:// or https:// URL")
         expectIssue(issues(replacing: "- id: asr\n", with: "- id: vllm\n"), path: "services", contains: "used by more than one entry")
     }
 
     @Test func healthAndLimits() {
-        expectIssue(issues(replacing: "path: /health,", with: "path: health,"), path: "services[1].health.path", contains: "must start with '/'")
-        expectIssue(issues(replacing: "interval_ms: 200", with: "interval_ms: 10"), path: "services[1].health.interval_ms", contains: "must be from 50 to 60000 ms")
-        expectIssue(issues(replacing: "degraded_ms: 300", with: "degraded_ms: 900"), path: "services[1].health.degraded_ms", contains: "must be below timeout_ms")
-        expectIssue(issues(replacing: "max_in_flight: 2", with: "max_in_flight: 0"), path: "services[1].limits.max_in_flight", contains: "must be from 1")
-        expectIssue(issues(replacing: "queue: 4", with: "queue: many"), path: "services[1].limits.queue", contains: "must be a whole number")
+        expectIssue(
+            issues(replacing: "path: /health,", with: "path: health,"), path: "services[1].health.path", contains: "must start with '/'")
+        expectIssue(
+            issues(replacing: "interval_ms: 200", with: "interval_ms: 10"), path: "services[1].health.interval_ms",
+            contains: "must be from 50 to 60000 ms")
+        expectIssue(
+            issues(replacing: "degraded_ms: 300", with: "degraded_ms: 900"), path: "services[1].health.degraded_ms",
+            contains: "must be below timeout_ms")
+        expectIssue(
+            issues(replacing: "max_in_flight: 2", with: "max_in_flight: 0"), path: "services[1].limits.max_in_flight",
+            contains: "must be from 1")
+        expectIssue(
+            issues(replacing: "queue: 4", with: "queue: many"), path: "services[1].limits.queue", contains: "must be a whole number")
         expectIssue(issues(replacing: "limits: {", with: "limits: { burst: 3,"), path: "services[1].limits.burst", contains: "unknown key")
     }
 
@@ -204,15 +250,22 @@ struct InventoryTests {
             .replacingOccurrences(of: "queue_timeout_ms: 10000 }", with: "queue_timeout_ms: 10000, group: audio }")
         let inventory = try InventoryLoader.parse(grouped, file: "test.yaml")
         let asr = try #require(inventory.service("asr"))
-        #expect(asr.admissionGroup == AdmissionGroup(name: "audio", limits: AdmissionLimits(maxInFlight: 3, queueDepth: 16, queueTimeoutMs: 30_000)))
+        #expect(
+            asr.admissionGroup
+                == AdmissionGroup(name: "audio", limits: AdmissionLimits(maxInFlight: 3, queueDepth: 16, queueTimeoutMs: 30_000)))
         #expect(asr.limits.maxInFlight == 2, "the service keeps its own cap")
         #expect(inventory.service("vllm")?.admissionGroup == nil)
-        expectIssue(issues(grouped.replacingOccurrences(of: "group: audio", with: "group: video")), path: "services[1].limits.group",
-                    contains: "names 'video', which is not in admission_groups: (audio)")
-        expectIssue(issues(grouped.replacingOccurrences(of: "  audio: {", with: "  asr: {").replacingOccurrences(of: "group: audio", with: "group: asr")),
-                    path: "admission_groups.asr", contains: "has the id of a service")
-        expectIssue(issues(grouped.replacingOccurrences(of: "max_in_flight: 3, queue: 16", with: "max_in_flight: 3, burst: 16")),
-                    path: "admission_groups.audio.burst", contains: "unknown key")
+        expectIssue(
+            issues(grouped.replacingOccurrences(of: "group: audio", with: "group: video")), path: "services[1].limits.group",
+            contains: "names 'video', which is not in admission_groups: (audio)")
+        expectIssue(
+            issues(
+                grouped.replacingOccurrences(of: "  audio: {", with: "  asr: {").replacingOccurrences(
+                    of: "group: audio", with: "group: asr")),
+            path: "admission_groups.asr", contains: "has the id of a service")
+        expectIssue(
+            issues(grouped.replacingOccurrences(of: "max_in_flight: 3, queue: 16", with: "max_in_flight: 3, burst: 16")),
+            path: "admission_groups.audio.burst", contains: "unknown key")
     }
 
     @Test func swapWaitIsForLLMServicesOnly() throws {
@@ -220,22 +273,34 @@ struct InventoryTests {
         let inventory = try InventoryLoader.parse(waiting, file: "test.yaml")
         #expect(inventory.service("vllm")?.limits.swapWaitMs == 5000)
         #expect(inventory.service("asr")?.limits.swapWaitMs == 0, "the default: a 503 at once")
-        expectIssue(issues(replacing: "queue_timeout_ms: 10000 }", with: "queue_timeout_ms: 10000, swap_wait_ms: 100 }"),
-                    path: "services[1].limits.swap_wait_ms", contains: "applies only to vllm services")
-        expectIssue(issues(replacing: "limits: {", with: "limits: { swap_wait_ms: -1,"), path: "services[1].limits.swap_wait_ms", contains: "must be")
-        let grouped = Self.valid.replacingOccurrences(of: "services:\n", with: "admission_groups:\n  audio: { swap_wait_ms: 10 }\nservices:\n")
+        expectIssue(
+            issues(replacing: "queue_timeout_ms: 10000 }", with: "queue_timeout_ms: 10000, swap_wait_ms: 100 }"),
+            path: "services[1].limits.swap_wait_ms", contains: "applies only to vllm services")
+        expectIssue(
+            issues(replacing: "limits: {", with: "limits: { swap_wait_ms: -1,"), path: "services[1].limits.swap_wait_ms",
+            contains: "must be")
+        let grouped = Self.valid.replacingOccurrences(
+            of: "services:\n", with: "admission_groups:\n  audio: { swap_wait_ms: 10 }\nservices:\n")
         expectIssue(issues(grouped), path: "admission_groups.audio.swap_wait_ms", contains: "unknown key")
     }
 
     @Test func models() {
         expectIssue(issues(replacing: "    served_name: org/small\n", with: ""), path: "models[0].served_name", contains: "is missing")
-        expectIssue(issues(replacing: "service: vllm\n    nodes", with: "service: asr\n    nodes"), path: "models[0].service", contains: "not in services of kind vllm: (vllm)")
-        expectIssue(issues(replacing: "nodes: [spark-1]", with: "nodes: [spark-3]"), path: "models[0].nodes[0]", contains: "names node 'spark-3'")
+        expectIssue(
+            issues(replacing: "service: vllm\n    nodes", with: "service: asr\n    nodes"), path: "models[0].service",
+            contains: "not in services of kind vllm: (vllm)")
+        expectIssue(
+            issues(replacing: "nodes: [spark-1]", with: "nodes: [spark-3]"), path: "models[0].nodes[0]", contains: "names node 'spark-3'")
         expectIssue(issues(replacing: "nodes: [spark-1]", with: "nodes: [spark-1, spark-1]"), path: "models[0].nodes[1]", contains: "twice")
         expectIssue(issues(replacing: "nodes: [spark-1]", with: "nodes: []"), path: "models[0].nodes", contains: "is empty")
-        expectIssue(issues(replacing: "memory_gib: 20", with: "memory_gib: -1"), path: "models[0].memory_gib", contains: "must be a number above 0")
-        expectIssue(issues(replacing: "load_seconds: 90", with: "load_seconds: 0"), path: "models[0].load_seconds", contains: "must be from 1 to 7200 s")
-        expectIssue(issues(replacing: "default_model: small", with: "default_model: big"), path: "default_model", contains: "names model 'big', which is not in models: (small)")
+        expectIssue(
+            issues(replacing: "memory_gib: 20", with: "memory_gib: -1"), path: "models[0].memory_gib", contains: "must be a number above 0")
+        expectIssue(
+            issues(replacing: "load_seconds: 90", with: "load_seconds: 0"), path: "models[0].load_seconds",
+            contains: "must be from 1 to 7200 s")
+        expectIssue(
+            issues(replacing: "default_model: small", with: "default_model: big"), path: "default_model",
+            contains: "names model 'big', which is not in models: (small)")
         let twin = """
               - id: small-128k
                 name: Small model, long context
@@ -246,28 +311,45 @@ struct InventoryTests {
                 commands: { launch: "./run-recipe.sh {recipe}", stop: docker stop vllm_node, logs: docker logs -f vllm_node }
             actions:
             """
-        expectIssue(issues(replacing: "\nactions:\n", with: "\n" + twin + "\n"), path: "models[1].served_name",
-                    contains: "'org/small' is also the served_name of model 'small' on service vllm")
+        expectIssue(
+            issues(replacing: "\nactions:\n", with: "\n" + twin + "\n"), path: "models[1].served_name",
+            contains: "'org/small' is also the served_name of model 'small' on service vllm")
     }
 
     @Test func modelParamsAndTemplates() {
-        expectIssue(issues(replacing: "params: { recipe", with: "params: { 9lives: x, recipe"), path: "models[0].params.9lives", contains: "is not a parameter name")
-        expectIssue(issues(replacing: "params: { recipe", with: "params: { served_name: x, recipe"), path: "models[0].params.served_name", contains: "is set by SparkDeck")
-        expectIssue(issues(replacing: "params: { recipe: small-recipe,", with: "params: { recipe: [a],"), path: "models[0].params.recipe", contains: "must be a single value")
-        expectIssue(issues(replacing: "--port {port}", with: "--port {prot}"), path: "models[0].commands.launch", contains: "names {prot}, which is not a parameter of this entry (it has: model_id, port, recipe, served_name)")
-        expectIssue(issues(replacing: "--port {port}", with: "--port {port"), path: "models[0].commands.launch", contains: "is never closed")
-        expectIssue(issues(replacing: "--port {port}", with: "--port {po-rt}"), path: "models[0].commands.launch", contains: "is not a parameter name")
-        expectIssue(issues(replacing: "      stop: docker stop vllm_node\n", with: ""), path: "models[0].commands.stop", contains: "is missing")
-        expectIssue(issues(replacing: "    commands:\n      launch", with: "    cmds:\n      launch"), path: "models[0].commands", contains: "is missing")
+        expectIssue(
+            issues(replacing: "params: { recipe", with: "params: { 9lives: x, recipe"), path: "models[0].params.9lives",
+            contains: "is not a parameter name")
+        expectIssue(
+            issues(replacing: "params: { recipe", with: "params: { served_name: x, recipe"), path: "models[0].params.served_name",
+            contains: "is set by SparkDeck")
+        expectIssue(
+            issues(replacing: "params: { recipe: small-recipe,", with: "params: { recipe: [a],"), path: "models[0].params.recipe",
+            contains: "must be a single value")
+        expectIssue(
+            issues(replacing: "--port {port}", with: "--port {prot}"), path: "models[0].commands.launch",
+            contains: "names {prot}, which is not a parameter of this entry (it has: model_id, port, recipe, served_name)")
+        expectIssue(
+            issues(replacing: "--port {port}", with: "--port {port"), path: "models[0].commands.launch", contains: "is never closed")
+        expectIssue(
+            issues(replacing: "--port {port}", with: "--port {po-rt}"), path: "models[0].commands.launch",
+            contains: "is not a parameter name")
+        expectIssue(
+            issues(replacing: "      stop: docker stop vllm_node\n", with: ""), path: "models[0].commands.stop", contains: "is missing")
+        expectIssue(
+            issues(replacing: "    commands:\n      launch", with: "    cmds:\n      launch"), path: "models[0].commands",
+            contains: "is missing")
     }
 
     @Test func serviceLogs() throws {
-        let withLogs = Self.valid.replacingOccurrences(of: "    port: 8000\n", with: "    port: 8000\n    logs: docker logs -f --tail 200 parakeet-asr\n")
+        let withLogs = Self.valid.replacingOccurrences(
+            of: "    port: 8000\n", with: "    port: 8000\n    logs: docker logs -f --tail 200 parakeet-asr\n")
         let inventory = try InventoryLoader.parse(withLogs, file: "test.yaml")
         #expect(try inventory.service("asr")?.logs?.render([:]) == "docker logs -f --tail 200 parakeet-asr")
         #expect(inventory.service("vllm")?.logs == nil, "optional: a vllm service falls back to the loaded model's")
-        expectIssue(issues(replacing: "    port: 8000\n", with: "    port: 8000\n    logs: docker logs -f {container}\n"),
-                    path: "services[1].logs", contains: "names {container}, which is not a parameter of this entry (it has none)")
+        expectIssue(
+            issues(replacing: "    port: 8000\n", with: "    port: 8000\n    logs: docker logs -f {container}\n"),
+            path: "services[1].logs", contains: "names {container}, which is not a parameter of this entry (it has none)")
     }
 
     @Test func actions() throws {
@@ -275,15 +357,23 @@ struct InventoryTests {
         #expect(inventory.actions.first?.timeoutSeconds == 300, "the default")
         let quick = try InventoryLoader.parse(Self.valid + "\n    timeout_seconds: 20", file: "test.yaml")
         #expect(quick.actions.first?.timeoutSeconds == 20)
-        expectIssue(issues(Self.valid + "\n    timeout_seconds: 0"), path: "actions[0].timeout_seconds", contains: "must be from 1 to 86400 s")
-        expectIssue(issues(replacing: "node: spark-2\n    command", with: "node: spark-7\n    command"), path: "actions[0].node", contains: "not in nodes")
-        expectIssue(issues(replacing: "    description: Restarts the ASR container; transcriptions fail for about a minute.", with: ""), path: "actions[0].description", contains: "is missing")
-        expectIssue(issues(replacing: "command: docker restart parakeet-asr", with: "command: docker restart {name}"), path: "actions[0].command", contains: "(it has none)")
+        expectIssue(
+            issues(Self.valid + "\n    timeout_seconds: 0"), path: "actions[0].timeout_seconds", contains: "must be from 1 to 86400 s")
+        expectIssue(
+            issues(replacing: "node: spark-2\n    command", with: "node: spark-7\n    command"), path: "actions[0].node",
+            contains: "not in nodes")
+        expectIssue(
+            issues(replacing: "    description: Restarts the ASR container; transcriptions fail for about a minute.", with: ""),
+            path: "actions[0].description", contains: "is missing")
+        expectIssue(
+            issues(replacing: "command: docker restart parakeet-asr", with: "command: docker restart {name}"), path: "actions[0].command",
+            contains: "(it has none)")
     }
 
     @Test func everyProblemIsListedAtOnce() {
-        let found = issues(Self.valid.replacingOccurrences(of: "port: 8888", with: "port: 0")
-            .replacingOccurrences(of: "kind: asr", with: "kind: whisper"))
+        let found = issues(
+            Self.valid.replacingOccurrences(of: "port: 8888", with: "port: 0")
+                .replacingOccurrences(of: "kind: asr", with: "kind: whisper"))
         #expect(found.count >= 2)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SparkDeck
 
 /// The gateway's one-pass JSON check: the same verdicts as Foundation's parser, and members found where they are.
@@ -26,10 +27,18 @@ struct JSONObjectScanTests {
     }
 
     static func hasTrailingComma(_ bytes: [UInt8]) -> Bool {
-        var inString = false, escaped = false, lastOutside: UInt8 = 0
+        var inString = false
+        var escaped = false
+        var lastOutside: UInt8 = 0
         for byte in bytes {
             if inString {
-                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
                 continue
             }
             if byte == UInt8(ascii: "\"") { inString = true }
@@ -40,7 +49,8 @@ struct JSONObjectScanTests {
     }
 
     @Test func locatesTheTopLevelMembers() throws {
-        let text = #"{"model":"a\"b\u00e9", "messages" : [{"role":"user","content":"hi"}, {}], "stream":true, "n":-1.5e3, "x":{"model":"inner"}, "p":null}"#
+        let text =
+            #"{"model":"a\"b\u00e9", "messages" : [{"role":"user","content":"hi"}, {}], "stream":true, "n":-1.5e3, "x":{"model":"inner"}, "p":null}"#
         let body = try JSONObjectScan(Array(text.utf8))
         #expect(body.string("model") == "a\"bé")
         #expect(body["messages"]?.kind == .array(count: 2))
@@ -83,7 +93,9 @@ struct JSONObjectScanTests {
     }
 
     @Test func nestingIsBounded() {
-        let deep = { (levels: Int) in Array((String(repeating: #"{"a":"#, count: levels) + "1" + String(repeating: "}", count: levels)).utf8) }
+        let deep = { (levels: Int) in
+            Array((String(repeating: #"{"a":"#, count: levels) + "1" + String(repeating: "}", count: levels)).utf8)
+        }
         #expect(Self.scan(deep(JSONObjectScan.maxDepth)) == .object)
         #expect(Self.scan(deep(JSONObjectScan.maxDepth + 1)) == .invalid)
         #expect(Self.scan(deep(100_000)) == .invalid, "refused before the stack runs out")
@@ -102,7 +114,9 @@ struct JSONObjectScanTests {
             case 3, 4: return #""s""#
             case 5: return "[" + (0..<Int.random(in: 0..<4, using: &random)).map { _ in value(depth + 1) }.joined(separator: ",") + "]"
             default:
-                return "{" + (0..<Int.random(in: 0..<4, using: &random)).map { index in #""k\#(index)": "# + value(depth + 1) }.joined(separator: ", ") + "}"
+                return "{"
+                    + (0..<Int.random(in: 0..<4, using: &random)).map { index in #""k\#(index)": "# + value(depth + 1) }.joined(
+                        separator: ", ") + "}"
             }
         }
         var disagreements: [String] = []

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SparkDeck
 
 /// The JSON string codec `sparkdeck scrub --jsonl` reads and writes lines with.

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SparkDeck
 
 @Suite("Line splitter")
@@ -30,7 +31,7 @@ struct LineSplitterTests {
 
     @Test func aCutInsideACharacterDoesNotFail() {
         var splitter = LineSplitter(maxLineBytes: 3)
-        let lines = splitter.append(Array("aé€\n".utf8))   // a (1 byte), é (2), € (3)
+        let lines = splitter.append(Array("aé€\n".utf8)) // a (1 byte), é (2), € (3)
         #expect(lines.count == 3)
         #expect(lines.first?.hasPrefix("aé") == true)
     }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SparkDeck
 @testable import SparkSim
 
@@ -10,10 +11,18 @@ struct LoadProgressParserTests {
             return nil
         }
         #expect(progress("INFO 11-27 01:20:00 [gpu_model_runner.py:1907] Starting to load model Qwen/Qwen3-30B...")?.stage == .starting)
-        let shards = progress("INFO 11-27 01:20:05 [default_loader.py:268] Loading safetensors checkpoint shards:  56% Completed | 5/9 [00:20<00:16,  4.01s/it]")
-        #expect(shards == LoadProgress(stage: .weights, percent: 33, detail: "Loading safetensors checkpoint shards:  56% Completed | 5/9 [00:20<00:16,  4.01s/it]"))
+        let shards = progress(
+            "INFO 11-27 01:20:05 [default_loader.py:268] Loading safetensors checkpoint shards:  56% Completed | 5/9 [00:20<00:16,  4.01s/it]"
+        )
+        #expect(
+            shards
+                == LoadProgress(
+                    stage: .weights, percent: 33,
+                    detail: "Loading safetensors checkpoint shards:  56% Completed | 5/9 [00:20<00:16,  4.01s/it]"))
         #expect(progress("Loading safetensors using Fastsafetensor loader: 24% Completed | 10/42")?.percent == 17)
-        #expect(progress("(EngineCore_DP0 pid=211) INFO 11-27 01:21:00 [gpu_worker.py:276] Available KV cache memory: 61.3 GiB")?.stage == .kvCache)
+        #expect(
+            progress("(EngineCore_DP0 pid=211) INFO 11-27 01:21:00 [gpu_worker.py:276] Available KV cache memory: 61.3 GiB")?.stage
+                == .kvCache)
         #expect(progress("Capturing CUDA graphs (mixed prefill-decode, PIECEWISE): 45%")?.percent == 76)
         #expect(progress("Starting vLLM server on http://0.0.0.0:8888")?.stage == .startup)
         #expect(progress("INFO 11-27 01:22:00 [on.py:62] Application startup complete.")?.stage == .ready)
@@ -21,10 +30,12 @@ struct LoadProgressParserTests {
     }
 
     @Test func failureLinesFailFast() {
-        for line in ["torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB.",
-                     "ERROR 11-27 01:20:00 [core.py:700] RuntimeError: Engine core initialization failed. See root cause above.",
-                     "ValueError: Tensor parallel size (2) exceeds available GPUs (1)",
-                     "docker: Error response from daemon: Conflict. The container name \"/vllm_node\" is already in use by container \"abc\"."] {
+        for line in [
+            "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB.",
+            "ERROR 11-27 01:20:00 [core.py:700] RuntimeError: Engine core initialization failed. See root cause above.",
+            "ValueError: Tensor parallel size (2) exceeds available GPUs (1)",
+            "docker: Error response from daemon: Conflict. The container name \"/vllm_node\" is already in use by container \"abc\".",
+        ] {
             guard case .failure = LoadProgressParser.parse(line) else {
                 Issue.record("not a failure: \(line)")
                 continue

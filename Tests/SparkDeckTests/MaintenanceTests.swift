@@ -2,14 +2,17 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+
 @testable import SparkDeck
 
 /// Maintenance actions and service logs, run for real with the local command runner.
 @Suite("Maintenance actions and service logs", .serialized)
 struct MaintenanceTests {
     /// A one-node inventory whose commands run here (`/bin/sh -c`), with `actions` and a service per log command.
-    static func inventory(actions: [MaintenanceAction] = [], logs: [String: String] = [:],
-                          models: [ModelRecipe] = []) throws -> Inventory {
+    static func inventory(
+        actions: [MaintenanceAction] = [], logs: [String: String] = [:],
+        models: [ModelRecipe] = []
+    ) throws -> Inventory {
         var inventory = TestSupport.inventory(services: [("vllm", .vllm, 9)] + logs.keys.sorted().map { ($0, .asr, 9) })
         for index in inventory.services.indices {
             if let command = logs[inventory.services[index].id] { inventory.services[index].logs = try CommandTemplate(command) }
@@ -20,15 +23,17 @@ struct MaintenanceTests {
     }
 
     static func action(_ id: String, _ command: String, timeout: Int = 30) throws -> MaintenanceAction {
-        MaintenanceAction(id: id, name: "Action \(id)", node: "spark-1", command: try CommandTemplate(command),
-                          description: "Does \(id) to the node.", timeoutSeconds: timeout)
+        MaintenanceAction(
+            id: id, name: "Action \(id)", node: "spark-1", command: try CommandTemplate(command),
+            description: "Does \(id) to the node.", timeoutSeconds: timeout)
     }
 
     static func maintenance(_ inventory: Inventory, data: String) throws -> (MaintenanceActions, ActionStore, EventBroadcaster) {
         let store = ActionStore(store: try Store(dataDirectory: data))
         let events = EventBroadcaster()
-        let actions = try MaintenanceActions(inventory: inventory, runners: RunnerPool(runners: ["spark-1": LocalCommandRunner(node: "spark-1")]),
-                                             store: store, events: events)
+        let actions = try MaintenanceActions(
+            inventory: inventory, runners: RunnerPool(runners: ["spark-1": LocalCommandRunner(node: "spark-1")]),
+            store: store, events: events)
         return (actions, store, events)
     }
 
@@ -39,7 +44,8 @@ struct MaintenanceTests {
     @Test func nothingRunsWithoutConfirmation() async throws {
         let work = try TestSupport.temporaryDirectory()
         let canary = (work as NSString).appendingPathComponent("ran")
-        let (actions, _, _) = try Self.maintenance(try Self.inventory(actions: [try Self.action("touch", "touch \(Self.quoted(canary))")]), data: work)
+        let (actions, _, _) = try Self.maintenance(
+            try Self.inventory(actions: [try Self.action("touch", "touch \(Self.quoted(canary))")]), data: work)
         await #expect(throws: ActionRequestError.notConfirmed(try Self.action("touch", "touch \(Self.quoted(canary))"))) {
             try await actions.run("touch", confirm: false)
         }
@@ -54,8 +60,10 @@ struct MaintenanceTests {
 
     @Test func runsAreRecordedAndAnnounced() async throws {
         let work = try TestSupport.temporaryDirectory()
-        let inventory = try Self.inventory(actions: [try Self.action("fail", "echo checking; echo 'disk full' >&2; exit 3"),
-                                                     try Self.action("slow", "sleep 5", timeout: 1)])
+        let inventory = try Self.inventory(actions: [
+            try Self.action("fail", "echo checking; echo 'disk full' >&2; exit 3"),
+            try Self.action("slow", "sleep 5", timeout: 1),
+        ])
         let (actions, store, events) = try Self.maintenance(inventory, data: work)
         let (_, stream) = await events.subscribe()
         let failed = try await actions.run("fail", confirm: true)
@@ -90,7 +98,10 @@ struct MaintenanceTests {
             _ = try await actions.run("wait", confirm: true)
             Issue.record("a second run started while the first was running")
         } catch {
-            guard case .alreadyRunning(let runID) = error else { Issue.record("unexpected \(error)"); return }
+            guard case .alreadyRunning(let runID) = error else {
+                Issue.record("unexpected \(error)")
+                return
+            }
             #expect(runID == listed.first?.run?.id)
         }
         #expect(try await first.succeeded)
@@ -112,7 +123,8 @@ struct MaintenanceTests {
     @Test func aRunThatCannotBeRecordedDoesNotRun() async throws {
         let work = try TestSupport.temporaryDirectory()
         let canary = (work as NSString).appendingPathComponent("ran")
-        let (actions, store, _) = try Self.maintenance(try Self.inventory(actions: [try Self.action("touch", "touch \(Self.quoted(canary))")]), data: work)
+        let (actions, store, _) = try Self.maintenance(
+            try Self.inventory(actions: [try Self.action("touch", "touch \(Self.quoted(canary))")]), data: work)
         try await store.store.database.write { try $0.execute(sql: "DROP TABLE action_run") }
         let run = try await actions.run("touch", confirm: true)
         #expect(run.error?.hasPrefix("could not record the run, so nothing was run") == true, "\(run)")
@@ -137,28 +149,40 @@ struct MaintenanceTests {
         let router = Router()
         ActionsController(actions: actions).addRoutes(to: router)
         try await Application(router: router).test(.router) { client in
-            try await client.execute(uri: "/api/actions/hello", method: .post, headers: [.contentType: "application/json"],
-                                     body: ByteBuffer(string: "{}")) { response in
+            try await client.execute(
+                uri: "/api/actions/hello", method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: "{}")
+            ) { response in
                 #expect(response.status == .badRequest)
-                #expect(String(buffer: response.body).contains("Action hello runs on spark-1: Does hello to the node. Send \\\"confirm\\\": true to go ahead."))
+                #expect(
+                    String(buffer: response.body).contains(
+                        "Action hello runs on spark-1: Does hello to the node. Send \\\"confirm\\\": true to go ahead."))
             }
-            try await client.execute(uri: "/api/actions/nope", method: .post, headers: [.contentType: "application/json"],
-                                     body: ByteBuffer(string: "{\"confirm\": true}")) { response in
+            try await client.execute(
+                uri: "/api/actions/nope", method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: "{\"confirm\": true}")
+            ) { response in
                 #expect(response.status == .notFound)
                 #expect(String(buffer: response.body).contains("known actions: hello"))
             }
-            try await client.execute(uri: "/api/actions/hello", method: .post, headers: [.contentType: "application/json"],
-                                     body: ByteBuffer(string: "{\"confirm\": \"yes\"}")) { response in
+            try await client.execute(
+                uri: "/api/actions/hello", method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: "{\"confirm\": \"yes\"}")
+            ) { response in
                 #expect(response.status == .badRequest, "confirm must be a boolean")
             }
             for number in ["1", "1.0"] {
-                try await client.execute(uri: "/api/actions/hello", method: .post, headers: [.contentType: "application/json"],
-                                         body: ByteBuffer(string: "{\"confirm\": \(number)}")) { response in
+                try await client.execute(
+                    uri: "/api/actions/hello", method: .post, headers: [.contentType: "application/json"],
+                    body: ByteBuffer(string: "{\"confirm\": \(number)}")
+                ) { response in
                     #expect(response.status == .badRequest, "confirm \(number) is not the boolean true")
                 }
             }
-            try await client.execute(uri: "/api/actions/hello", method: .post, headers: [.contentType: "application/json"],
-                                     body: ByteBuffer(string: "{\"confirm\": true}")) { response in
+            try await client.execute(
+                uri: "/api/actions/hello", method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: "{\"confirm\": true}")
+            ) { response in
                 #expect(response.status == .ok)
                 let body = try APITests.json(response.body)
                 #expect(body["state"] as? String == "succeeded" && body["output"] as? String == "hello\n")
@@ -177,14 +201,17 @@ struct MaintenanceTests {
 
     static func logsApp(_ inventory: Inventory, activeModel: String? = nil) -> some ApplicationProtocol {
         let router = Router()
-        ServiceLogsController(inventory: inventory, runners: RunnerPool(runners: ["spark-1": LocalCommandRunner(node: "spark-1")]),
-                              activeModel: { activeModel }, pingInterval: .milliseconds(100)).addRoutes(to: router)
+        ServiceLogsController(
+            inventory: inventory, runners: RunnerPool(runners: ["spark-1": LocalCommandRunner(node: "spark-1")]),
+            activeModel: { activeModel }, pingInterval: .milliseconds(100)
+        ).addRoutes(to: router)
         return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
     }
 
     static func isAlive(pidFile: String) -> Bool {
         guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
-              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return false }
+            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        else { return false }
         return kill(pid, 0) == 0
     }
 
@@ -208,8 +235,9 @@ struct MaintenanceTests {
             #expect(received.contains("text/event-stream"))
             #expect(received.contains("event: open\ndata: {\"command\":\"echo $$ >"))
             #expect(received.contains("event: log\ndata: {\"line\":\"first line\"}\n\n"))
-            #expect(received.contains("event: log\ndata: {\"line\":\"written later \\\"quoted\\\" 50%\\r60%\"}\n\n"),
-                    "a progress bar's carriage return stays inside the JSON, so it cannot end the event: \(received)")
+            #expect(
+                received.contains("event: log\ndata: {\"line\":\"written later \\\"quoted\\\" 50%\\r60%\"}\n\n"),
+                "a progress bar's carriage return stays inside the JSON, so it cannot end the event: \(received)")
             #expect(FileManager.default.fileExists(atPath: pidFile), "the log command never wrote its pid")
             let stopped = await TestSupport.eventually(timeout: .seconds(5)) { !Self.isAlive(pidFile: pidFile) }
             #expect(stopped, "the log command still runs after the client left")
@@ -226,10 +254,12 @@ struct MaintenanceTests {
     }
 
     @Test func whereALogComesFrom() async throws {
-        let recipe = ModelRecipe(id: "small", name: "Small", servedName: "org/small", service: "vllm", nodes: ["spark-1"],
-                                 memoryGiB: nil, expectedLoadSeconds: 10, params: ["container": "vllm-small"],
-                                 commands: RecipeCommands(launch: try CommandTemplate("true"), stop: try CommandTemplate("true"),
-                                                          logs: try CommandTemplate("docker logs -f {container}"), status: nil))
+        let recipe = ModelRecipe(
+            id: "small", name: "Small", servedName: "org/small", service: "vllm", nodes: ["spark-1"],
+            memoryGiB: nil, expectedLoadSeconds: 10, params: ["container": "vllm-small"],
+            commands: RecipeCommands(
+                launch: try CommandTemplate("true"), stop: try CommandTemplate("true"),
+                logs: try CommandTemplate("docker logs -f {container}"), status: nil))
         let inventory = try Self.inventory(logs: ["tts": "docker logs -f kokoro"], models: [recipe])
         let runners = RunnerPool(runners: [:])
         let loaded = ServiceLogsController(inventory: inventory, runners: runners, activeModel: { "small" })
@@ -246,8 +276,10 @@ struct MaintenanceTests {
             #expect(error.status == .notFound && error.message.contains("known services: vllm, tts"))
         }
         var noLogs = inventory
-        noLogs.services.append(ClusterService(id: "qdrant", kind: .qdrant, node: "spark-1", baseURL: "http://127.0.0.1:9",
-                                              health: .defaults, limits: .defaults))
+        noLogs.services.append(
+            ClusterService(
+                id: "qdrant", kind: .qdrant, node: "spark-1", baseURL: "http://127.0.0.1:9",
+                health: .defaults, limits: .defaults))
         do {
             _ = try await ServiceLogsController(inventory: noLogs, runners: runners, activeModel: { nil }).source(for: "qdrant")
             Issue.record("a service without a logs command has no log")
@@ -258,8 +290,9 @@ struct MaintenanceTests {
 
     @Test func aLogResponseDroppedBeforeItsBodyRanGivesItsPlaceBack() async throws {
         let inventory = try Self.inventory(logs: ["asr": "true"])
-        let controller = ServiceLogsController(inventory: inventory, runners: RunnerPool(runners: ["spark-1": LocalCommandRunner(node: "spark-1")]),
-                                               activeModel: { nil })
+        let controller = ServiceLogsController(
+            inventory: inventory, runners: RunnerPool(runners: ["spark-1": LocalCommandRunner(node: "spark-1")]),
+            activeModel: { nil })
         let before = ServiceLogsController.openStreams
         func openAndDrop() async throws {
             let response = try await controller.stream(try await controller.source(for: "asr"), service: "asr")
@@ -284,7 +317,9 @@ struct MaintenanceTests {
                     try await group.waitForAll()
                 }
             }
-            let full = await TestSupport.eventually(timeout: .seconds(5)) { ServiceLogsController.openStreams == ServiceLogsController.maxStreams }
+            let full = await TestSupport.eventually(timeout: .seconds(5)) {
+                ServiceLogsController.openStreams == ServiceLogsController.maxStreams
+            }
             #expect(full, "\(ServiceLogsController.openStreams) streams open")
             let refused = try await RawHTTPClient.connect(port: port).get("/api/logs/asr", readUntil: "too_many_log_streams")
             #expect(refused.hasPrefix("HTTP/1.1 503") && refused.lowercased().contains("retry-after: 5"), "\(refused)")
@@ -296,4 +331,3 @@ struct MaintenanceTests {
         }
     }
 }
-

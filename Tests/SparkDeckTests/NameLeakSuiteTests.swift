@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SparkDeck
 
 /// The leak suite for people's names from many countries and for names no list holds (only their context says they
@@ -58,12 +59,17 @@ struct NameLeakSuiteTests {
         let (f, l) = (name.first, name.last)
         var cases = [
             Case(mode: "attendee list", name: name, text: "Attendees: \(f) \(l), Odile Marchetti\n\(f) opened the meeting."),
-            Case(mode: "capitals", name: name, text: "Met with \(f) \(l) today.\nACTION: \(f.uppercased()) \(l.uppercased()) OWNS THE FOLLOW-UP."),
-            Case(mode: "lowercase", name: name, text: "\(f) \(l) will review the draft; ping \(f.lowercased()) \(l.lowercased()) directly."),
-            Case(mode: "possessive", name: name, text: "Thanks to \(f) \(l) for the slides. \(f)'s notes and \(l)’s comments are attached."),
+            Case(
+                mode: "capitals", name: name,
+                text: "Met with \(f) \(l) today.\nACTION: \(f.uppercased()) \(l.uppercased()) OWNS THE FOLLOW-UP."),
+            Case(
+                mode: "lowercase", name: name, text: "\(f) \(l) will review the draft; ping \(f.lowercased()) \(l.lowercased()) directly."),
+            Case(
+                mode: "possessive", name: name, text: "Thanks to \(f) \(l) for the slides. \(f)'s notes and \(l)’s comments are attached."),
             Case(mode: "line break", name: name, text: "Notes taken by \(f)\n\(l) during the call; \(l) said it went well."),
             Case(mode: "initials", name: name, text: "\(f) \(l) said yes.\nSigned: \(f.prefix(1)). \(l), for the board"),
-            Case(mode: "earlier mention", name: name, text: "\(f) will send the deck, and \(l) confirmed the date.\n\nAttendees: \(f) \(l)"),
+            Case(
+                mode: "earlier mention", name: name, text: "\(f) will send the deck, and \(l) confirmed the date.\n\nAttendees: \(f) \(l)"),
             Case(mode: "speaker turn", name: name, text: "\(f) \(l): we ship on Friday.\nOdile: fine by me. \(f), send the notes."),
             Case(mode: "sign-off", name: name, text: "Hi team,\nthe build is green again.\n\nBest,\n\(f) \(l)\n\nPS: ask \(f) for access."),
         ]
@@ -75,7 +81,8 @@ struct NameLeakSuiteTests {
         return cases
     }
 
-    static let all: [Case] = listed.flatMap { cases(for: $0, contextOnly: false) } + contextOnly.flatMap { cases(for: $0, contextOnly: true) }
+    static let all: [Case] =
+        listed.flatMap { cases(for: $0, contextOnly: false) } + contextOnly.flatMap { cases(for: $0, contextOnly: true) }
 
     @Test(arguments: all)
     func noPartOfTheNameSurvivesAndTheTextComesBackExactly(_ leak: Case) {
@@ -104,7 +111,10 @@ struct NameLeakSuiteTests {
         var session = ScrubSession(id: "s", expiresAt: .infinity)
         let text = "Piotr asked for the logs. Dyja's laptop is ready.\nAttendees: Piotr Dyja, Virginie Brunel\nContact Piotr at noon."
         let result = RedactionTests.scrubber.scrub(text, session: &session)
-        #expect(result.text == "<PERSON_1_FIRST> asked for the logs. <PERSON_1_LAST>'s laptop is ready.\nAttendees: <PERSON_1>, <PERSON_2>\nContact <PERSON_1_FIRST> at noon.")
+        #expect(
+            result.text
+                == "<PERSON_1_FIRST> asked for the logs. <PERSON_1_LAST>'s laptop is ready.\nAttendees: <PERSON_1>, <PERSON_2>\nContact <PERSON_1_FIRST> at noon."
+        )
         #expect(Rehydrator.rehydrate(result.text, session: session).text == text)
     }
 
@@ -119,7 +129,8 @@ struct NameLeakSuiteTests {
     }
 
     @Test func aSessionSavedBefore060StillRehydratesAndCarriesOn() throws {
-        let stored = #"{"id":"old","values":{"<PERSON_1>":"Maria Gonzalez"},"keys":{"PERSON|maria gonzalez":"<PERSON_1>"},"counters":{"PERSON":1},"reserved":[],"knownNames":{"maria":"maria gonzalez","gonzalez":"maria gonzalez"},"expiresAt":100}"#
+        let stored =
+            #"{"id":"old","values":{"<PERSON_1>":"Maria Gonzalez"},"keys":{"PERSON|maria gonzalez":"<PERSON_1>"},"counters":{"PERSON":1},"reserved":[],"knownNames":{"maria":"maria gonzalez","gonzalez":"maria gonzalez"},"expiresAt":100}"#
         var session = try JSONDecoder().decode(ScrubSession.self, from: Data(stored.utf8))
         #expect(Rehydrator.rehydrate("Hi <PERSON_1>", session: session).text == "Hi Maria Gonzalez")
         let later = RedactionTests.scrubber.scrub("Maria Gonzalez met Maria; gonzalez agreed.", session: &session)

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Synchronization
 import Testing
+
 @testable import SparkDeck
 
 /// The private chat proxy against a fake external model that records everything it receives: no original value
@@ -26,29 +27,42 @@ struct PrivateChatTests {
             recorder.authorizations.withLock { $0.append(request.headers[.authorization] ?? "") }
             if body.contains("SLOW") {
                 try await Task.sleep(for: .milliseconds(300))
-                return Response(status: .ok, headers: [.contentType: "application/json"],
-                                body: .init(byteBuffer: ByteBuffer(string: #"{"object":"chat.completion","choices":[]}"#)))
+                return Response(
+                    status: .ok, headers: [.contentType: "application/json"],
+                    body: .init(byteBuffer: ByteBuffer(string: #"{"object":"chat.completion","choices":[]}"#)))
             }
             if body.contains("BREAK") {
-                return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: ResponseBody { writer in
-                    try await writer.write(ByteBuffer(string: #"data: {"choices":[{"index":0,"delta":{"content":"Dear"},"finish_reason":null}]}"# + "\n\n"))
-                    try await Task.sleep(for: .milliseconds(20))
-                    struct Boom: Error {}
-                    throw Boom()
-                })
+                return Response(
+                    status: .ok, headers: [.contentType: "text/event-stream"],
+                    body: ResponseBody { writer in
+                        try await writer.write(
+                            ByteBuffer(string: #"data: {"choices":[{"index":0,"delta":{"content":"Dear"},"finish_reason":null}]}"# + "\n\n")
+                        )
+                        try await Task.sleep(for: .milliseconds(20))
+                        struct Boom: Error {}
+                        throw Boom()
+                    })
             }
             if body.contains("\"stream\":true") {
-                return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: ResponseBody { writer in
-                    for piece in ["Dear <PER", "SON_1>, about <EM", "AIL_1", ">. Also [person_1]", "!"] {
-                        let chunk = #"{"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"\#(piece)"},"finish_reason":null}]}"#
-                        try await writer.write(ByteBuffer(string: "data: \(chunk)\n\n"))
-                    }
-                    try await writer.write(ByteBuffer(string: #"data: {"object":"chat.completion.chunk","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"# + "\n\n"))
-                    try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
-                    try await writer.finish(nil)
-                })
+                return Response(
+                    status: .ok, headers: [.contentType: "text/event-stream"],
+                    body: ResponseBody { writer in
+                        for piece in ["Dear <PER", "SON_1>, about <EM", "AIL_1", ">. Also [person_1]", "!"] {
+                            let chunk =
+                                #"{"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"\#(piece)"},"finish_reason":null}]}"#
+                            try await writer.write(ByteBuffer(string: "data: \(chunk)\n\n"))
+                        }
+                        try await writer.write(
+                            ByteBuffer(
+                                string:
+                                    #"data: {"object":"chat.completion.chunk","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#
+                                    + "\n\n"))
+                        try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+                        try await writer.finish(nil)
+                    })
             }
-            let answer = #"{"object":"chat.completion","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Dear <PERSON_1>, about <EMAIL_1>.","tool_calls":[{"id":"c1","type":"function","function":{"name":"send","arguments":"{\"to\":\"<EMAIL_1>\"}"}}]}}]}"#
+            let answer =
+                #"{"object":"chat.completion","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Dear <PERSON_1>, about <EMAIL_1>.","tool_calls":[{"id":"c1","type":"function","function":{"name":"send","arguments":"{\"to\":\"<EMAIL_1>\"}"}}]}}]}"#
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: answer)))
         }
         return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
@@ -59,7 +73,8 @@ struct PrivateChatTests {
     }
 
     static func sparkDeckWithDependencies(externalPort: Int?, limits: AdmissionLimits = .defaults) throws
-        -> (some ApplicationProtocol, AppDependencies) {
+        -> (some ApplicationProtocol, AppDependencies)
+    {
         var inventory = TestSupport.inventory(services: [("vllm", .vllm, 9)])
         inventory.redactionTerms = ["Bluefin"]
         let data = try TestSupport.temporaryDirectory()
@@ -68,11 +83,14 @@ struct PrivateChatTests {
         inventory.externalModel = externalPort.map {
             ExternalEndpoint(url: "http://127.0.0.1:\($0)/v1", apiKeyEnv: nil, apiKeyFile: keyFile, limits: limits)
         }
-        let dependencies = try AppDependencies(configuration: ServerConfiguration(dataDirectory: data, inventory: inventory),
-                                               logger: TestSupport.logger)
+        let dependencies = try AppDependencies(
+            configuration: ServerConfiguration(dataDirectory: data, inventory: inventory),
+            logger: TestSupport.logger)
         TestSupport.keepAlive(dependencies)
-        return (Application(router: buildRouter(dependencies), configuration: .init(address: .hostname("127.0.0.1", port: 0))),
-                dependencies)
+        return (
+            Application(router: buildRouter(dependencies), configuration: .init(address: .hostname("127.0.0.1", port: 0))),
+            dependencies
+        )
     }
 
     static let request = #"""
@@ -90,8 +108,10 @@ struct PrivateChatTests {
         try await Self.fakeExternal(recorder).test(.live) { external in
             try await Self.sparkDeck(externalPort: external.port).test(.live) { client in
                 let body = ByteBuffer(string: Self.request.replacingOccurrences(of: "STREAM", with: ""))
-                let session = try await client.execute(uri: "/v1/private/chat/completions", method: .post,
-                                                       headers: [.contentType: "application/json"], body: body) { response in
+                let session = try await client.execute(
+                    uri: "/v1/private/chat/completions", method: .post,
+                    headers: [.contentType: "application/json"], body: body
+                ) { response in
                     #expect(response.status == .ok)
                     let answer = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
                     let message = try #require(((answer["choices"] as? [[String: Any]])?.first)?["message"] as? [String: Any])
@@ -103,9 +123,11 @@ struct PrivateChatTests {
                 #expect(!session.isEmpty)
 
                 let streamBody = ByteBuffer(string: Self.request.replacingOccurrences(of: "STREAM", with: #", "stream": true"#))
-                try await client.execute(uri: "/v1/private/chat/completions", method: .post,
-                                         headers: [.contentType: "application/json", .init("X-SparkDeck-Session")!: session],
-                                         body: streamBody) { response in
+                try await client.execute(
+                    uri: "/v1/private/chat/completions", method: .post,
+                    headers: [.contentType: "application/json", .init("X-SparkDeck-Session")!: session],
+                    body: streamBody
+                ) { response in
                     #expect(response.status == .ok)
                     var text = ""
                     for line in String(buffer: response.body).split(separator: "\n") where line.hasPrefix("data: {") {
@@ -133,15 +155,20 @@ struct PrivateChatTests {
         let recorder = Recorder()
         try await Self.fakeExternal(recorder).test(.live) { external in
             try await Self.sparkDeck(externalPort: external.port).test(.live) { client in
-                let image = #"{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"Maria Gonzalez"},{"type":"image_url","image_url":{"url":"data:x"}}]}]}"#
-                try await client.execute(uri: "/v1/private/chat/completions", method: .post,
-                                         headers: [.contentType: "application/json"], body: ByteBuffer(string: image)) { response in
+                let image =
+                    #"{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"Maria Gonzalez"},{"type":"image_url","image_url":{"url":"data:x"}}]}]}"#
+                try await client.execute(
+                    uri: "/v1/private/chat/completions", method: .post,
+                    headers: [.contentType: "application/json"], body: ByteBuffer(string: image)
+                ) { response in
                     #expect(response.status == .badRequest)
                     #expect(String(buffer: response.body).contains("only text parts can be sent privately"))
                 }
                 let odd = #"{"model":"m","messages":[{"role":"user","content":"hi","audio":{"data":"..."}}]}"#
-                try await client.execute(uri: "/v1/private/chat/completions", method: .post,
-                                         headers: [.contentType: "application/json"], body: ByteBuffer(string: odd)) { response in
+                try await client.execute(
+                    uri: "/v1/private/chat/completions", method: .post,
+                    headers: [.contentType: "application/json"], body: ByteBuffer(string: odd)
+                ) { response in
                     #expect(response.status == .badRequest)
                 }
             }
@@ -154,10 +181,13 @@ struct PrivateChatTests {
         try await Self.fakeExternal(recorder).test(.live) { external in
             try await Self.sparkDeck(externalPort: external.port).test(.live) { client in
                 let body = #"{"model":"m","user":"maria@example.com","messages":[{"role":"user","content":"hi"}]}"#
-                try await client.execute(uri: "/v1/private/chat/completions", method: .post,
-                                         headers: [.contentType: "application/json"], body: ByteBuffer(string: body)) { response in
+                try await client.execute(
+                    uri: "/v1/private/chat/completions", method: .post,
+                    headers: [.contentType: "application/json"], body: ByteBuffer(string: body)
+                ) { response in
                     #expect(response.status == .badRequest)
-                    let error = try #require((try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])?["error"] as? [String: Any])
+                    let error = try #require(
+                        (try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])?["error"] as? [String: Any])
                     #expect(error["type"] as? String == "invalid_request_error")
                     #expect(error["param"] as? String == "user")
                     #expect((error["message"] as? String)?.contains("the private endpoint cannot send it") == true)
@@ -172,16 +202,21 @@ struct PrivateChatTests {
     static func untidyExternal() -> some ApplicationProtocol {
         let router = Router()
         router.post("/v1/chat/completions") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/event-stream"], body: ResponseBody { writer in
-                let wire = Array(("data:" + #"{"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"Café <PERSON_1>"},"finish_reason":null}]}"#
-                    + "\r\n\r\ndata: " + #"{"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":" 🎉"},"finish_reason":"stop"}]}"#
-                    + "\r\n\r\ndata: [DONE]").utf8)
-                let cut = wire.firstIndex(of: 0xA9)!  // the second byte of "é"
-                try await writer.write(ByteBuffer(bytes: wire[..<cut]))
-                try await Task.sleep(for: .milliseconds(50))
-                try await writer.write(ByteBuffer(bytes: wire[cut...]))
-                try await writer.finish(nil)
-            })
+            Response(
+                status: .ok, headers: [.contentType: "text/event-stream"],
+                body: ResponseBody { writer in
+                    let wire = Array(
+                        ("data:"
+                            + #"{"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"Café <PERSON_1>"},"finish_reason":null}]}"#
+                            + "\r\n\r\ndata: "
+                            + #"{"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":" 🎉"},"finish_reason":"stop"}]}"#
+                            + "\r\n\r\ndata: [DONE]").utf8)
+                    let cut = wire.firstIndex(of: 0xA9)! // the second byte of "é"
+                    try await writer.write(ByteBuffer(bytes: wire[..<cut]))
+                    try await Task.sleep(for: .milliseconds(50))
+                    try await writer.write(ByteBuffer(bytes: wire[cut...]))
+                    try await writer.finish(nil)
+                })
         }
         return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
     }
@@ -190,8 +225,10 @@ struct PrivateChatTests {
         try await Self.untidyExternal().test(.live) { external in
             try await Self.sparkDeck(externalPort: external.port).test(.live) { client in
                 let body = #"{"model":"m","stream":true,"messages":[{"role":"user","content":"Write to Maria Gonzalez"}]}"#
-                let output = try await client.execute(uri: "/v1/private/chat/completions", method: .post,
-                                                      headers: [.contentType: "application/json"], body: ByteBuffer(string: body)) { response in
+                let output = try await client.execute(
+                    uri: "/v1/private/chat/completions", method: .post,
+                    headers: [.contentType: "application/json"], body: ByteBuffer(string: body)
+                ) { response in
                     #expect(response.status == .ok)
                     return String(buffer: response.body)
                 }
@@ -203,8 +240,10 @@ struct PrivateChatTests {
 
     @Test func withoutAnExternalEndpointItSaysHowToConfigureOne() async throws {
         try await Self.sparkDeck(externalPort: nil).test(.router) { client in
-            try await client.execute(uri: "/v1/private/chat/completions", method: .post, headers: [.contentType: "application/json"],
-                                     body: ByteBuffer(string: #"{"messages":[{"role":"user","content":"x"}]}"#)) { response in
+            try await client.execute(
+                uri: "/v1/private/chat/completions", method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"messages":[{"role":"user","content":"x"}]}"#)
+            ) { response in
                 #expect(response.status == .serviceUnavailable)
                 #expect(String(buffer: response.body).contains("redaction.external.url"))
             }
@@ -230,18 +269,25 @@ struct PrivateChatRequestTests {
         (#""user": "maria@example.com""#, "user"),
         (#""metadata": {"customer": "Maria Gonzalez"}"#, "metadata"),
         (#""prediction": {"type": "content", "content": "Dear Maria Gonzalez"}"#, "prediction"),
-        (#""response_format": {"type": "json_schema", "json_schema": {"name": "r", "schema": {"description": "Maria"}}}"#, "response_format"),
+        (
+            #""response_format": {"type": "json_schema", "json_schema": {"name": "r", "schema": {"description": "Maria"}}}"#,
+            "response_format"
+        ),
         (#""tool_choice": {"type": "function", "function": {"name": "lookup"}}"#, "tool_choice"),
         (#""stream_options": {"include_usage": true, "note": "Maria Gonzalez"}"#, "stream_options.note"),
         (#""tools": [{"type": "custom", "custom": {"name": "notes", "description": "Maria Gonzalez"}}]"#, "tools[0]"),
-        (#""tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object", "x-note": "Maria Gonzalez"}}}]"#,
-         "tools[0].function.parameters.x-note"),
-        (#""tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {"maria@example.com": {"type": "string"}}}}}]"#,
-         "tools[0].function.parameters.properties.maria@example.com"),
+        (
+            #""tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object", "x-note": "Maria Gonzalez"}}}]"#,
+            "tools[0].function.parameters.x-note"
+        ),
+        (
+            #""tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {"maria@example.com": {"type": "string"}}}}}]"#,
+            "tools[0].function.parameters.properties.maria@example.com"
+        ),
     ])
     func aTopLevelFieldThatCannotBeScrubbedIsRefusedByName(field: String, param: String) {
         var session = ScrubSession(id: "p", expiresAt: .infinity)
-        let json = #"{"model": "m", "messages": [{"role": "user", "content": "hi"}], "#+field+"}"
+        let json = #"{"model": "m", "messages": [{"role": "user", "content": "hi"}], "# + field + "}"
         #expect {
             _ = try scrubbed(json, session: &session)
         } throws: { error in
@@ -255,17 +301,23 @@ struct PrivateChatRequestTests {
         (#"{"role": "user", "content": [{"type": "text", "text": "hi", "note": "Maria Gonzalez"}]}"#, "messages[0].content[0].note"),
         (#"{"role": "Maria Gonzalez", "content": "hi"}"#, "messages[0].role"),
         (#"{"content": "hi"}"#, "messages[0].role"),
-        (#"{"role": "assistant", "tool_calls": [{"id": "c1", "type": "custom", "custom": {"name": "n", "input": "Maria Gonzalez"}}]}"#,
-         "messages[0].tool_calls[0]"),
-        (#"{"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}", "note": "Maria"}}]}"#,
-         "messages[0].tool_calls[0].function.note"),
-        (#"{"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "mail_maria@example.com", "arguments": "{}"}}]}"#,
-         "messages[0].tool_calls[0].function.name"),
+        (
+            #"{"role": "assistant", "tool_calls": [{"id": "c1", "type": "custom", "custom": {"name": "n", "input": "Maria Gonzalez"}}]}"#,
+            "messages[0].tool_calls[0]"
+        ),
+        (
+            #"{"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}", "note": "Maria"}}]}"#,
+            "messages[0].tool_calls[0].function.note"
+        ),
+        (
+            #"{"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "mail_maria@example.com", "arguments": "{}"}}]}"#,
+            "messages[0].tool_calls[0].function.name"
+        ),
     ])
     func aMessageFieldThatCannotBeScrubbedIsRefusedByName(message: String, param: String) {
         var session = ScrubSession(id: "p", expiresAt: .infinity)
         #expect {
-            _ = try scrubbed(#"{"model": "m", "messages": ["#+message+"]}", session: &session)
+            _ = try scrubbed(#"{"model": "m", "messages": ["# + message + "]}", session: &session)
         } throws: { error in
             (error as? APIError)?.param == param
         }
@@ -273,7 +325,8 @@ struct PrivateChatRequestTests {
 
     @Test func everyTextIsScrubbedAndEveryPlainFieldKept() throws {
         var session = ScrubSession(id: "p", expiresAt: .infinity)
-        let body = try scrubbed(#"""
+        let body = try scrubbed(
+            #"""
             {"model": "gpt-x", "temperature": 0.2, "max_tokens": 50, "seed": 7, "stream": true,
              "stream_options": {"include_usage": true}, "logit_bias": {"1234": -100}, "user": null,
              "response_format": {"type": "json_object"}, "tool_choice": "auto", "parallel_tool_calls": false,
@@ -308,7 +361,8 @@ struct PrivateChatRequestTests {
 
     @Test func aNameIsLearnedFromTheWholeRequestBeforeAnyMessageIsScrubbed() throws {
         var session = ScrubSession(id: "p", expiresAt: .infinity)
-        let body = try scrubbed(#"""
+        let body = try scrubbed(
+            #"""
             {"model": "m", "messages": [{"role": "user", "content": "Gonzalez called about the loan."},
                                         {"role": "user", "content": "Her name is Maria Gonzalez."}]}
             """#, session: &session)
@@ -338,8 +392,10 @@ extension PrivateChatTests {
                     dependencies.gates.inFlight(serviceID: "external") == 1
                 }
                 #expect(admitted)
-                try await client.execute(uri: "/v1/private/chat/completions", method: .post,
-                                         headers: [.contentType: "application/json"], body: body) { response in
+                try await client.execute(
+                    uri: "/v1/private/chat/completions", method: .post,
+                    headers: [.contentType: "application/json"], body: body
+                ) { response in
                     #expect(response.status == .serviceUnavailable)
                     #expect(response.headers[.retryAfter] != nil)
                     #expect(String(buffer: response.body).contains("\"type\":\"overloaded\""))
@@ -360,8 +416,10 @@ extension PrivateChatTests {
             let (app, dependencies) = try Self.sparkDeckWithDependencies(externalPort: external.port)
             try await app.test(.live) { client in
                 let body = ByteBuffer(string: #"{"model":"m","stream":true,"messages":[{"role":"user","content":"BREAK now"}]}"#)
-                try await client.execute(uri: "/v1/private/chat/completions", method: .post,
-                                         headers: [.contentType: "application/json"], body: body) { response in
+                try await client.execute(
+                    uri: "/v1/private/chat/completions", method: .post,
+                    headers: [.contentType: "application/json"], body: body
+                ) { response in
                     #expect(response.status == .ok)
                     let text = String(buffer: response.body)
                     #expect(text.contains("Dear"), "what came before the break is passed on: \(text)")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SparkDeck
 
 /// Personal data written next to other text (digits, a label, accents, combining marks) that once slipped past the
@@ -26,8 +27,8 @@ struct RedactionNeighbourTests {
     }
 
     @Test(arguments: [
-        "order 94111111111111111",                       // a card's digits inside one longer number
-        "lotto 4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 9",       // small numbers, a Luhn-valid stretch among them
+        "order 94111111111111111", // a card's digits inside one longer number
+        "lotto 4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 9", // small numbers, a Luhn-valid stretch among them
     ])
     func digitsThatOnlyContainACardOutOfLineAreNoCard(text: String) {
         #expect(scrub(text).entities.isEmpty, "\(text) -> \(scrub(text).text)")
@@ -71,8 +72,9 @@ struct RedactionNeighbourTests {
         var session = ScrubSession(id: "s", expiresAt: .infinity)
         #expect(scrub("UK +44 20 7946 0958", session: &session).text == "UK <PHONE_1>")
         #expect(scrub("US (207) 946-0958", session: &session).text == "US <PHONE_2>")
-        #expect(scrub("+1 415 555 2671 or (415) 555-2671", session: &session).text == "<PHONE_3> or <PHONE_3_2>",
-                "one number, written two ways")
+        #expect(
+            scrub("+1 415 555 2671 or (415) 555-2671", session: &session).text == "<PHONE_3> or <PHONE_3_2>",
+            "one number, written two ways")
         #expect(Rehydrator.rehydrate("<PHONE_1>, <PHONE_2>", session: session).text == "+44 20 7946 0958, (207) 946-0958")
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SparkDeck
 
 /// Detectors, placeholders and rehydration (pure), and the vault.
@@ -51,11 +52,11 @@ struct RedactionTests {
     }
 
     @Test(arguments: [
-        "card 4111 1111 1111 1112",      // fails Luhn
+        "card 4111 1111 1111 1112", // fails Luhn
         "SSN 000-12-3456", "SSN 666-12-3456", "SSN 912-12-3456", "SSN 123-00-4567", "SSN 123-45-0000",
-        "IBAN GB82 WEST 1234 5698 7654 33",  // fails mod-97
+        "IBAN GB82 WEST 1234 5698 7654 33", // fails mod-97
         "version 1.2.3.4.5", "the ratio 3:4:5",
-        "btc 1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb",  // bad checksum
+        "btc 1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb", // bad checksum
         "Will you call me in May?",
         "Visit June 01, 2025; approved on January 9th. Reply by Wednesday.",
     ])
@@ -70,7 +71,9 @@ struct RedactionTests {
         #expect(first.text == "<PERSON_1> wrote from <EMAIL_1>; call <PHONE_1>.")
         // One person, one number; each spelling its own placeholder, so the text comes back as written.
         #expect(second.text == "<PERSON_1_FIRST> replied. <PERSON_1_FIRST_2>'s mail <EMAIL_1_2>, phone <PHONE_1_2>.")
-        #expect(Rehydrator.rehydrate(second.text, session: session).text == "MARIA replied. Maria's mail MARIA@EXAMPLE.COM, phone 630.596.1111.")
+        #expect(
+            Rehydrator.rehydrate(second.text, session: session).text == "MARIA replied. Maria's mail MARIA@EXAMPLE.COM, phone 630.596.1111."
+        )
         #expect(session.values["<PERSON_1>"] == "Maria Gonzalez")
     }
 
@@ -88,7 +91,8 @@ struct RedactionTests {
         #expect((object["keys"] as? [String: String])?["EMAIL|maria@example.com"] == "<EMAIL_1>")
         #expect((object["counters"] as? [String: Int]) == ["PERSON": 1, "EMAIL": 1])
 
-        let stored = #"{"id":"old","values":{"<PERSON_1>":"Maria Gonzalez"},"keys":{"PERSON|maria gonzalez":"<PERSON_1>"},"counters":{"PERSON":1},"reserved":[],"knownNames":{"maria":"maria gonzalez","gonzalez":"maria gonzalez"},"expiresAt":100}"#
+        let stored =
+            #"{"id":"old","values":{"<PERSON_1>":"Maria Gonzalez"},"keys":{"PERSON|maria gonzalez":"<PERSON_1>"},"counters":{"PERSON":1},"reserved":[],"knownNames":{"maria":"maria gonzalez","gonzalez":"maria gonzalez"},"expiresAt":100}"#
         var restored = try JSONDecoder().decode(ScrubSession.self, from: Data(stored.utf8))
         let later = scrub("Maria Gonzalez met John Smith.", session: &restored)
         #expect(later.text == "<PERSON_1> met <PERSON_2>.", "the stored mapping and counter carry on")
@@ -109,7 +113,10 @@ struct RedactionTests {
         _ = scrub("Ask Maria Gonzalez at maria@example.com", session: &session)
         let answer = "Dear [PERSON_1], I wrote to <email_1>. PERSON_1 agreed; <person_1 > too. ITEM_2 and <PHONE_9> stay."
         let (text, unresolved) = Rehydrator.rehydrate(answer, session: session)
-        #expect(text == "Dear Maria Gonzalez, I wrote to maria@example.com. Maria Gonzalez agreed; Maria Gonzalez too. ITEM_2 and <PHONE_9> stay.")
+        #expect(
+            text
+                == "Dear Maria Gonzalez, I wrote to maria@example.com. Maria Gonzalez agreed; Maria Gonzalez too. ITEM_2 and <PHONE_9> stay."
+        )
         #expect(unresolved == ["<PHONE_9>"])
     }
 
@@ -134,7 +141,8 @@ struct RedactionTests {
         #expect(mail.text == "Write to <EMAIL_1> today.")
         let link = scrubber.scrub("See https://example.com/contact?to=maria@example.com for details.", session: &session)
         #expect(link.text == "See <URL_1> for details.")
-        #expect(Rehydrator.rehydrate(link.text, session: session).text == "See https://example.com/contact?to=maria@example.com for details.")
+        #expect(
+            Rehydrator.rehydrate(link.text, session: session).text == "See https://example.com/contact?to=maria@example.com for details.")
     }
 
     @Test func vaultEncryptsExpiresDeletesAndSurvivesARestart() async throws {
@@ -145,7 +153,8 @@ struct RedactionTests {
         try await vault.save(session)
         let attributes = try FileManager.default.attributesOfItem(atPath: data + "/vault.key")
         #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
-        let onDisk = (FileManager.default.contents(atPath: data + "/sparkdeck.sqlite") ?? Data())
+        let onDisk =
+            (FileManager.default.contents(atPath: data + "/sparkdeck.sqlite") ?? Data())
             + (FileManager.default.contents(atPath: data + "/sparkdeck.sqlite-wal") ?? Data())
         #expect(onDisk.range(of: Data("maria@example.com".utf8)) == nil, "no original is stored in the clear")
         #expect(onDisk.range(of: Data("Gonzalez".utf8)) == nil)
@@ -245,7 +254,8 @@ struct OverlapResolutionTests {
         for _ in 0..<500 {
             let findings = (0..<Int.random(in: 0...12, using: &generator)).map { _ -> Finding in
                 let start = Int.random(in: 0..<60, using: &generator)
-                return Finding(type: types.randomElement(using: &generator)!, range: start..<(start + Int.random(in: 0...12, using: &generator)))
+                return Finding(
+                    type: types.randomElement(using: &generator)!, range: start..<(start + Int.random(in: 0...12, using: &generator)))
             }
             #expect(Scrubber.withoutOverlaps(findings) == Self.reference(findings), "\(findings)")
         }
@@ -257,10 +267,10 @@ struct SeededGenerator: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
+        state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
 }

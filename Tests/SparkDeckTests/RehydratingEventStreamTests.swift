@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SparkDeck
 
 @Suite("Rehydrated event stream")
@@ -10,11 +11,12 @@ struct RehydratingEventStreamTests {
 
     /// What an outside model may send: CRLF framing, `data:` without its space, a comment, an emoji and accents,
     /// a placeholder split between events, and a last event with no blank line after it.
-    static let wire = Array(("data: " + chunk("Café <PER") + "\r\n\r\n"
-        + "data:" + chunk("SON_1> 🎉 <EMAIL_1>") + "\r\n\r\n"
-        + ": keep-alive\r\n\r\n"
-        + "data: " + chunk(", merci", finish: "stop") + "\r\n\r\n"
-        + "data: [DONE]").utf8)
+    static let wire = Array(
+        ("data: " + chunk("Café <PER") + "\r\n\r\n"
+            + "data:" + chunk("SON_1> 🎉 <EMAIL_1>") + "\r\n\r\n"
+            + ": keep-alive\r\n\r\n"
+            + "data: " + chunk(", merci", finish: "stop") + "\r\n\r\n"
+            + "data: [DONE]").utf8)
 
     /// The content the client reads from the stream.
     static func content(_ output: String) throws -> String {
@@ -35,7 +37,8 @@ struct RehydratingEventStreamTests {
             output += try stream.feed(Self.wire[cut...])
             output += try stream.finish()
             #expect(try Self.content(output) == "Café Maria Gonzalez 🎉 maria@example.com, merci", "cut at byte \(cut)")
-            #expect(!output.contains("\u{FFFD}") && !output.contains("data:{") && !output.contains("PERSON_1"), "cut at byte \(cut): \(output)")
+            #expect(
+                !output.contains("\u{FFFD}") && !output.contains("data:{") && !output.contains("PERSON_1"), "cut at byte \(cut): \(output)")
             #expect(output.contains(": keep-alive\n\n"))
             #expect(output.hasSuffix("data: [DONE]\n\n"), "the unterminated last event is passed on")
         }
@@ -53,11 +56,13 @@ struct RehydratingEventStreamTests {
     @Test func toolCallArgumentsAreRehydratedAcrossEvents() throws {
         func call(_ arguments: String, finish: String? = nil) -> String {
             let escaped = arguments.replacingOccurrences(of: "\"", with: "\\\"")
-            return #"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"\#(escaped)"}}]},"finish_reason":\#(finish.map { "\"\($0)\"" } ?? "null")}]}"#
+            return
+                #"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"\#(escaped)"}}]},"finish_reason":\#(finish.map { "\"\($0)\"" } ?? "null")}]}"#
         }
-        let wire = Array(("data: " + call(#"{"to": "<EMA"#) + "\n\n" + "data: " + call(#"IL_1>", "cc": "<PERSON"#) + "\n\n"
-            + "data: " + call(#"_1>"}"#) + "\n\n" + #"data: {"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}"#
-            + "\n\ndata: [DONE]\n\n").utf8)
+        let wire = Array(
+            ("data: " + call(#"{"to": "<EMA"#) + "\n\n" + "data: " + call(#"IL_1>", "cc": "<PERSON"#) + "\n\n"
+                + "data: " + call(#"_1>"}"#) + "\n\n" + #"data: {"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}"#
+                + "\n\ndata: [DONE]\n\n").utf8)
         for cut in 0...wire.count {
             var stream = RehydratingEventStream(session: StreamingRehydratorTests.session())
             let output = try stream.feed(wire[..<cut]) + stream.feed(wire[cut...]) + stream.finish()

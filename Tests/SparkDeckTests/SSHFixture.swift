@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import SparkDeck
 
 /// Real OpenSSH servers on loopback addresses (127.0.0.2, 127.0.0.3, ...), one per simulated node, with a key
@@ -22,9 +23,10 @@ final class SSHFixture: @unchecked Sendable {
         user = String(cString: getpwuid(getuid()).pointee.pw_name)
         port = try FreePort.find(count: 1)[0]
         try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
-        try await Self.shell("ssh-keygen -q -t ed25519 -N '' -f \(ShellQuote.quote(keyPath)) && "
-                             + "ssh-keygen -q -t ed25519 -N '' -f \(ShellQuote.quote(directory + "/host_ed25519")) && "
-                             + "cp \(ShellQuote.quote(keyPath + ".pub")) \(ShellQuote.quote(directory + "/authorized_keys"))")
+        try await Self.shell(
+            "ssh-keygen -q -t ed25519 -N '' -f \(ShellQuote.quote(keyPath)) && "
+                + "ssh-keygen -q -t ed25519 -N '' -f \(ShellQuote.quote(directory + "/host_ed25519")) && "
+                + "cp \(ShellQuote.quote(keyPath + ".pub")) \(ShellQuote.quote(directory + "/authorized_keys"))")
         for host in hosts { try await start(host) }
     }
 
@@ -32,23 +34,24 @@ final class SSHFixture: @unchecked Sendable {
     func start(_ host: String) async throws {
         let config = directory + "/sshd_config_\(host)"
         try """
-            Port \(port)
-            ListenAddress \(host)
-            HostKey \(directory)/host_ed25519
-            PidFile \(directory)/sshd_\(host).pid
-            AuthorizedKeysFile \(directory)/authorized_keys
-            PermitRootLogin prohibit-password
-            PubkeyAuthentication yes
-            PasswordAuthentication no
-            KbdInteractiveAuthentication no
-            UsePAM no
-            StrictModes no
-            PrintMotd no
-            LogLevel ERROR
+        Port \(port)
+        ListenAddress \(host)
+        HostKey \(directory)/host_ed25519
+        PidFile \(directory)/sshd_\(host).pid
+        AuthorizedKeysFile \(directory)/authorized_keys
+        PermitRootLogin prohibit-password
+        PubkeyAuthentication yes
+        PasswordAuthentication no
+        KbdInteractiveAuthentication no
+        UsePAM no
+        StrictModes no
+        PrintMotd no
+        LogLevel ERROR
 
-            """.write(toFile: config, atomically: true, encoding: .utf8)
-        servers[host] = try await SpawnedProcess.start("/usr/sbin/sshd", arguments: ["-D", "-e", "-f", config],
-                                                       output: .file(directory + "/sshd_\(host).log", truncate: false))
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        servers[host] = try await SpawnedProcess.start(
+            "/usr/sbin/sshd", arguments: ["-D", "-e", "-f", config],
+            output: .file(directory + "/sshd_\(host).log", truncate: false))
         let up = await TestSupport.eventually(timeout: .seconds(10)) {
             if case .http = await SocketProber().tcpConnect(host: host, port: self.port, timeoutMs: 200) { return true }
             return false

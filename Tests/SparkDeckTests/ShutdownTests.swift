@@ -4,6 +4,7 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 import Testing
+
 @testable import SparkDeck
 
 /// SparkDeck stops when told to (SIGTERM from StartOS or systemd), even with dashboards and log followers connected.
@@ -16,8 +17,9 @@ struct ShutdownTests {
         var inventory = TestSupport.inventory(services: [("vllm", .vllm, 9), ("asr", .asr, 9)])
         inventory.services[1].logs = try CommandTemplate("exec tail -n +1 -F \(ShellQuote.quote(log))")
         let port = try FreePort.find(count: 1)[0]
-        let configuration = ServerConfiguration(host: "127.0.0.1", port: port, dataDirectory: try TestSupport.temporaryDirectory(),
-                                                inventory: inventory, demo: false)
+        let configuration = ServerConfiguration(
+            host: "127.0.0.1", port: port, dataDirectory: try TestSupport.temporaryDirectory(),
+            inventory: inventory, demo: false)
         let dependencies = try AppDependencies(configuration: configuration, logger: TestSupport.logger)
         let serving = Counter()
         let app = buildApplication(dependencies, logger: TestSupport.logger, onServerRunning: { serving.add() })
@@ -44,7 +46,7 @@ struct ShutdownTests {
             // Fail, not hang: cancelling the group closes the server and with it the streams.
             running.cancel()
             _ = await TestSupport.eventually(timeout: .seconds(10)) { finished.value == 1 }
-            streams.forEach { $0.cancel() }
+            for stream in streams { stream.cancel() }
             return
         }
         for stream in streams {

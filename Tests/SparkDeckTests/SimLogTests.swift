@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOHTTP1
 import Testing
+
 @testable import SparkDeck
 
 /// The sims' logs read like the real services': uvicorn's start-up lines, and with `--access-log` a line per request
@@ -45,7 +46,8 @@ struct SimLogTests {
         defer { sim.signal(SIGKILL) }
         let client = HTTPClient.shared
         let answered = await TestSupport.eventually(timeout: .seconds(10)) {
-            (try? await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/audio/voices"), timeout: .seconds(2)))?.status == .ok
+            (try? await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/audio/voices"), timeout: .seconds(2)))?.status
+                == .ok
         }
         #expect(answered)
         let text = try String(contentsOfFile: log, encoding: .utf8)

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import Testing
+
 @testable import SparkDeck
 @testable import SparkSim
 
@@ -21,8 +22,9 @@ enum SpeechRecordings {
 
     /// `text` spoken by espeak-ng at `pitch` (0-99) with clear gaps between words, as 16 kHz samples.
     static func espeak(_ text: String, pitch: Int) async throws -> [Int16] {
-        let output = try await SimSubprocess.run("espeak-ng", ["-p", "\(pitch)", "-g", "20", "-s", "160", "--stdout", "--stdin"],
-                                                 input: Data(text.utf8))
+        let output = try await SimSubprocess.run(
+            "espeak-ng", ["-p", "\(pitch)", "-g", "20", "-s", "160", "--stdout", "--stdin"],
+            input: Data(text.utf8))
         try #require(output.status == 0, "espeak-ng failed: \(output.stderr)")
         return SimAudio.samples(fromWAV: output.stdout, sampleRate: sampleRate)
     }
@@ -30,23 +32,29 @@ enum SpeechRecordings {
     /// The turns spoken one after another with `gap` seconds of silence between; each turn's times are where its
     /// samples rise above silence, measured on the samples themselves.
     static func conversation(_ turns: [(speaker: String, pitch: Int, text: String)], gap: Double = 0.7) async throws
-        -> (samples: [Int16], turns: [Turn]) {
+        -> (samples: [Int16], turns: [Turn])
+    {
         var samples = [Int16](repeating: 0, count: Int(0.3 * Double(sampleRate)))
         var made: [Turn] = []
         var rendered: [String: [Int16]] = [:]
         for turn in turns {
             let key = "\(turn.pitch)|\(turn.text)"
             let speech: [Int16]
-            if let cached = rendered[key] { speech = cached } else {
+            if let cached = rendered[key] {
+                speech = cached
+            } else {
                 speech = try await espeak(turn.text, pitch: turn.pitch)
                 rendered[key] = speech
             }
             let loud = speech.indices.filter { abs(Int(speech[$0])) > 600 }
-            let first = loud.first ?? 0, last = loud.last ?? 0
+            let first = loud.first ?? 0
+            let last = loud.last ?? 0
             let offset = samples.count
-            made.append(Turn(speaker: turn.speaker, start: Double(offset + first) / Double(sampleRate),
-                             end: Double(offset + last) / Double(sampleRate),
-                             words: turn.text.split(separator: " ").count))
+            made.append(
+                Turn(
+                    speaker: turn.speaker, start: Double(offset + first) / Double(sampleRate),
+                    end: Double(offset + last) / Double(sampleRate),
+                    words: turn.text.split(separator: " ").count))
             samples += speech.prefix(last + 1)
             samples += [Int16](repeating: 0, count: Int(gap * Double(sampleRate)))
         }
@@ -65,7 +73,9 @@ enum SpeechRecordings {
             body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8)
         }
         if let file {
-            body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(filename)\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8)
+            body += Array(
+                "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(filename)\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                    .utf8)
             body += file + Array("\r\n".utf8)
         }
         body += Array("--\(boundary)--\r\n".utf8)
@@ -85,8 +95,10 @@ enum SpeechRecordings {
         }
     }
 
-    static func send(port: Int, _ path: String, method: HTTPMethod = .POST, body: [UInt8]? = nil,
-                     contentType: String? = nil, timeout: TimeAmount = .seconds(60)) async throws -> Answer {
+    static func send(
+        port: Int, _ path: String, method: HTTPMethod = .POST, body: [UInt8]? = nil,
+        contentType: String? = nil, timeout: TimeAmount = .seconds(60)
+    ) async throws -> Answer {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         request.method = method
         if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
@@ -101,8 +113,10 @@ enum SpeechRecordings {
         return Answer(status: response.status.code, headers: response.headers.map { ($0.name, $0.value) }, body: bytes, pieces: pieces)
     }
 
-    static func upload(port: Int, _ path: String, _ fields: [(String, String)], file: [UInt8]?,
-                       filename: String = "audio.wav") async throws -> Answer {
+    static func upload(
+        port: Int, _ path: String, _ fields: [(String, String)], file: [UInt8]?,
+        filename: String = "audio.wav"
+    ) async throws -> Answer {
         let form = form(fields, file: file, filename: filename)
         return try await send(port: port, path, body: form.body, contentType: form.contentType)
     }
@@ -127,7 +141,8 @@ enum SpeechRecordings {
             var time: [String: Double] = [:]
             for segment in segments {
                 guard let speaker = segment["speaker"] as? String, let start = segment["start"] as? Double,
-                      let end = segment["end"] as? Double else { continue }
+                    let end = segment["end"] as? Double
+                else { continue }
                 time[speaker, default: 0] += max(0, min(end, turn.end) - max(start, turn.start))
             }
             return time.filter { $0.value > 0 }.max { $0.value < $1.value }?.key
@@ -138,8 +153,12 @@ enum SpeechRecordings {
     static func probe(_ bytes: [UInt8]) async throws -> (codec: String, duration: Double) {
         let path = try TestSupport.temporaryDirectory() + "/probe.bin"
         try Data(bytes).write(to: URL(fileURLWithPath: path))
-        let output = try await SimSubprocess.run("ffprobe", ["-v", "error", "-show_entries", "stream=codec_name",
-                                                             "-of", "default=noprint_wrappers=1", path])
+        let output = try await SimSubprocess.run(
+            "ffprobe",
+            [
+                "-v", "error", "-show_entries", "stream=codec_name",
+                "-of", "default=noprint_wrappers=1", path,
+            ])
         let lines = String(decoding: output.stdout, as: UTF8.self).split(separator: "\n")
         let codec = lines.first { $0.hasPrefix("codec_name=") }.map { String($0.dropFirst(11)) } ?? ""
         let samples = try await SimAudio.decode(bytes)

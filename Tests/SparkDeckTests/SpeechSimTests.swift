@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SparkDeck
 @testable import SparkSim
 
@@ -18,9 +19,10 @@ struct SpeechSimTests {
     /// Three voices far apart in pitch, taking turns A B C A B.
     static func threeVoices() async throws -> (samples: [Int16], turns: [SpeechRecordings.Turn]) {
         let voices = [("A", 10), ("B", 50), ("C", 99)]
-        return try await SpeechRecordings.conversation([0, 1, 2, 0, 1].enumerated().map { index, voice in
-            (voices[voice].0, voices[voice].1, sentences[index])
-        })
+        return try await SpeechRecordings.conversation(
+            [0, 1, 2, 0, 1].enumerated().map { index, voice in
+                (voices[voice].0, voices[voice].1, sentences[index])
+            })
     }
 
     @Test func diarizationFindsTheThreeVoicesInOrderWithTheNamesGiven() async throws {
@@ -29,8 +31,9 @@ struct SpeechSimTests {
         let recording = try await Self.threeVoices()
         let wav = SpeechRecordings.wav(recording.samples)
 
-        let named = try await SpeechRecordings.upload(port: port, "/v1/audio/diarizations",
-                                                      [("speaker_names", "Ann,Ben,Cid")], file: wav)
+        let named = try await SpeechRecordings.upload(
+            port: port, "/v1/audio/diarizations",
+            [("speaker_names", "Ann,Ben,Cid")], file: wav)
         #expect(named.status == 200)
         let object = try named.json()
         #expect(object["num_speakers"] as? Int == 3)
@@ -53,9 +56,10 @@ struct SpeechSimTests {
         let (sim, port) = try await SpeechRecordings.start(["asr", "--load-seconds", "0"])
         defer { sim.signal(SIGKILL) }
         let recording = try await Self.threeVoices()
-        let answer = try await SpeechRecordings.upload(port: port, "/v1/audio/transcriptions",
-                                                       [("model", "parakeet"), ("response_format", "verbose_json"), ("language", "en")],
-                                                       file: SpeechRecordings.wav(recording.samples))
+        let answer = try await SpeechRecordings.upload(
+            port: port, "/v1/audio/transcriptions",
+            [("model", "parakeet"), ("response_format", "verbose_json"), ("language", "en")],
+            file: SpeechRecordings.wav(recording.samples))
         #expect(answer.status == 200)
         let object = try answer.json()
         let words = try #require(object["segments"] as? [[String: Any]]).map {
@@ -64,8 +68,9 @@ struct SpeechSimTests {
         let total = recording.turns.reduce(0) { $0 + $1.words }
         #expect(abs(words.count - total) <= total / 10, "\(words.count) words heard, \(total) spoken")
         for word in words {
-            #expect(recording.turns.contains { word.start >= $0.start - 0.1 && word.end <= $0.end + 0.1 },
-                    "word at \(word.start)-\(word.end) outside every turn")
+            #expect(
+                recording.turns.contains { word.start >= $0.start - 0.1 && word.end <= $0.end + 0.1 },
+                "word at \(word.start)-\(word.end) outside every turn")
         }
         for turn in recording.turns {
             let first = try #require(words.first { $0.end > turn.start - 0.1 })
@@ -82,18 +87,24 @@ struct SpeechSimTests {
         let raw = try TestSupport.temporaryDirectory() + "/speech.raw"
         try Data(SimAudio.littleEndianBytes(speech)).write(to: URL(fileURLWithPath: raw))
         let mp3Path = raw + ".mp3"
-        let encoded = try await SimSubprocess.run("ffmpeg", ["-nostdin", "-loglevel", "error", "-f", "s16le", "-ar", "16000",
-                                                             "-ac", "1", "-i", raw, mp3Path])
+        let encoded = try await SimSubprocess.run(
+            "ffmpeg",
+            [
+                "-nostdin", "-loglevel", "error", "-f", "s16le", "-ar", "16000",
+                "-ac", "1", "-i", raw, mp3Path,
+            ])
         try #require(encoded.status == 0)
         let mp3 = try [UInt8](Data(contentsOf: URL(fileURLWithPath: mp3Path)))
         var bodies: [String: String] = [:]
         for format in ["json", "text", "srt", "vtt"] {
-            let answer = try await SpeechRecordings.upload(port: port, "/v1/audio/transcriptions",
-                                                           [("response_format", format)], file: mp3, filename: "speech.mp3")
+            let answer = try await SpeechRecordings.upload(
+                port: port, "/v1/audio/transcriptions",
+                [("response_format", format)], file: mp3, filename: "speech.mp3")
             #expect(answer.status == 200, "\(format)")
             bodies[format] = answer.text
         }
-        let text = try #require(try SpeechRecordings.Answer(status: 200, headers: [], body: Array(bodies["json"]!.utf8), pieces: 1).json()["text"] as? String)
+        let text = try #require(
+            try SpeechRecordings.Answer(status: 200, headers: [], body: Array(bodies["json"]!.utf8), pieces: 1).json()["text"] as? String)
         #expect(text.split(separator: " ").count == 7)
         for format in ["text", "srt", "vtt"] {
             #expect(bodies[format]!.hasPrefix("\""), "\(format) is JSON-quoted")
@@ -107,11 +118,14 @@ struct SpeechSimTests {
         let (sim, port) = try await SpeechRecordings.start(["asr", "--load-seconds", "0"])
         defer { sim.signal(SIGKILL) }
         let pitches = [0, 25, 50, 75, 99]
-        let recording = try await SpeechRecordings.conversation(pitches.enumerated().map { index, pitch in
-            ("V\(index)", pitch, Self.sentences[index])
-        })
-        let object = try await SpeechRecordings.upload(port: port, "/v1/audio/diarizations", [],
-                                                       file: SpeechRecordings.wav(recording.samples)).json()
+        let recording = try await SpeechRecordings.conversation(
+            pitches.enumerated().map { index, pitch in
+                ("V\(index)", pitch, Self.sentences[index])
+            })
+        let object = try await SpeechRecordings.upload(
+            port: port, "/v1/audio/diarizations", [],
+            file: SpeechRecordings.wav(recording.samples)
+        ).json()
         #expect(object["num_speakers"] as? Int == 4)
         let segments = try #require(object["segments"] as? [[String: Any]])
         var order: [String] = []
@@ -133,9 +147,12 @@ struct SpeechSimTests {
         }
         let recording = try await SpeechRecordings.conversation(turns)
         try #require(Double(recording.samples.count) / 16_000 > 120)
-        let segments = try #require(try await SpeechRecordings.upload(port: port, "/v1/audio/diarizations",
-                                                                      [("speaker_names", "A,B")],
-                                                                      file: SpeechRecordings.wav(recording.samples)).json()["segments"] as? [[String: Any]])
+        let segments = try #require(
+            try await SpeechRecordings.upload(
+                port: port, "/v1/audio/diarizations",
+                [("speaker_names", "A,B")],
+                file: SpeechRecordings.wav(recording.samples)
+            ).json()["segments"] as? [[String: Any]])
         let labels = SpeechRecordings.labels(of: recording.turns, in: segments)
         func agreement(_ range: (SpeechRecordings.Turn) -> Bool) -> Double {
             let chosen = zip(recording.turns, labels).filter { range($0.0) }
@@ -143,15 +160,20 @@ struct SpeechSimTests {
         }
         let early = agreement { $0.end < 90 }
         let late = agreement { $0.start > 100 }
-        print("asr sim on a \(Int(Double(recording.samples.count) / 16_000)) s call: turn labels right \(early) before 90 s, \(late) after 100 s")
+        print(
+            "asr sim on a \(Int(Double(recording.samples.count) / 16_000)) s call: turn labels right \(early) before 90 s, \(late) after 100 s"
+        )
         #expect(early == 1)
         #expect(late < 0.95)
 
         // The same voices in chunks under 90 s are labelled right throughout.
         let short = Array(recording.samples.prefix(16_000 * 75))
-        let shortSegments = try #require(try await SpeechRecordings.upload(port: port, "/v1/audio/diarizations",
-                                                                           [("speaker_names", "A,B")],
-                                                                           file: SpeechRecordings.wav(short)).json()["segments"] as? [[String: Any]])
+        let shortSegments = try #require(
+            try await SpeechRecordings.upload(
+                port: port, "/v1/audio/diarizations",
+                [("speaker_names", "A,B")],
+                file: SpeechRecordings.wav(short)
+            ).json()["segments"] as? [[String: Any]])
         let shortTurns = recording.turns.filter { $0.end < 75 }
         #expect(SpeechRecordings.labels(of: shortTurns, in: shortSegments) == shortTurns.map { Optional($0.speaker) })
     }
@@ -166,12 +188,14 @@ struct SpeechSimTests {
 
         let (sim, port) = try await SpeechRecordings.start(["asr", "--load-seconds", "0", "--max-upload-mb", "1"])
         defer { sim.signal(SIGKILL) }
-        let big = try await SpeechRecordings.upload(port: port, "/v1/audio/transcriptions", [],
-                                                    file: SpeechRecordings.wav([Int16](repeating: 0, count: 700_000)))
+        let big = try await SpeechRecordings.upload(
+            port: port, "/v1/audio/transcriptions", [],
+            file: SpeechRecordings.wav([Int16](repeating: 0, count: 700_000)))
         #expect(big.status == 413)
         #expect((try big.json()["detail"] as? String)?.contains("1MB") == true)
-        let notAudio = try await SpeechRecordings.upload(port: port, "/v1/audio/transcriptions", [],
-                                                         file: Array("this is a text file\n".utf8), filename: "notes.wav")
+        let notAudio = try await SpeechRecordings.upload(
+            port: port, "/v1/audio/transcriptions", [],
+            file: Array("this is a text file\n".utf8), filename: "notes.wav")
         #expect(notAudio.status == 400)
         #expect((try notAudio.json()["detail"] as? String)?.contains("decode") == true)
         let missing = try await SpeechRecordings.upload(port: port, "/v1/audio/transcriptions", [("model", "x")], file: nil)
@@ -179,7 +203,9 @@ struct SpeechSimTests {
     }
 
     @Test func stallsAreInjectedOnEveryNthRequest() async throws {
-        let (sim, port) = try await SpeechRecordings.startListening(["asr", "--load-seconds", "0", "--stall-seconds", "30", "--stall-every", "3"])
+        let (sim, port) = try await SpeechRecordings.startListening([
+            "asr", "--load-seconds", "0", "--stall-seconds", "30", "--stall-every", "3",
+        ])
         defer { sim.signal(SIGKILL) }
         // Only the service's own routes count (the listening probe went to an unknown path).
         var outcomes: [Bool] = []
@@ -199,9 +225,12 @@ struct SpeechSimTests {
         #expect(list.contains { $0["id"] == "af_bella" && $0["name"] == "af_bella" })
         let input = "Hello there. This is a test of the voice! Does it work?"
         for format in ["mp3", "opus", "aac", "flac", "wav", "pcm"] {
-            let body = try JSONSerialization.data(withJSONObject: ["model": "kokoro", "input": input, "voice": "af_bella",
-                                                                   "response_format": format])
-            let answer = try await SpeechRecordings.send(port: port, "/v1/audio/speech", body: [UInt8](body), contentType: "application/json")
+            let body = try JSONSerialization.data(withJSONObject: [
+                "model": "kokoro", "input": input, "voice": "af_bella",
+                "response_format": format,
+            ])
+            let answer = try await SpeechRecordings.send(
+                port: port, "/v1/audio/speech", body: [UInt8](body), contentType: "application/json")
             #expect(answer.status == 200, "\(format): \(answer.text.prefix(200))")
             #expect(answer.header("content-length") == nil, "\(format) is streamed")
             switch format {
@@ -225,11 +254,14 @@ struct SpeechSimTests {
         let (sim, port) = try await SpeechRecordings.start(["tts", "--load-seconds", "0"])
         defer { sim.signal(SIGKILL) }
         func speak(stream: Bool) async throws -> SpeechRecordings.Answer {
-            let body = try JSONSerialization.data(withJSONObject: ["model": "tts-1", "input": "One. Two three. Four five six.",
-                                                                   "voice": "am_adam", "response_format": "pcm", "stream": stream])
+            let body = try JSONSerialization.data(withJSONObject: [
+                "model": "tts-1", "input": "One. Two three. Four five six.",
+                "voice": "am_adam", "response_format": "pcm", "stream": stream,
+            ])
             return try await SpeechRecordings.send(port: port, "/v1/audio/speech", body: [UInt8](body), contentType: "application/json")
         }
-        let streamed = try await speak(stream: true), whole = try await speak(stream: false)
+        let streamed = try await speak(stream: true)
+        let whole = try await speak(stream: false)
         #expect(whole.header("content-length") == "\(whole.body.count)")
         #expect(streamed.header("content-length") == nil)
         #expect(streamed.body == whole.body)
@@ -242,9 +274,10 @@ struct SpeechSimTests {
         func speak(_ fields: [String: Any]) async throws -> SpeechRecordings.Answer {
             var object: [String: Any] = ["model": "kokoro", "input": "Hi.", "voice": "af_bella"]
             object.merge(fields) { $1 }
-            return try await SpeechRecordings.send(port: port, "/v1/audio/speech",
-                                                   body: [UInt8](try JSONSerialization.data(withJSONObject: object)),
-                                                   contentType: "application/json")
+            return try await SpeechRecordings.send(
+                port: port, "/v1/audio/speech",
+                body: [UInt8](try JSONSerialization.data(withJSONObject: object)),
+                contentType: "application/json")
         }
         let model = try await speak(["model": "gpt-4o-tts"])
         #expect(model.status == 400)
@@ -263,29 +296,39 @@ struct SpeechSimTests {
         defer { tts.signal(SIGKILL) }
         let (asr, asrPort) = try await SpeechRecordings.start(["asr", "--load-seconds", "0"])
         defer { asr.signal(SIGKILL) }
-        let lines = [("am_adam", "we can start the meeting now"), ("af_bella", "yes that plan works for me"),
-                     ("am_adam", "then we check the numbers")]
+        let lines = [
+            ("am_adam", "we can start the meeting now"), ("af_bella", "yes that plan works for me"),
+            ("am_adam", "then we check the numbers"),
+        ]
         var samples: [Int16] = []
         var turns: [SpeechRecordings.Turn] = []
         for (voice, text) in lines {
             let body = try JSONSerialization.data(withJSONObject: ["input": text + ".", "voice": voice, "response_format": "pcm"])
-            let pcm = try await SpeechRecordings.send(port: ttsPort, "/v1/audio/speech", body: [UInt8](body), contentType: "application/json")
+            let pcm = try await SpeechRecordings.send(
+                port: ttsPort, "/v1/audio/speech", body: [UInt8](body), contentType: "application/json")
             let speech = SimAudio.resample(SimAudio.samples(fromLittleEndian: Data(pcm.body)), from: 24_000, to: 16_000)
             let loud = speech.indices.filter { abs(Int(speech[$0])) > 600 }
-            turns.append(SpeechRecordings.Turn(speaker: voice, start: Double(samples.count + loud.first!) / 16_000,
-                                               end: Double(samples.count + loud.last!) / 16_000, words: text.split(separator: " ").count))
+            turns.append(
+                SpeechRecordings.Turn(
+                    speaker: voice, start: Double(samples.count + loud.first!) / 16_000,
+                    end: Double(samples.count + loud.last!) / 16_000, words: text.split(separator: " ").count))
             samples += speech + [Int16](repeating: 0, count: 8000)
         }
         let wav = SpeechRecordings.wav(samples)
-        let diarized = try await SpeechRecordings.upload(port: asrPort, "/v1/audio/diarizations",
-                                                         [("speaker_names", "adam,bella")], file: wav).json()
+        let diarized = try await SpeechRecordings.upload(
+            port: asrPort, "/v1/audio/diarizations",
+            [("speaker_names", "adam,bella")], file: wav
+        ).json()
         #expect(diarized["num_speakers"] as? Int == 2)
         let segments = try #require(diarized["segments"] as? [[String: Any]])
         #expect(SpeechRecordings.labels(of: turns, in: segments) == ["adam", "bella", "adam"])
         if tones {
             // A tone per word: the ASR sim hears exactly the words spoken.
-            let words = try #require(try await SpeechRecordings.upload(port: asrPort, "/v1/audio/transcriptions",
-                                                                       [("response_format", "verbose_json")], file: wav)
+            let words = try #require(
+                try await SpeechRecordings.upload(
+                    port: asrPort, "/v1/audio/transcriptions",
+                    [("response_format", "verbose_json")], file: wav
+                )
                 .json()["segments"] as? [[String: Any]])
             #expect(words.count == turns.reduce(0) { $0 + $1.words })
         }

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import NIOCore
 import Synchronization
 import Testing
+
 @testable import SparkDeck
 
 /// `/v1/audio/voices` and `/v1/audio/speech` against a fake Kokoro that records what reaches it and answers with
@@ -19,23 +20,30 @@ struct SpeechTests {
         func app() -> some ApplicationProtocol {
             let router = Router()
             router.get("/v1/audio/voices") { _, _ in
-                Response(status: .ok, headers: [.contentType: "application/json"],
-                         body: .init(byteBuffer: ByteBuffer(string: #"{"voices":["af_bella","af_sky","jf_alpha"]}"#)))
+                Response(
+                    status: .ok, headers: [.contentType: "application/json"],
+                    body: .init(byteBuffer: ByteBuffer(string: #"{"voices":["af_bella","af_sky","jf_alpha"]}"#)))
             }
             router.post("/v1/audio/speech") { request, _ in
                 let body = String(buffer: try await request.body.collect(upTo: 1 << 20))
                 self.speechBodies.withLock { $0.append(body) }
                 let object = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] ?? [:]
                 guard object["model"] as? String == "kokoro" else {
-                    return Response(status: .badRequest, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(
-                        string: #"{"detail":{"error":"invalid_model","message":"Unsupported model: x. Supported: kokoro, tts-1"}}"#)))
+                    return Response(
+                        status: .badRequest, headers: [.contentType: "application/json"],
+                        body: .init(
+                            byteBuffer: ByteBuffer(
+                                string: #"{"detail":{"error":"invalid_model","message":"Unsupported model: x. Supported: kokoro, tts-1"}}"#)
+                        ))
                 }
-                return Response(status: .ok, headers: [.contentType: "audio/mpeg"], body: ResponseBody { writer in
-                    try await writer.write(ByteBuffer(string: "ID3-first-sentence"))
-                    while !self.lastPieceReleased.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(10)) }
-                    try await writer.write(ByteBuffer(string: "-second-sentence"))
-                    try await writer.finish(nil)
-                })
+                return Response(
+                    status: .ok, headers: [.contentType: "audio/mpeg"],
+                    body: ResponseBody { writer in
+                        try await writer.write(ByteBuffer(string: "ID3-first-sentence"))
+                        while !self.lastPieceReleased.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(10)) }
+                        try await writer.write(ByteBuffer(string: "-second-sentence"))
+                        try await writer.finish(nil)
+                    })
             }
             return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         }
@@ -43,12 +51,15 @@ struct SpeechTests {
 
     static func sparkDeck(ttsPort: Int) async throws -> some ApplicationProtocol {
         let inventory = TestSupport.inventory(services: [("vllm", .vllm, 9), ("tts", .tts, ttsPort)])
-        let dependencies = try AppDependencies(configuration: ServerConfiguration(dataDirectory: try TestSupport.temporaryDirectory(),
-                                                                                  inventory: inventory), logger: TestSupport.logger)
+        let dependencies = try AppDependencies(
+            configuration: ServerConfiguration(
+                dataDirectory: try TestSupport.temporaryDirectory(),
+                inventory: inventory), logger: TestSupport.logger)
         TestSupport.keepAlive(dependencies)
         let now = Timestamp.now()
-        await dependencies.board.record(.init(kind: .service, id: "tts"),
-                                        Observation(verdict: .ready, latencyMs: 1, sentAt: now, finishedAt: now))
+        await dependencies.board.record(
+            .init(kind: .service, id: "tts"),
+            Observation(verdict: .ready, latencyMs: 1, sentAt: now, finishedAt: now))
         return Application(router: buildRouter(dependencies), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
     }
 
@@ -61,15 +72,20 @@ struct SpeechTests {
             try await Self.sparkDeck(ttsPort: try #require(upstream.port)).test(.live) { client in
                 try await client.execute(uri: "/v1/audio/voices", method: .get) { response in
                     #expect(response.status == .ok)
-                    #expect(String(buffer: response.body)
-                        == #"{"voices":[{"id":"af_bella","name":"af_bella"},{"id":"af_sky","name":"af_sky"},{"id":"jf_alpha","name":"jf_alpha"}]}"#)
+                    #expect(
+                        String(buffer: response.body)
+                            == #"{"voices":[{"id":"af_bella","name":"af_bella"},{"id":"af_sky","name":"af_sky"},{"id":"jf_alpha","name":"jf_alpha"}]}"#
+                    )
                 }
             }
         }
     }
 
     @Test(arguments: [
-        (#""model":"kokoro","input":"Hi","voice":"am_nobody""#, "voice", "Unknown voice `am_nobody`; this TTS has af_bella, af_sky, jf_alpha"),
+        (
+            #""model":"kokoro","input":"Hi","voice":"am_nobody""#, "voice",
+            "Unknown voice `am_nobody`; this TTS has af_bella, af_sky, jf_alpha"
+        ),
         (#""model":"kokoro","input":"Hi","voice":"af_bella(2)+xx_mystery(1)""#, "voice", "`xx_mystery`"),
         (#""model":"kokoro","input":"   ","voice":"af_bella""#, "input", "`input` is empty"),
         (#""model":"kokoro","input":"Hi","voice":"af_bella","speed":9"#, "speed", "from 0.25 to 4.0"),
@@ -81,7 +97,8 @@ struct SpeechTests {
         let kokoro = FakeKokoro()
         try await kokoro.app().test(.live) { upstream in
             try await Self.sparkDeck(ttsPort: try #require(upstream.port)).test(.live) { client in
-                try await client.execute(uri: "/v1/audio/speech", method: .post, headers: Self.json, body: Self.speech(fields)) { response in
+                try await client.execute(uri: "/v1/audio/speech", method: .post, headers: Self.json, body: Self.speech(fields)) {
+                    response in
                     #expect(response.status == .badRequest)
                     let text = String(buffer: response.body)
                     #expect(text.contains(says), "\(text)")
@@ -125,8 +142,10 @@ struct SpeechTests {
         let kokoro = FakeKokoro()
         try await kokoro.app().test(.live) { upstream in
             try await Self.sparkDeck(ttsPort: try #require(upstream.port)).test(.live) { client in
-                try await client.execute(uri: "/v1/audio/speech", method: .post, headers: Self.json,
-                                         body: Self.speech(#""model":"x","input":"Hi","voice":"af_bella""#)) { response in
+                try await client.execute(
+                    uri: "/v1/audio/speech", method: .post, headers: Self.json,
+                    body: Self.speech(#""model":"x","input":"Hi","voice":"af_bella""#)
+                ) { response in
                     #expect(response.status == .badRequest)
                     let object = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
                     let error = try #require(object["error"] as? [String: Any])

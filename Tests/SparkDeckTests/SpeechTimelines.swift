@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import SparkDeck
 
 /// Generated conversations with known speakers, a stand-in for a few-slot diarizer, and an independent scorer, for
@@ -8,8 +9,10 @@ enum SpeechTimelines {
     /// leaves for good and another joins, until all `speakers` have been heard; neighbouring chunks share most
     /// voices. (A voice that comes back after minutes of silence cannot be recognised from overlaps alone.)
     /// Words are `DiarizedSegment`s labelled `S<k>` with unique texts `w<n>`.
-    static func conversation(seed: UInt64, duration: Double, speakers: Int, group: Int = 3,
-                             sceneSeconds: ClosedRange<Double> = 80...140) -> [DiarizedSegment] {
+    static func conversation(
+        seed: UInt64, duration: Double, speakers: Int, group: Int = 3,
+        sceneSeconds: ClosedRange<Double> = 80...140
+    ) -> [DiarizedSegment] {
         var random = SeededGenerator(seed: seed)
         var members = Array(0..<min(group, speakers))
         var waiting = Array(min(group, speakers)..<speakers)
@@ -35,8 +38,10 @@ enum SpeechTimelines {
 
     /// Words for one speaker from `from` until about `to`; returns where the last word ends.
     @discardableResult
-    static func appendTurn(speaker: Int, from: Double, to: Double, into words: inout [DiarizedSegment],
-                           using random: inout SeededGenerator) -> Double {
+    static func appendTurn(
+        speaker: Int, from: Double, to: Double, into words: inout [DiarizedSegment],
+        using random: inout SeededGenerator
+    ) -> Double {
         var time = from
         repeat {
             let length = Double.random(in: 0.2...0.6, using: &random)
@@ -49,10 +54,13 @@ enum SpeechTimelines {
     /// What a diarizer with `slots` speaker slots answers for `chunk`: the words whose middle lies in it, times
     /// relative to the chunk and jittered a little, labels numbered by first appearance in the call; a voice past
     /// the slots is folded into an existing slot (as Sortformer does), and a small share of words is mislabelled.
-    static func diarize(_ truth: [DiarizedSegment], chunk: ChunkPlan.Chunk, seed: UInt64, slots: Int = 4,
-                        jitter: Double = 0.06, confusion: Double = 0.01, asTurns: Bool = false) -> ChunkDiarization {
-        var random = SeededGenerator(seed: seed ^ UInt64(bitPattern: Int64((chunk.start * 1000).rounded())) &* 31
-                                     ^ UInt64(chunk.depth))
+    static func diarize(
+        _ truth: [DiarizedSegment], chunk: ChunkPlan.Chunk, seed: UInt64, slots: Int = 4,
+        jitter: Double = 0.06, confusion: Double = 0.01, asTurns: Bool = false
+    ) -> ChunkDiarization {
+        var random = SeededGenerator(
+            seed: seed ^ UInt64(bitPattern: Int64((chunk.start * 1000).rounded())) &* 31
+                ^ UInt64(chunk.depth))
         var slotOf: [String: Int] = [:]
         var segments: [DiarizedSegment] = []
         var offset = 0.0
@@ -74,8 +82,10 @@ enum SpeechTimelines {
             }
             let start = max(span.lowerBound, word.start + Double.random(in: -jitter...jitter, using: &random))
             let end = min(span.upperBound, max(start + 0.05, word.end + Double.random(in: -jitter...jitter, using: &random)))
-            segments.append(DiarizedSegment(speaker: "speaker_\(slot)", start: start + shift,
-                                            end: end + shift, text: word.text))
+            segments.append(
+                DiarizedSegment(
+                    speaker: "speaker_\(slot)", start: start + shift,
+                    end: end + shift, text: word.text))
         }
         guard asTurns else { return ChunkDiarization(chunk: chunk, segments: segments) }
         // One segment per run of one label, its text the words said, as a turn-level diarizer answers.
@@ -102,8 +112,10 @@ enum SpeechTimelines {
     }
 
     /// Runs the chunked diarization over `truth` with the stand-in diarizer.
-    static func run(_ truth: [DiarizedSegment], duration: Double, plan: ChunkPlan, seed: UInt64,
-                    slots: Int = 4, asTurns: Bool = false) async throws -> SpeakerLabelMerge.Result {
+    static func run(
+        _ truth: [DiarizedSegment], duration: Double, plan: ChunkPlan, seed: UInt64,
+        slots: Int = 4, asTurns: Bool = false
+    ) async throws -> SpeakerLabelMerge.Result {
         try await ChunkedDiarization(plan: plan, maxConcurrent: 2, slots: slots).run(duration: duration) { chunk in
             diarize(truth, chunk: chunk, seed: seed, slots: slots, asTurns: asTurns)
         }

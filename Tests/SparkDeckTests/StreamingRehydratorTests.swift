@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SparkDeck
 
 @Suite("Streaming rehydration")
@@ -14,7 +15,10 @@ struct StreamingRehydratorTests {
     @Test func placeholdersSplitAtEveryBoundaryComeOutWhole() {
         let session = Self.session()
         let expected = Rehydrator.rehydrate(Self.answer, session: session).text
-        #expect(expected == "Hi Maria Gonzalez! I wrote to maria@example.com and Maria Gonzalez will call 630-596-1111. Unknown <PHONE_7> stays; <cat> too.")
+        #expect(
+            expected
+                == "Hi Maria Gonzalez! I wrote to maria@example.com and Maria Gonzalez will call 630-596-1111. Unknown <PHONE_7> stays; <cat> too."
+        )
         let characters = Array(Self.answer)
         for first in 0...characters.count {
             for second in stride(from: first, through: characters.count, by: 7) {

@@ -1,6 +1,7 @@
 import Foundation
 import Prometheus
 import Testing
+
 @testable import SparkDeck
 
 /// Model swaps over real SSH: two sshd "nodes" on 127.0.0.2 and 127.0.0.3 run the recipes, which start and stop
@@ -20,26 +21,38 @@ struct SwapTests {
         let runners: RunnerPool
         let monitor: Task<Void, Never>
 
-        init(loadSeconds: Double = 1.5, extraParams: [String: String] = [:], launchTemplate: String? = nil,
-             stopTemplate: String? = nil) async throws {
+        init(
+            loadSeconds: Double = 1.5, extraParams: [String: String] = [:], launchTemplate: String? = nil,
+            stopTemplate: String? = nil
+        ) async throws {
             #expect(SSHFixture.available, "the swap tests need /usr/sbin/sshd (scripts/install-test-deps) and root")
             ssh = try await SSHFixture(hosts: ["127.0.0.2", "127.0.0.3"])
             work = try TestSupport.temporaryDirectory()
             llmPort = try FreePort.find(count: 1)[0]
             let nodes = [ssh.node("spark-a", host: "127.0.0.2"), ssh.node("spark-b", host: "127.0.0.3")]
             let (work, llmPort) = (self.work, self.llmPort)
-            func recipe(_ id: String, served: String, nodes: [String], failAt: String = "none", load: Double,
-                        launch: String? = nil) throws -> ModelRecipe {
-                var params = ["sim": TestSupport.binary, "port": "\(llmPort)", "load_seconds": "\(load)", "fail_at": failAt,
-                              "pid_file": "\(work)/vllm.pid", "log_file": "\(work)/vllm.log", "marker": "\(work)/stops.log",
-                              "test_pid": "\(ProcessInfo.processInfo.processIdentifier)"]
+            func recipe(
+                _ id: String, served: String, nodes: [String], failAt: String = "none", load: Double,
+                launch: String? = nil
+            ) throws -> ModelRecipe {
+                var params = [
+                    "sim": TestSupport.binary, "port": "\(llmPort)", "load_seconds": "\(load)", "fail_at": failAt,
+                    "pid_file": "\(work)/vllm.pid", "log_file": "\(work)/vllm.log", "marker": "\(work)/stops.log",
+                    "test_pid": "\(ProcessInfo.processInfo.processIdentifier)",
+                ]
                 params.merge(extraParams) { _, new in new }
                 return ModelRecipe(
                     id: id, name: id, servedName: served, service: "vllm", nodes: nodes, memoryGiB: nil,
                     expectedLoadSeconds: Int(load.rounded(.up)), params: params,
                     commands: RecipeCommands(
-                        launch: try CommandTemplate(launch ?? launchTemplate ?? "nohup {sim} sim vllm --port {port} --model {served_name} --load-seconds {load_seconds} --fail-at {fail_at} --exit-with {test_pid} > {log_file} 2>&1 < /dev/null & echo $! > {pid_file}"),
-                        stop: try CommandTemplate(stopTemplate ?? #"echo "$SSH_CONNECTION" >> {marker}; if [ -f {pid_file} ]; then kill "$(cat {pid_file})" 2>/dev/null; rm -f {pid_file}; fi; true"#),
+                        launch: try CommandTemplate(
+                            launch ?? launchTemplate
+                                ?? "nohup {sim} sim vllm --port {port} --model {served_name} --load-seconds {load_seconds} --fail-at {fail_at} --exit-with {test_pid} > {log_file} 2>&1 < /dev/null & echo $! > {pid_file}"
+                        ),
+                        stop: try CommandTemplate(
+                            stopTemplate
+                                ?? #"echo "$SSH_CONNECTION" >> {marker}; if [ -f {pid_file} ]; then kill "$(cat {pid_file})" 2>/dev/null; rm -f {pid_file}; fi; true"#
+                        ),
                         logs: try CommandTemplate("tail -n +1 -F {log_file} 2>/dev/null"),
                         status: try CommandTemplate(#"[ -f {pid_file} ] && kill -0 "$(cat {pid_file})""#)))
             }
@@ -47,24 +60,32 @@ struct SwapTests {
             health.startupGraceSeconds = 60
             inventory = Inventory(
                 clusterName: "ssh test", nodes: nodes,
-                services: [ClusterService(id: "vllm", kind: .vllm, node: "spark-a", baseURL: "http://127.0.0.1:\(llmPort)",
-                                          health: health, limits: .defaults)],
-                models: [try recipe("small", served: "test/small", nodes: ["spark-a"], load: loadSeconds),
-                         try recipe("large-tp2", served: "test/large", nodes: ["spark-a", "spark-b"], load: loadSeconds),
-                         try recipe("huge-oom", served: "test/huge", nodes: ["spark-a"], failAt: "weights:60", load: loadSeconds),
-                         // A launch that fails before anything starts, as `docker run` does when the image is missing.
-                         try recipe("no-image", served: "test/none", nodes: ["spark-a"], load: loadSeconds,
-                                    launch: "echo 'Unable to find image vllm-node:latest locally' >&2; exit 125")],
+                services: [
+                    ClusterService(
+                        id: "vllm", kind: .vllm, node: "spark-a", baseURL: "http://127.0.0.1:\(llmPort)",
+                        health: health, limits: .defaults)
+                ],
+                models: [
+                    try recipe("small", served: "test/small", nodes: ["spark-a"], load: loadSeconds),
+                    try recipe("large-tp2", served: "test/large", nodes: ["spark-a", "spark-b"], load: loadSeconds),
+                    try recipe("huge-oom", served: "test/huge", nodes: ["spark-a"], failAt: "weights:60", load: loadSeconds),
+                    // A launch that fails before anything starts, as `docker run` does when the image is missing.
+                    try recipe(
+                        "no-image", served: "test/none", nodes: ["spark-a"], load: loadSeconds,
+                        launch: "echo 'Unable to find image vllm-node:latest locally' >&2; exit 125"),
+                ],
                 actions: [], defaultModel: "small")
             let storeFolder = try TestSupport.temporaryDirectory()
             let base = try Store(dataDirectory: storeFolder)
             store = SwapStore(store: base)
             events = EventBroadcaster()
-            board = try StatusBoard(inventory: inventory, log: ConnectivityLog(store: base), events: events,
-                                    metrics: HealthMetrics(registry: PrometheusCollectorRegistry()), demo: false, logger: TestSupport.logger)
+            board = try StatusBoard(
+                inventory: inventory, log: ConnectivityLog(store: base), events: events,
+                metrics: HealthMetrics(registry: PrometheusCollectorRegistry()), demo: false, logger: TestSupport.logger)
             runners = try RunnerPool(inventory: inventory, dataDirectory: storeFolder)
-            orchestrator = SwapOrchestrator(inventory: inventory, runners: runners, store: store, board: board, events: events,
-                                            sender: TestSupport.sender(board: board), logger: TestSupport.logger)
+            orchestrator = SwapOrchestrator(
+                inventory: inventory, runners: runners, store: store, board: board, events: events,
+                sender: TestSupport.sender(board: board), logger: TestSupport.logger)
             let healthMonitor = HealthMonitor(inventory: inventory, board: board, logger: TestSupport.logger)
             monitor = Task { try? await healthMonitor.run() }
         }
@@ -90,7 +111,8 @@ struct SwapTests {
         func tearDown() async {
             monitor.cancel()
             if let pid = try? String(contentsOfFile: work + "/vllm.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
-               let value = Int32(pid) {
+                let value = Int32(pid)
+            {
                 kill(value, SIGKILL)
             }
             // The shared SSH connections would otherwise outlive the test by ControlPersist (60 s).
@@ -123,7 +145,8 @@ struct SwapTests {
         collector.cancel()
         let logLines = await collector.value
         #expect(logLines.last?.contains("Application startup complete.") == true, "\(logLines.suffix(3))")
-        #expect(logLines.first?.contains("\"swap\":\"\(second.id)\"") == true && logLines.first?.contains("\"model\":\"large-tp2\"") == true)
+        #expect(
+            logLines.first?.contains("\"swap\":\"\(second.id)\"") == true && logLines.first?.contains("\"model\":\"large-tp2\"") == true)
         #expect(logLines.contains { $0.contains("Loading safetensors checkpoint shards") }, "\(logLines.suffix(5))")
         #expect(second.fromModel == "small")
         #expect(second.stages.map(\.state) == [.queued, .draining, .stopping, .releasing, .launching, .loading, .verifying, .ready])
@@ -153,7 +176,8 @@ struct SwapTests {
     /// `docker stop` exits 1 when there is no container (vLLM's containers run with `--rm`): after a launch that
     /// failed before anything started, the rollback's stop finds nothing to stop and must go on to relaunch the old one.
     @Test func rollbackGoesOnWhenTheStopFindsNothingToStop() async throws {
-        let dockerLikeStop = #"echo "$SSH_CONNECTION" >> {marker}; if [ -f {pid_file} ] && kill "$(cat {pid_file})" 2>/dev/null; then rm -f {pid_file}; else rm -f {pid_file}; echo "Error response from daemon: No such container: vllm_node" >&2; exit 1; fi"#
+        let dockerLikeStop =
+            #"echo "$SSH_CONNECTION" >> {marker}; if [ -f {pid_file} ] && kill "$(cat {pid_file})" 2>/dev/null; then rm -f {pid_file}; else rm -f {pid_file}; echo "Error response from daemon: No such container: vllm_node" >&2; exit 1; fi"#
         let cluster = try await Cluster(stopTemplate: dockerLikeStop)
         defer { Task { await cluster.tearDown() } }
         let first = try await cluster.swap(to: "small")
@@ -161,8 +185,9 @@ struct SwapTests {
         let failed = try await cluster.swap(to: "no-image")
         #expect(failed.result == .rolledBack, "\(failed.error ?? "")")
         #expect(failed.error?.contains("Unable to find image") == true, "\(failed.error ?? "")")
-        #expect(failed.stages.contains { $0.detail?.contains("No such container") == true },
-                "the failed stop is noted: \(failed.stages.map { $0.detail ?? "" })")
+        #expect(
+            failed.stages.contains { $0.detail?.contains("No such container") == true },
+            "the failed stop is noted: \(failed.stages.map { $0.detail ?? "" })")
         #expect(await cluster.servedModels() == ["test/small"], "the previous model is back")
     }
 
@@ -190,11 +215,15 @@ struct SwapTests {
     /// otherwise the launcher, no longer watched, could start the new model after the old one was restored.
     @Test func aCancelDuringTheLaunchWaitsForTheLauncherBeforeRollingBack() async throws {
         let work = try TestSupport.temporaryDirectory()
-        let launched = work + "/launched", stops = work + "/stop-times"
-        let slowLaunch = "sleep 1; date +%s%N >> {launched}; nohup {sim} sim vllm --port {port} --model {served_name} --load-seconds {load_seconds} --exit-with {test_pid} > {log_file} 2>&1 < /dev/null & echo $! > {pid_file}"
-        let timedStop = #"date +%s%N >> {stops}; if [ -f {pid_file} ]; then kill "$(cat {pid_file})" 2>/dev/null; rm -f {pid_file}; fi; true"#
-        let cluster = try await Cluster(extraParams: ["launched": launched, "stops": stops], launchTemplate: slowLaunch,
-                                        stopTemplate: timedStop)
+        let launched = work + "/launched"
+        let stops = work + "/stop-times"
+        let slowLaunch =
+            "sleep 1; date +%s%N >> {launched}; nohup {sim} sim vllm --port {port} --model {served_name} --load-seconds {load_seconds} --exit-with {test_pid} > {log_file} 2>&1 < /dev/null & echo $! > {pid_file}"
+        let timedStop =
+            #"date +%s%N >> {stops}; if [ -f {pid_file} ]; then kill "$(cat {pid_file})" 2>/dev/null; rm -f {pid_file}; fi; true"#
+        let cluster = try await Cluster(
+            extraParams: ["launched": launched, "stops": stops], launchTemplate: slowLaunch,
+            stopTemplate: timedStop)
         defer { Task { await cluster.tearDown() } }
         _ = try await cluster.swap(to: "small")
         let swap = try await cluster.orchestrator.request(modelID: "large-tp2", confirm: true)
@@ -227,7 +256,10 @@ struct SwapTests {
             _ = try await cluster.orchestrator.request(modelID: "small", confirm: false)
             Issue.record("an unconfirmed swap started")
         } catch {
-            guard case .notConfirmed(let plan) = error else { Issue.record("\(error)"); return }
+            guard case .notConfirmed(let plan) = error else {
+                Issue.record("\(error)")
+                return
+            }
             #expect(plan.hasPrefix("Loads small on spark-a (about"))
         }
         #expect(cluster.orchestrator.current() == nil)
@@ -262,8 +294,11 @@ struct SwapTests {
 
     @Test func shellMetacharactersInRecipeParametersAreNeverRun() async throws {
         let canary = "/tmp/sparkdeck-canary-\(UUID().uuidString)"
-        let cluster = try await Cluster(extraParams: ["fail_at": "none; touch \(canary)", "served_extra": "$(touch \(canary))"],
-                                        launchTemplate: "nohup {sim} sim vllm --port {port} --model {served_name} --load-seconds {load_seconds} --fail-at {fail_at} --exit-with {test_pid} > {log_file} 2>&1 < /dev/null & echo $! > {pid_file}; echo {served_extra}")
+        let cluster = try await Cluster(
+            extraParams: ["fail_at": "none; touch \(canary)", "served_extra": "$(touch \(canary))"],
+            launchTemplate:
+                "nohup {sim} sim vllm --port {port} --model {served_name} --load-seconds {load_seconds} --fail-at {fail_at} --exit-with {test_pid} > {log_file} 2>&1 < /dev/null & echo $! > {pid_file}; echo {served_extra}"
+        )
         defer { Task { await cluster.tearDown() } }
         let swap = try await cluster.swap(to: "small")
         #expect(swap.result == .failed, "the quoted value reaches the sim as one bad --fail-at argument")
@@ -276,10 +311,15 @@ struct SwapTests {
         let ssh = try await SSHFixture(hosts: ["127.0.0.5"])
         let work = try TestSupport.temporaryDirectory()
         let data = try TestSupport.temporaryDirectory()
-        let (llmPort, apiPort) = try { let ports = try FreePort.find(count: 2); return (ports[0], ports[1]) }()
+        let (llmPort, apiPort) = try {
+            let ports = try FreePort.find(count: 2)
+            return (ports[0], ports[1])
+        }()
         defer {
             Task { await ssh.shutdown() }
-            if let pid = try? String(contentsOfFile: work + "/vllm.pid", encoding: .utf8), let value = Int32(pid.trimmingCharacters(in: .whitespacesAndNewlines)) {
+            if let pid = try? String(contentsOfFile: work + "/vllm.pid", encoding: .utf8),
+                let value = Int32(pid.trimmingCharacters(in: .whitespacesAndNewlines))
+            {
                 kill(value, SIGKILL)
             }
         }
@@ -313,14 +353,20 @@ struct SwapTests {
             """
         try inventory.write(toFile: work + "/inventory.yaml", atomically: true, encoding: .utf8)
         func startServer() async throws -> SpawnedProcess {
-            try await SpawnedProcess.start(TestSupport.binary,
-                                           arguments: ["serve", "--inventory", work + "/inventory.yaml", "--data", data,
-                                                       "--host", "127.0.0.1", "--port", "\(apiPort)"],
-                                           output: .file(work + "/serve.log", truncate: false))
+            try await SpawnedProcess.start(
+                TestSupport.binary,
+                arguments: [
+                    "serve", "--inventory", work + "/inventory.yaml", "--data", data,
+                    "--host", "127.0.0.1", "--port", "\(apiPort)",
+                ],
+                output: .file(work + "/serve.log", truncate: false))
         }
         func api(_ method: String, _ path: String, _ body: String? = nil) async -> (Int, [String: Any]) {
-            guard case .http(let status, let text) = await SocketProber().http(method, host: "127.0.0.1", port: apiPort, path: path,
-                                                                              body: body, timeoutMs: 5000) else { return (0, [:]) }
+            guard
+                case .http(let status, let text) = await SocketProber().http(
+                    method, host: "127.0.0.1", port: apiPort, path: path,
+                    body: body, timeoutMs: 5000)
+            else { return (0, [:]) }
             return (status, (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:])
         }
         func waitForResult(_ id: String) async -> [String: Any] {
@@ -340,7 +386,8 @@ struct SwapTests {
 
         let (_, slow) = await api("POST", "/api/swaps", #"{"model":"slow","confirm":true}"#)
         let id = try #require(slow["id"] as? String)
-        #expect(await TestSupport.eventually(timeout: .seconds(20)) { await api("GET", "/api/swaps/\(id)").1["state"] as? String == "loading" })
+        #expect(
+            await TestSupport.eventually(timeout: .seconds(20)) { await api("GET", "/api/swaps/\(id)").1["state"] as? String == "loading" })
         server.signal(SIGKILL)
         _ = try await server.waitForExit()
 
@@ -365,7 +412,10 @@ struct SwapTests {
         do {
             _ = try await good.run("no-such-command-here", timeout: .seconds(15))
         } catch let error as CommandRunnerError {
-            guard case .commandNotFound = error else { Issue.record("\(error)"); return }
+            guard case .commandNotFound = error else {
+                Issue.record("\(error)")
+                return
+            }
         }
         let lines = good.follow("printf 'a\\nb\\nc\\n'")
         var seen: [String] = []
@@ -490,13 +540,15 @@ struct SwapReconcileTests {
 /// swaps: for the swap logic that needs no SSH and no real model.
 enum LocalSwaps {
     static func recipe(_ id: String, _ commands: RecipeCommands, loadSeconds: Int = 5) -> ModelRecipe {
-        ModelRecipe(id: id, name: id, servedName: "org/\(id)", service: "vllm", nodes: ["spark-1"], memoryGiB: nil,
-                    expectedLoadSeconds: loadSeconds, params: [:], commands: commands)
+        ModelRecipe(
+            id: id, name: id, servedName: "org/\(id)", service: "vllm", nodes: ["spark-1"], memoryGiB: nil,
+            expectedLoadSeconds: loadSeconds, params: [:], commands: commands)
     }
 
     static func commands(launch: String = "sleep 30", stop: String = "true") throws -> RecipeCommands {
-        RecipeCommands(launch: try CommandTemplate(launch), stop: try CommandTemplate(stop), logs: try CommandTemplate("sleep 30"),
-                       status: nil)
+        RecipeCommands(
+            launch: try CommandTemplate(launch), stop: try CommandTemplate(stop), logs: try CommandTemplate("sleep 30"),
+            status: nil)
     }
 
     static func orchestrator(_ recipes: [ModelRecipe], saved: [SwapRecord] = []) async throws -> (SwapOrchestrator, SwapStore) {
@@ -505,11 +557,13 @@ enum LocalSwaps {
         let store = try Store(dataDirectory: try TestSupport.temporaryDirectory())
         let swaps = SwapStore(store: store)
         for record in saved { try await swaps.save(record) }
-        let board = try StatusBoard(inventory: inventory, log: ConnectivityLog(store: store), events: EventBroadcaster(),
-                                    metrics: HealthMetrics(registry: PrometheusCollectorRegistry()), demo: false, logger: TestSupport.logger)
-        let orchestrator = SwapOrchestrator(inventory: inventory, runners: RunnerPool(runners: ["spark-1": LocalCommandRunner()]),
-                                            store: swaps, board: board, events: EventBroadcaster(),
-                                            sender: TestSupport.sender(board: board), logger: TestSupport.logger)
+        let board = try StatusBoard(
+            inventory: inventory, log: ConnectivityLog(store: store), events: EventBroadcaster(),
+            metrics: HealthMetrics(registry: PrometheusCollectorRegistry()), demo: false, logger: TestSupport.logger)
+        let orchestrator = SwapOrchestrator(
+            inventory: inventory, runners: RunnerPool(runners: ["spark-1": LocalCommandRunner()]),
+            store: swaps, board: board, events: EventBroadcaster(),
+            sender: TestSupport.sender(board: board), logger: TestSupport.logger)
         return (orchestrator, swaps)
     }
 }

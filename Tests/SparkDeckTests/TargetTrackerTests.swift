@@ -1,4 +1,6 @@
+import Prometheus
 import Testing
+
 @testable import SparkDeck
 
 @Suite("Target tracker (pure state machine)")
@@ -141,7 +143,8 @@ struct HTTPAnswerParserTests {
     }
 
     @Test func chunkedBody() throws {
-        let (answer, complete) = try parse("HTTP/1.1 503 Service Unavailable\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n\r\n")
+        let (answer, complete) = try parse(
+            "HTTP/1.1 503 Service Unavailable\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n\r\n")
         #expect(answer == .http(status: 503, body: #"{"a":1}"#))
         #expect(complete)
     }
@@ -151,15 +154,14 @@ struct HTTPAnswerParserTests {
     }
 }
 
-import Prometheus
-
 @Suite("Status board signals")
 struct StatusBoardSignalTests {
     func board(traffic: TrafficClock) throws -> StatusBoard {
         let store = try Store(dataDirectory: try TestSupport.temporaryDirectory())
-        return try StatusBoard(inventory: TestSupport.inventory(services: [("vllm", .vllm, 9)]), log: ConnectivityLog(store: store),
-                               events: EventBroadcaster(), metrics: HealthMetrics(registry: PrometheusCollectorRegistry()),
-                               demo: false, logger: TestSupport.logger, traffic: traffic)
+        return try StatusBoard(
+            inventory: TestSupport.inventory(services: [("vllm", .vllm, 9)]), log: ConnectivityLog(store: store),
+            events: EventBroadcaster(), metrics: HealthMetrics(registry: PrometheusCollectorRegistry()),
+            demo: false, logger: TestSupport.logger, traffic: traffic)
     }
 
     @Test func aProbeTimeoutWhileTheGatewayReceivesBytesIsBusyNotDown() async throws {
@@ -181,7 +183,10 @@ struct StatusBoardSignalTests {
         await board.setServedModels(["org/model"])
         await board.record(key, Observation(verdict: .refused, cause: "connection refused", sentAt: 50, finishedAt: 50.001))
         #expect(await board.servedModelNames() == ["org/model"])
-        guard case .object(let status) = await board.statusDocument() else { Issue.record("no status"); return }
+        guard case .object(let status) = await board.statusDocument() else {
+            Issue.record("no status")
+            return
+        }
         #expect(status["loaded_model"] == .null)
     }
 }

@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import Synchronization
 import Testing
+
 @testable import SparkDeck
 
 /// Helpers shared by the integration suites: the built `sparkdeck` binary, temp folders, waiting with deadlines.
@@ -41,9 +42,10 @@ enum TestSupport {
 
     /// Starts `sparkdeck sim ...`; the sim exits by itself if the test process dies.
     static func startSim(_ arguments: [String], log: String) async throws -> SpawnedProcess {
-        try await SpawnedProcess.start(binary,
-                                       arguments: ["sim"] + arguments + ["--exit-with", "\(ProcessInfo.processInfo.processIdentifier)"],
-                                       output: .file(log, truncate: false))
+        try await SpawnedProcess.start(
+            binary,
+            arguments: ["sim"] + arguments + ["--exit-with", "\(ProcessInfo.processInfo.processIdentifier)"],
+            output: .file(log, truncate: false))
     }
 
     /// Polls `condition` every 20 ms until it holds or `timeout` passes; returns whether it held.
@@ -86,8 +88,9 @@ enum TestSupport {
             services: services.map { id, kind, port in
                 var settings = health
                 settings.path = kind.defaultHealthPath
-                return ClusterService(id: id, kind: kind, node: "spark-1", baseURL: "http://127.0.0.1:\(port)",
-                                      health: settings, limits: .defaults)
+                return ClusterService(
+                    id: id, kind: kind, node: "spark-1", baseURL: "http://127.0.0.1:\(port)",
+                    health: settings, limits: .defaults)
             },
             models: [], actions: [], defaultModel: nil)
     }

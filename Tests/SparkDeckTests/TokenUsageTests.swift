@@ -1,12 +1,14 @@
 import NIOCore
 import Testing
+
 @testable import SparkDeck
 
 /// Token counting reads only the answer's `usage` object.
 @Suite("Token usage")
 struct TokenUsageTests {
     @Test func readsTheUsageObjectAtTheEnd() {
-        let answer = #"{"id":"x","choices":[{"message":{"content":"{\"usage\": 1}"}}],"usage":{"prompt_tokens":12,"total_tokens":19,"completion_tokens":7,"prompt_tokens_details":{"cached_tokens":0}}}"#
+        let answer =
+            #"{"id":"x","choices":[{"message":{"content":"{\"usage\": 1}"}}],"usage":{"prompt_tokens":12,"total_tokens":19,"completion_tokens":7,"prompt_tokens_details":{"cached_tokens":0}}}"#
         #expect(TokenUsage(in: ByteBuffer(string: answer)) == TokenUsage(prompt: 12, completion: 7))
     }
 

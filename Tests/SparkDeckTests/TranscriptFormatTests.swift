@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SparkDeck
 
 @Suite("Transcript formats (pure)")
@@ -23,7 +24,8 @@ struct TranscriptFormatTests {
         #expect(transcript.segments.map(\.text) == ["Hello there.", "Hi, Ann", "Later."])
         #expect(transcript.segments.map(\.speaker) == ["Ann Lee", "speaker_1", "Ann Lee"])
         #expect(transcript.words.map(\.word) == ["Hello", "there.", "Hi,", "Ann", "Later."])
-        let hi = transcript.words[2], ann = transcript.words[3]
+        let hi = transcript.words[2]
+        let ann = transcript.words[3]
         #expect(hi.start == 2.1 && abs(hi.end - 2.7) < 1e-9 && abs(ann.start - 2.7) < 1e-9 && ann.end == 3.3)
         #expect(transcript.words.allSatisfy { $0.speaker != nil })
         #expect(transcript.text == "Hello there. Hi, Ann Later.")
@@ -94,12 +96,14 @@ struct TranscriptFormatTests {
     }
 
     @Test func upstreamVerboseJSONBecomesWordsAndSentences() throws {
-        let body = #"{"task":"transcribe","language":"en","duration":3.0,"text":"Hi there. Bye.","segments":[{"start":0.1,"end":0.4,"text":"Hi"},{"start":0.5,"end":0.9,"text":" there."},{"start":1.2,"end":1.5,"text":"Bye."}]}"#
+        let body =
+            #"{"task":"transcribe","language":"en","duration":3.0,"text":"Hi there. Bye.","segments":[{"start":0.1,"end":0.4,"text":"Hi"},{"start":0.5,"end":0.9,"text":" there."},{"start":1.2,"end":1.5,"text":"Bye."}]}"#
         let transcript = try UpstreamTranscript.transcription(Array(body.utf8)).transcript()
         #expect(transcript.words.map(\.word) == ["Hi", "there.", "Bye."])
         #expect(transcript.segments.map(\.text) == ["Hi there.", "Bye."])
         #expect(transcript.duration == 3)
-        let diarization = #"{"task":"diarize","duration":9.5,"num_speakers":2,"backend":"sortformer","segments":[{"speaker":"speaker_0","start":0.2,"end":1.0,"text":"hello"},{"speaker":"speaker_1","start":1.1,"end":2.0}]}"#
+        let diarization =
+            #"{"task":"diarize","duration":9.5,"num_speakers":2,"backend":"sortformer","segments":[{"speaker":"speaker_0","start":0.2,"end":1.0,"text":"hello"},{"speaker":"speaker_1","start":1.1,"end":2.0}]}"#
         let answer = try UpstreamTranscript.diarization(Array(diarization.utf8)).answer(for: ChunkPlan.Chunk(start: 60, end: 135))
         #expect(answer.labelsByFirstSpeech == ["speaker_0", "speaker_1"])
         #expect(answer.segments[1].text == "")

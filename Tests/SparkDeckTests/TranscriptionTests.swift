@@ -5,6 +5,7 @@ import HummingbirdTesting
 import NIOCore
 import Synchronization
 import Testing
+
 @testable import SparkDeck
 
 /// `/v1/audio/transcriptions` against a fake parakeet-asr that records the bytes it receives and answers `text`,
@@ -20,7 +21,8 @@ struct TranscriptionTests {
                 let body = try await request.body.collect(upTo: 64 << 20)
                 self.received.withLock { $0.append(body) }
                 let text = String(buffer: body)
-                let format = ["srt", "vtt", "text", "verbose_json"].first { text.contains("name=\"response_format\"\r\n\r\n\($0)\r\n") } ?? "json"
+                let format =
+                    ["srt", "vtt", "text", "verbose_json"].first { text.contains("name=\"response_format\"\r\n\r\n\($0)\r\n") } ?? "json"
                 let answer: String
                 switch format {
                 case "srt": answer = #""1\n00:00:00,000 --> 00:00:01,200\nhello world\n""#
@@ -28,7 +30,8 @@ struct TranscriptionTests {
                 case "text": answer = #""hello world""#
                 default: answer = #"{"text":"hello world"}"#
                 }
-                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: answer)))
+                return Response(
+                    status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: answer)))
             }
             return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         }
@@ -36,12 +39,15 @@ struct TranscriptionTests {
 
     static func sparkDeck(asrPort: Int, uploadLimit: Int = 200 * 1024 * 1024) async throws -> some ApplicationProtocol {
         let inventory = TestSupport.inventory(services: [("vllm", .vllm, 9), ("asr", .asr, asrPort)])
-        let dependencies = try AppDependencies(configuration: ServerConfiguration(dataDirectory: try TestSupport.temporaryDirectory(),
-                                                                                  inventory: inventory), logger: TestSupport.logger)
+        let dependencies = try AppDependencies(
+            configuration: ServerConfiguration(
+                dataDirectory: try TestSupport.temporaryDirectory(),
+                inventory: inventory), logger: TestSupport.logger)
         TestSupport.keepAlive(dependencies)
         let now = Timestamp.now()
-        await dependencies.board.record(.init(kind: .service, id: "asr"),
-                                        Observation(verdict: .ready, latencyMs: 1, sentAt: now, finishedAt: now))
+        await dependencies.board.record(
+            .init(kind: .service, id: "asr"),
+            Observation(verdict: .ready, latencyMs: 1, sentAt: now, finishedAt: now))
         let router = Router()
         router.add(middleware: RequestIdMiddleware())
         TranscriptionController(inventory: inventory, core: dependencies.core, uploadLimit: uploadLimit).addRoutes(to: router)
@@ -52,7 +58,8 @@ struct TranscriptionTests {
 
     /// A form as the OpenAI SDK sends it: the file first, then the text fields.
     static func form(audio: [UInt8], fields: [(String, String)]) -> [UInt8] {
-        var body = Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\nContent-Type: audio/wav\r\n\r\n".utf8)
+        var body = Array(
+            "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\nContent-Type: audio/wav\r\n\r\n".utf8)
         body += audio
         for (name, value) in fields {
             body += Array("\r\n--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)".utf8)
@@ -68,17 +75,21 @@ struct TranscriptionTests {
         (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) }
     }
 
-    @Test(arguments: [("srt", "text/plain; charset=utf-8", "1\n00:00:00,000 --> 00:00:01,200\nhello world\n"),
-                      ("vtt", "text/vtt; charset=utf-8", "WEBVTT\n\n00:00:00.000 --> 00:00:01.200\nhello world\n"),
-                      ("text", "text/plain; charset=utf-8", "hello world"),
-                      ("json", "application/json", #"{"text":"hello world"}"#)])
+    @Test(arguments: [
+        ("srt", "text/plain; charset=utf-8", "1\n00:00:00,000 --> 00:00:01,200\nhello world\n"),
+        ("vtt", "text/vtt; charset=utf-8", "WEBVTT\n\n00:00:00.000 --> 00:00:01.200\nhello world\n"),
+        ("text", "text/plain; charset=utf-8", "hello world"),
+        ("json", "application/json", #"{"text":"hello world"}"#),
+    ])
     func everyFormatComesBackAsOpenAIGivesIt(format: String, type: String, text: String) async throws {
         let asr = FakeASR()
         try await asr.app().test(.live) { upstream in
             try await Self.sparkDeck(asrPort: try #require(upstream.port)).test(.live) { client in
                 let body = Self.form(audio: Self.audio(5000), fields: [("model", "parakeet"), ("response_format", format)])
-                try await client.execute(uri: "/v1/audio/transcriptions", method: .post, headers: Self.formType,
-                                         body: ByteBuffer(bytes: body)) { response in
+                try await client.execute(
+                    uri: "/v1/audio/transcriptions", method: .post, headers: Self.formType,
+                    body: ByteBuffer(bytes: body)
+                ) { response in
                     #expect(response.status == .ok)
                     #expect(response.headers[.contentType] == type)
                     #expect(String(buffer: response.body) == text, "JSON quoting is taken off")
@@ -135,8 +146,10 @@ struct TranscriptionTests {
 
     @Test func aBodyThatIsNotAFormIsRefusedWith415() async throws {
         try await Self.sparkDeck(asrPort: 9).test(.router) { client in
-            try await client.execute(uri: "/v1/audio/transcriptions", method: .post, headers: [.contentType: "application/json"],
-                                     body: ByteBuffer(string: "{}")) { response in
+            try await client.execute(
+                uri: "/v1/audio/transcriptions", method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: "{}")
+            ) { response in
                 #expect(response.status == .unsupportedMediaType)
                 #expect(String(buffer: response.body).contains("multipart/form-data"))
             }
@@ -144,8 +157,12 @@ struct TranscriptionTests {
     }
 
     @Test func theTapKeepsFieldsWhereverTheChunksEnd() throws {
-        let body = Self.form(audio: Self.audio(3000), fields: [("model", "parakeet"), ("response_format", "srt"),
-                                                             ("timestamp_granularities[]", "word"), ("timestamp_granularities[]", "segment")])
+        let body = Self.form(
+            audio: Self.audio(3000),
+            fields: [
+                ("model", "parakeet"), ("response_format", "srt"),
+                ("timestamp_granularities[]", "word"), ("timestamp_granularities[]", "segment"),
+            ])
         for step in [1, 2, 3, 17, 64, 1000, body.count] {
             let tap = try #require(MultipartTap(contentType: "multipart/form-data; boundary=\"\(Self.boundary)\"", limit: 1 << 20))
             for start in stride(from: 0, to: body.count, by: step) {

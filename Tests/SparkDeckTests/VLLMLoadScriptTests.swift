@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SparkSim
 
 @Suite("SparkSim vLLM load script")
@@ -7,10 +8,12 @@ struct VLLMLoadScriptTests {
         let script = VLLMLoadScript(model: "org/m", port: 8888, loadSeconds: 10, failure: nil)
         #expect(!script.fails)
         let texts = script.lines.map(\.text)
-        let order = ["Starting to load model org/m...", "Loading safetensors checkpoint shards:", "Loading weights took",
-                     "Model loading took", "Available KV cache memory", "GPU KV cache size", "Capturing CUDA graphs",
-                     "Graph capturing finished", "init engine", "Starting vLLM server on http://0.0.0.0:8888",
-                     "Application startup complete."]
+        let order = [
+            "Starting to load model org/m...", "Loading safetensors checkpoint shards:", "Loading weights took",
+            "Model loading took", "Available KV cache memory", "GPU KV cache size", "Capturing CUDA graphs",
+            "Graph capturing finished", "init engine", "Starting vLLM server on http://0.0.0.0:8888",
+            "Application startup complete.",
+        ]
         var index = 0
         for expected in order {
             guard let found = texts[index...].firstIndex(where: { $0.hasPrefix(expected) }) else {

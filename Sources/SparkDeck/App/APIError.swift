@@ -28,9 +28,11 @@ public struct APIError: HTTPResponseError {
     }
 
     public var body: JSONValue {
-        .object(["error": .object([
-            "message": .string(message), "type": .string(type), "code": .optional(code), "param": .optional(param),
-        ])])
+        .object([
+            "error": .object([
+                "message": .string(message), "type": .string(type), "code": .optional(code), "param": .optional(param),
+            ])
+        ])
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
@@ -43,7 +45,8 @@ public struct APIError: HTTPResponseError {
 extension Response {
     /// A JSON response from a built document.
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
-                 body: .init(byteBuffer: ByteBuffer(bytes: value.encoded())))
+        Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: value.encoded())))
     }
 }

@@ -57,8 +57,9 @@ public struct AppDependencies: Sendable {
         registry = PrometheusCollectorRegistry()
         metrics = HealthMetrics(registry: registry)
         let traffic = TrafficClock()
-        board = try StatusBoard(inventory: configuration.inventory, log: log, events: events, metrics: metrics,
-                                demo: configuration.demo, logger: logger, traffic: traffic)
+        board = try StatusBoard(
+            inventory: configuration.inventory, log: log, events: events, metrics: metrics,
+            demo: configuration.demo, logger: logger, traffic: traffic)
         assets = try DashboardAssets.bundled()
         openAPI = try OpenAPIDocument.bundled()
         runners = try RunnerPool(inventory: configuration.inventory, dataDirectory: configuration.dataDirectory)
@@ -67,18 +68,21 @@ public struct AppDependencies: Sendable {
         let sender = UpstreamSender(clients: httpClients, board: board, logger: logger)
         let gates = GatewayGates()
         self.gates = gates
-        orchestrator = SwapOrchestrator(inventory: configuration.inventory, runners: runners, store: swapStore, board: board,
-                                        events: events, sender: sender, gatewayInFlight: { gates.inFlight(serviceID: $0) },
-                                        logger: logger)
+        orchestrator = SwapOrchestrator(
+            inventory: configuration.inventory, runners: runners, store: swapStore, board: board,
+            events: events, sender: sender, gatewayInFlight: { gates.inFlight(serviceID: $0) },
+            logger: logger)
         gatewayMetrics = GatewayMetrics(registry: registry)
         activity = GatewayActivity()
-        core = UpstreamCore(sender: sender, gates: gates, observer: GatewayObserver(metrics: gatewayMetrics, activity: activity),
-                            traffic: traffic)
+        core = UpstreamCore(
+            sender: sender, gates: gates, observer: GatewayObserver(metrics: gatewayMetrics, activity: activity),
+            traffic: traffic)
         keys = APIKeyStore(store: store)
         scrubber = Scrubber(names: try PersonNameDetector.bundled(), standingTerms: configuration.inventory.redactionTerms)
         vault = try PlaceholderVault(store: store, dataDirectory: configuration.dataDirectory)
-        actions = try MaintenanceActions(inventory: configuration.inventory, runners: runners,
-                                         store: ActionStore(store: store), events: events)
+        actions = try MaintenanceActions(
+            inventory: configuration.inventory, runners: runners,
+            store: ActionStore(store: store), events: events)
     }
 }
 
@@ -87,24 +91,34 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<BasicRequestC
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: RequestIdMiddleware())
     router.add(middleware: APIKeyMiddleware(keys: dependencies.keys))
-    SystemController(board: dependencies.board, registry: dependencies.registry, events: dependencies.events,
-                     metrics: dependencies.metrics, gates: dependencies.gates,
-                     gatewayMetrics: dependencies.gatewayMetrics).addRoutes(to: router)
+    SystemController(
+        board: dependencies.board, registry: dependencies.registry, events: dependencies.events,
+        metrics: dependencies.metrics, gates: dependencies.gates,
+        gatewayMetrics: dependencies.gatewayMetrics
+    ).addRoutes(to: router)
     StatusController(board: dependencies.board, events: dependencies.events, log: dependencies.log).addRoutes(to: router)
-    SwapsController(inventory: dependencies.configuration.inventory, orchestrator: dependencies.orchestrator,
-                    store: dependencies.swapStore).addRoutes(to: router)
-    LLMGatewayController(inventory: dependencies.configuration.inventory, board: dependencies.board,
-                         currentSwap: dependencies.orchestrator.current, core: dependencies.core).addRoutes(to: router)
+    SwapsController(
+        inventory: dependencies.configuration.inventory, orchestrator: dependencies.orchestrator,
+        store: dependencies.swapStore
+    ).addRoutes(to: router)
+    LLMGatewayController(
+        inventory: dependencies.configuration.inventory, board: dependencies.board,
+        currentSwap: dependencies.orchestrator.current, core: dependencies.core
+    ).addRoutes(to: router)
     SpeechController(inventory: dependencies.configuration.inventory, core: dependencies.core, voices: VoiceCache()).addRoutes(to: router)
     TranscriptionController(inventory: dependencies.configuration.inventory, core: dependencies.core).addRoutes(to: router)
     ActionsController(actions: dependencies.actions).addRoutes(to: router)
     let orchestrator = dependencies.orchestrator
-    ServiceLogsController(inventory: dependencies.configuration.inventory, runners: dependencies.runners,
-                          activeModel: { await orchestrator.activeModelID() }).addRoutes(to: router)
+    ServiceLogsController(
+        inventory: dependencies.configuration.inventory, runners: dependencies.runners,
+        activeModel: { await orchestrator.activeModelID() }
+    ).addRoutes(to: router)
     RedactionController(scrubber: dependencies.scrubber, vault: dependencies.vault).addRoutes(to: router)
-    PrivateChatController(scrubber: dependencies.scrubber, vault: dependencies.vault,
-                          external: dependencies.configuration.inventory.externalModel,
-                          core: dependencies.core).addRoutes(to: router)
+    PrivateChatController(
+        scrubber: dependencies.scrubber, vault: dependencies.vault,
+        external: dependencies.configuration.inventory.externalModel,
+        core: dependencies.core
+    ).addRoutes(to: router)
     dependencies.openAPI.addRoutes(to: router)
     dependencies.assets.addRoutes(to: router)
     return router
@@ -112,26 +126,35 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<BasicRequestC
 
 /// Builds the SparkDeck application: the HTTP server plus the health monitor and event heartbeat services.
 /// `services` are run alongside (demo mode adds its SparkSim supervisor).
-public func buildApplication(_ configuration: ServerConfiguration, logger: Logger, services: [any Service] = [],
-                             onServerRunning: @escaping @Sendable () async -> Void = {}) throws -> some ApplicationProtocol {
-    try buildApplication(AppDependencies(configuration: configuration, logger: logger), logger: logger, services: services,
-                         onServerRunning: onServerRunning)
+public func buildApplication(
+    _ configuration: ServerConfiguration, logger: Logger, services: [any Service] = [],
+    onServerRunning: @escaping @Sendable () async -> Void = {}
+) throws -> some ApplicationProtocol {
+    try buildApplication(
+        AppDependencies(configuration: configuration, logger: logger), logger: logger, services: services,
+        onServerRunning: onServerRunning)
 }
 
 /// Builds the application from dependencies made beforehand (demo mode hands its services the orchestrator).
-public func buildApplication(_ dependencies: AppDependencies, logger: Logger, services: [any Service] = [],
-                             onServerRunning: @escaping @Sendable () async -> Void = {}) -> some ApplicationProtocol {
+public func buildApplication(
+    _ dependencies: AppDependencies, logger: Logger, services: [any Service] = [],
+    onServerRunning: @escaping @Sendable () async -> Void = {}
+) -> some ApplicationProtocol {
     let configuration = dependencies.configuration
-    let monitor = HealthMonitor(inventory: configuration.inventory, board: dependencies.board,
-                                runners: dependencies.runners, logger: logger)
+    let monitor = HealthMonitor(
+        inventory: configuration.inventory, board: dependencies.board,
+        runners: dependencies.runners, logger: logger)
     return Application(
         router: buildRouter(dependencies),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "SparkDeck"),
-        services: services + [monitor, EventHeartbeat(events: dependencies.events),
-                              SwapReconciler(orchestrator: dependencies.orchestrator),
-                              HTTPClientShutdown(clients: dependencies.httpClients),
-                              GatewayStatusPublisher(board: dependencies.board, keys: dependencies.keys,
-                                                     gates: dependencies.gates, activity: dependencies.activity)],
+        services: services + [
+            monitor, EventHeartbeat(events: dependencies.events),
+            SwapReconciler(orchestrator: dependencies.orchestrator),
+            HTTPClientShutdown(clients: dependencies.httpClients),
+            GatewayStatusPublisher(
+                board: dependencies.board, keys: dependencies.keys,
+                gates: dependencies.gates, activity: dependencies.activity),
+        ],
         onServerRunning: { _ in await onServerRunning() },
         logger: logger
     )

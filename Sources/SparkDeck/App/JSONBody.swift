@@ -18,7 +18,8 @@ enum JSONBody {
 
     /// The body's bytes as sent, checked as JSON, with its top-level members located (for a proxy that reads a few
     /// fields and forwards the bytes).
-    static func scan(_ request: Request, context: some RequestContext, limit: Int) async throws -> (bytes: ByteBuffer, body: JSONObjectScan) {
+    static func scan(_ request: Request, context: some RequestContext, limit: Int) async throws -> (bytes: ByteBuffer, body: JSONObjectScan)
+    {
         let buffer = try await collect(request, context: context, limit: limit)
         do {
             return (buffer, try JSONObjectScan(Array(buffer.readableBytesView)))
@@ -85,14 +86,16 @@ enum JSONBody {
     private static func collect(_ request: Request, context: some RequestContext, limit: Int) async throws -> ByteBuffer {
         let type = request.headers[.contentType]?.lowercased() ?? ""
         guard type.hasPrefix("application/json") else {
-            throw APIError.invalidRequest("Send the body as JSON with `Content-Type: application/json`" + (type.isEmpty ? "." : " (got \(type))."),
-                                          status: .unsupportedMediaType)
+            throw APIError.invalidRequest(
+                "Send the body as JSON with `Content-Type: application/json`" + (type.isEmpty ? "." : " (got \(type))."),
+                status: .unsupportedMediaType)
         }
         do {
             return try await request.body.collect(upTo: limit)
         } catch {
-            throw APIError.invalidRequest("The body is over \(limit >= 1 << 20 ? "\(limit >> 20) MiB" : "\(limit >> 10) KiB").",
-                                          status: .contentTooLarge)
+            throw APIError.invalidRequest(
+                "The body is over \(limit >= 1 << 20 ? "\(limit >> 20) MiB" : "\(limit >> 10) KiB").",
+                status: .contentTooLarge)
         }
     }
 }

@@ -20,9 +20,12 @@ struct RequestIdMiddleware<Context: RequestContext>: RouterMiddleware {
             response = Self.envelope(for: error, request: request)
         } catch {
             context.logger.error("unhandled error: \(error)")
-            response = Response.json(APIError(.internalServerError, type: "server_error", code: "internal_error",
-                                              message: "SparkDeck hit an internal error; see its log (request \(requestId)).").body,
-                                     status: .internalServerError)
+            response = Response.json(
+                APIError(
+                    .internalServerError, type: "server_error", code: "internal_error",
+                    message: "SparkDeck hit an internal error; see its log (request \(requestId))."
+                ).body,
+                status: .internalServerError)
         }
         response.headers[.requestId] = requestId
         return response
@@ -36,8 +39,9 @@ struct RequestIdMiddleware<Context: RequestContext>: RouterMiddleware {
         case .methodNotAllowed:
             apiError = .invalidRequest("\(request.method.rawValue) is not allowed on \(request.uri.path).", status: .methodNotAllowed)
         default:
-            apiError = APIError(error.status, type: error.status.code >= 500 ? "server_error" : "invalid_request_error",
-                                message: error.body ?? error.status.reasonPhrase)
+            apiError = APIError(
+                error.status, type: error.status.code >= 500 ? "server_error" : "invalid_request_error",
+                message: error.body ?? error.status.reasonPhrase)
         }
         var response = Response.json(apiError.body, status: apiError.status)
         response.headers.append(contentsOf: error.headers)

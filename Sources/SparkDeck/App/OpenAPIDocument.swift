@@ -15,7 +15,8 @@ public struct OpenAPIDocument: Sendable {
 
     init(data: Data, version: String) throws {
         guard var document = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-              var info = document["info"] as? [String: Any] else { throw Missing() }
+            var info = document["info"] as? [String: Any]
+        else { throw Missing() }
         info["version"] = version
         document["info"] = info
         bytes = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes]))

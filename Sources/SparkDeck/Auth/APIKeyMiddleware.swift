@@ -31,24 +31,33 @@ struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         }
         guard let active = await keys.activeKeys() else {
-            var error = APIError(.serviceUnavailable, type: "server_error", code: "api_keys_unreadable",
-                                 message: "SparkDeck cannot read its API keys from its store (sparkdeck.sqlite in its data folder), so it refuses requests that need a key until it can; check the disk and the file's permissions.")
+            var error = APIError(
+                .serviceUnavailable, type: "server_error", code: "api_keys_unreadable",
+                message:
+                    "SparkDeck cannot read its API keys from its store (sparkdeck.sqlite in its data folder), so it refuses requests that need a key until it can; check the disk and the file's permissions."
+            )
             error.headers[.retryAfter] = "2"
             throw error
         }
         if active.isEmpty { return try await next(request, context) }
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
-            throw APIError(.unauthorized, type: "authentication_error", code: "missing_api_key",
-                           message: "This SparkDeck requires an API key: send `Authorization: Bearer <key>` (keys are made with `sparkdeck keys create`).")
+            throw APIError(
+                .unauthorized, type: "authentication_error", code: "missing_api_key",
+                message:
+                    "This SparkDeck requires an API key: send `Authorization: Bearer <key>` (keys are made with `sparkdeck keys create`).")
         }
         let key = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
         guard let record = active[APIKeyStore.hash(key)] else {
-            throw APIError(.unauthorized, type: "authentication_error", code: "invalid_api_key",
-                           message: "The API key is not valid or has been revoked.")
+            throw APIError(
+                .unauthorized, type: "authentication_error", code: "invalid_api_key",
+                message: "The API key is not valid or has been revoked.")
         }
         guard record.scopes.contains(scope) || record.scopes.contains(.admin) else {
-            throw APIError(.forbidden, type: "authentication_error", code: "insufficient_scope",
-                           message: "The key '\(record.name)' lacks the `\(scope.rawValue)` scope this endpoint needs (it has: \(record.scopes.map(\.rawValue).sorted().joined(separator: ", "))).")
+            throw APIError(
+                .forbidden, type: "authentication_error", code: "insufficient_scope",
+                message:
+                    "The key '\(record.name)' lacks the `\(scope.rawValue)` scope this endpoint needs (it has: \(record.scopes.map(\.rawValue).sorted().joined(separator: ", ")))."
+            )
         }
         return try await next(request, context)
     }

@@ -19,10 +19,12 @@ public struct APIKeyRecord: Sendable, Equatable {
     public var revokedAt: Double?
 
     public var json: JSONValue {
-        .object(["id": .string(id), "name": .string(name), "prefix": .string(prefix),
-                 "scopes": .array(scopes.map(\.rawValue).sorted().map(JSONValue.string)),
-                 "created_at": .string(Timestamp.iso(createdAt)),
-                 "revoked_at": revokedAt.map { .string(Timestamp.iso($0)) } ?? .null])
+        .object([
+            "id": .string(id), "name": .string(name), "prefix": .string(prefix),
+            "scopes": .array(scopes.map(\.rawValue).sorted().map(JSONValue.string)),
+            "created_at": .string(Timestamp.iso(createdAt)),
+            "revoked_at": revokedAt.map { .string(Timestamp.iso($0)) } ?? .null,
+        ])
     }
 }
 
@@ -44,12 +46,16 @@ public actor APIKeyStore {
         var generator = SystemRandomNumberGenerator()
         let secret = String((0..<40).map { _ in alphabet.randomElement(using: &generator)! })
         let key = Self.keyPrefix + secret
-        let record = APIKeyRecord(id: "key_" + String(secret.prefix(8)).lowercased() + String(Int.random(in: 1000...9999)),
-                                  name: name, prefix: String(key.prefix(10)), scopes: scopes, createdAt: Timestamp.now())
+        let record = APIKeyRecord(
+            id: "key_" + String(secret.prefix(8)).lowercased() + String(Int.random(in: 1000...9999)),
+            name: name, prefix: String(key.prefix(10)), scopes: scopes, createdAt: Timestamp.now())
         try await store.database.write { db in
-            try db.execute(sql: "INSERT INTO api_key (id, name, prefix, hash, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [record.id, name, record.prefix, Self.hash(key),
-                                       scopes.map(\.rawValue).sorted().joined(separator: ","), record.createdAt])
+            try db.execute(
+                sql: "INSERT INTO api_key (id, name, prefix, hash, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [
+                    record.id, name, record.prefix, Self.hash(key),
+                    scopes.map(\.rawValue).sorted().joined(separator: ","), record.createdAt,
+                ])
         }
         invalidate()
         return (key, record)
@@ -104,9 +110,13 @@ public actor APIKeyStore {
         if let refreshing { return await refreshing.value }
         let store = self.store
         let task = Task { () -> [String: APIKeyRecord]? in
-            guard let rows = try? await store.database.read({ db in
-                try Row.fetchAll(db, sql: "SELECT * FROM api_key WHERE revoked_at IS NULL").map { (String($0["hash"] as String), Self.record($0)) }
-            }) else { return nil }
+            guard
+                let rows = try? await store.database.read({ db in
+                    try Row.fetchAll(db, sql: "SELECT * FROM api_key WHERE revoked_at IS NULL").map {
+                        (String($0["hash"] as String), Self.record($0))
+                    }
+                })
+            else { return nil }
             return Dictionary(rows, uniquingKeysWith: { first, _ in first })
         }
         refreshing = task
@@ -120,9 +130,10 @@ public actor APIKeyStore {
     }
 
     static func record(_ row: Row) -> APIKeyRecord {
-        APIKeyRecord(id: row["id"], name: row["name"], prefix: row["prefix"],
-                     scopes: Set((row["scopes"] as String).split(separator: ",").compactMap { APIScope(rawValue: String($0)) }),
-                     createdAt: row["created_at"], revokedAt: row["revoked_at"])
+        APIKeyRecord(
+            id: row["id"], name: row["name"], prefix: row["prefix"],
+            scopes: Set((row["scopes"] as String).split(separator: ",").compactMap { APIScope(rawValue: String($0)) }),
+            createdAt: row["created_at"], revokedAt: row["revoked_at"])
     }
 
     static func hash(_ key: String) -> String {

@@ -54,8 +54,9 @@ struct ProcessCommand: Sendable {
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
         let process: SpawnedProcess
         do {
-            process = try await SpawnedProcess.start(argv[0], arguments: Array(argv.dropFirst()),
-                                                     output: .file(outputPath, truncate: true), stopGrace: .seconds(1))
+            process = try await SpawnedProcess.start(
+                argv[0], arguments: Array(argv.dropFirst()),
+                output: .file(outputPath, truncate: true), stopGrace: .seconds(1))
         } catch {
             throw CommandRunnerError.couldNotStart("\(error)")
         }
@@ -82,10 +83,12 @@ struct ProcessCommand: Sendable {
                 let tail = LastLines()
                 let process: SpawnedProcess
                 do {
-                    process = try await SpawnedProcess.start(argv[0], arguments: Array(argv.dropFirst()), output: .lines { line in
-                        tail.append(line)
-                        continuation.yield(line)
-                    })
+                    process = try await SpawnedProcess.start(
+                        argv[0], arguments: Array(argv.dropFirst()),
+                        output: .lines { line in
+                            tail.append(line)
+                            continuation.yield(line)
+                        })
                 } catch {
                     continuation.finish(throwing: CommandRunnerError.couldNotStart("\(error)"))
                     return
@@ -127,7 +130,8 @@ public struct LocalCommandRunner: CommandRunner {
     private func command(_ text: String) -> ProcessCommand {
         let node = self.node
         return ProcessCommand(argv: ["/bin/sh", "-c", text]) { result in
-            result.exitCode == 127 ? .commandNotFound(node: node, output: result.output.trimmingCharacters(in: .whitespacesAndNewlines)) : nil
+            result.exitCode == 127
+                ? .commandNotFound(node: node, output: result.output.trimmingCharacters(in: .whitespacesAndNewlines)) : nil
         }
     }
 

@@ -11,7 +11,8 @@ public struct GPUStats: Sendable, Equatable {
     public var memorySource: String
 
     /// The query SparkDeck runs on a node.
-    public static let query = "nvidia-smi --query-gpu=utilization.gpu,memory.used,memory.total,temperature.gpu,power.draw --format=csv,noheader,nounits"
+    public static let query =
+        "nvidia-smi --query-gpu=utilization.gpu,memory.used,memory.total,temperature.gpu,power.draw --format=csv,noheader,nounits"
     /// The fallback for memory when the GPU reports `[N/A]`.
     public static let memoryFallback = "free -b"
 
@@ -21,9 +22,10 @@ public struct GPUStats: Sendable, Equatable {
         let fields = line.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         guard fields.count >= 5 else { return nil }
         func number(_ text: String) -> Double? { Double(text) }
-        let stats = GPUStats(utilizationPercent: number(fields[0]), memoryUsedMiB: number(fields[1]),
-                             memoryTotalMiB: number(fields[2]), temperatureC: number(fields[3]), powerW: number(fields[4]),
-                             memorySource: "nvidia-smi")
+        let stats = GPUStats(
+            utilizationPercent: number(fields[0]), memoryUsedMiB: number(fields[1]),
+            memoryTotalMiB: number(fields[2]), temperatureC: number(fields[3]), powerW: number(fields[4]),
+            memorySource: "nvidia-smi")
         // A line of nothing but N/A is not a GPU reading.
         guard stats.utilizationPercent != nil || stats.memoryUsedMiB != nil || stats.temperatureC != nil else { return nil }
         return stats
@@ -58,8 +60,10 @@ public struct GPUStats: Sendable, Equatable {
 /// Reads a node's GPU stats through its command runner.
 public enum GPUReader {
     /// nil when the node has no `nvidia-smi` (a laptop running the demo without SparkSim's stand-in).
-    public static func read(_ runner: any CommandRunner, command: String = GPUStats.query,
-                            timeout: Duration = .seconds(5)) async throws -> GPUStats? {
+    public static func read(
+        _ runner: any CommandRunner, command: String = GPUStats.query,
+        timeout: Duration = .seconds(5)
+    ) async throws -> GPUStats? {
         let result: CommandResult
         do {
             result = try await runner.run(command, timeout: timeout)

@@ -18,8 +18,9 @@ public struct SSHCommandRunner: CommandRunner {
         self.node = node
         self.settings = settings
         let sshDirectory = (dataDirectory as NSString).appendingPathComponent("ssh")
-        try FileManager.default.createDirectory(atPath: sshDirectory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: sshDirectory, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
         keyPath = settings.keyPath ?? (sshDirectory as NSString).appendingPathComponent("id_ed25519")
         knownHostsPath = (sshDirectory as NSString).appendingPathComponent("known_hosts")
         controlPath = try Self.controlDirectory(for: sshDirectory) + "/%C"
@@ -30,16 +31,18 @@ public struct SSHCommandRunner: CommandRunner {
     static func controlDirectory(for sshDirectory: String) throws -> String {
         var directory = (sshDirectory as NSString).appendingPathComponent("cm")
         if directory.utf8.count > 60 {
-            let digest = sshDirectory.utf8.reduce(UInt64(1469598103934665603)) { ($0 ^ UInt64($1)) &* 1099511628211 }
+            let digest = sshDirectory.utf8.reduce(UInt64(1_469_598_103_934_665_603)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
             directory = "/tmp/sparkdeck-cm-\(String(digest, radix: 16))"
         }
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
         // The /tmp name can be guessed: a folder someone else made there first could hold a socket that poses as
         // our SSH connection. Use it only if it is ours and closed to everyone else.
         var info = stat()
         guard lstat(directory, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR, info.st_uid == geteuid(),
-              info.st_mode & 0o077 == 0 else {
+            info.st_mode & 0o077 == 0
+        else {
             throw CommandRunnerError.couldNotStart(
                 "the SSH control folder \(directory) is not a folder of this user with mode 0700; remove it and start again")
         }
@@ -48,27 +51,30 @@ public struct SSHCommandRunner: CommandRunner {
 
     /// The ssh argument list; `command` is passed as one argument after `--`, never parsed by a local shell.
     func argv(_ command: String) -> [String] {
-        ["/usr/bin/ssh",
-         "-i", keyPath,
-         "-p", "\(settings.port)",
-         "-o", "BatchMode=yes",
-         "-o", "IdentitiesOnly=yes",
-         "-o", "ConnectTimeout=\(Self.connectTimeoutSeconds)",
-         "-o", "StrictHostKeyChecking=accept-new",
-         "-o", "UserKnownHostsFile=\(knownHostsPath)",
-         "-o", "ControlMaster=auto",
-         "-o", "ControlPath=\(controlPath)",
-         "-o", "ControlPersist=60",
-         "-o", "ServerAliveInterval=5",
-         "-o", "ServerAliveCountMax=3",
-         "-o", "LogLevel=ERROR",
-         "-T",
-         "\(settings.user)@\(node.host)",
-         "--", command]
+        [
+            "/usr/bin/ssh",
+            "-i", keyPath,
+            "-p", "\(settings.port)",
+            "-o", "BatchMode=yes",
+            "-o", "IdentitiesOnly=yes",
+            "-o", "ConnectTimeout=\(Self.connectTimeoutSeconds)",
+            "-o", "StrictHostKeyChecking=accept-new",
+            "-o", "UserKnownHostsFile=\(knownHostsPath)",
+            "-o", "ControlMaster=auto",
+            "-o", "ControlPath=\(controlPath)",
+            "-o", "ControlPersist=60",
+            "-o", "ServerAliveInterval=5",
+            "-o", "ServerAliveCountMax=3",
+            "-o", "LogLevel=ERROR",
+            "-T",
+            "\(settings.user)@\(node.host)",
+            "--", command,
+        ]
     }
 
     private func command(_ text: String) -> ProcessCommand {
-        let node = self.node.id, knownHosts = knownHostsPath
+        let node = self.node.id
+        let knownHosts = knownHostsPath
         return ProcessCommand(argv: argv(text)) { result in Self.interpret(result, node: node, knownHosts: knownHosts) }
     }
 
@@ -100,8 +106,10 @@ public struct SSHCommandRunner: CommandRunner {
         if output.contains("Permission denied") || output.contains("Too many authentication failures") {
             return .authRefused(node: node, detail: detail)
         }
-        for marker in ["Connection refused", "Connection timed out", "No route to host", "Network is unreachable",
-                       "Could not resolve", "Operation timed out", "Connection reset", "Connection closed"]
+        for marker in [
+            "Connection refused", "Connection timed out", "No route to host", "Network is unreachable",
+            "Could not resolve", "Operation timed out", "Connection reset", "Connection closed",
+        ]
         where output.contains(marker) {
             return .unreachable(node: node, detail: detail)
         }

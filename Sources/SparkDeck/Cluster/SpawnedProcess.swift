@@ -37,8 +37,10 @@ public final class SpawnedProcess: Sendable {
 
     /// Starts `executable` (a path; no search) with `arguments`; returns once it runs. `stopGrace` is how long a stop
     /// waits after SIGTERM before SIGKILL.
-    public static func start(_ executable: String, arguments: [String], output: Output,
-                             stopGrace: Duration = .seconds(3)) async throws(SpawnError) -> SpawnedProcess {
+    public static func start(
+        _ executable: String, arguments: [String], output: Output,
+        stopGrace: Duration = .seconds(3)
+    ) async throws(SpawnError) -> SpawnedProcess {
         var options = PlatformOptions()
         options.processGroupID = 0
         options.teardownSequence = [.send(signal: .terminate, toProcessGroup: true, allowedDurationToNextStep: stopGrace)]
@@ -47,8 +49,12 @@ public final class SpawnedProcess: Sendable {
         let task = Task<Int32, any Error> {
             defer { state.markExited() }
             do {
-                let status = try await execute(.path(FilePath(executable)), Arguments(arguments), options, output,
-                                                started: { spawnedSink.yield($0); spawnedSink.finish() })
+                let status = try await execute(
+                    .path(FilePath(executable)), Arguments(arguments), options, output,
+                    started: {
+                        spawnedSink.yield($0)
+                        spawnedSink.finish()
+                    })
                 return switch status {
                 case .exited(let code): code
                 case .signaled(let signal): 128 + signal
@@ -61,7 +67,10 @@ public final class SpawnedProcess: Sendable {
         // Waited for in a task of its own, so a cancelled caller still gets the process it started and can stop it.
         let pid: pid_t?
         do {
-            pid = try await Task { var started = spawned.makeAsyncIterator(); return try await started.next() }.value
+            pid = try await Task {
+                var started = spawned.makeAsyncIterator()
+                return try await started.next()
+            }.value
         } catch {
             throw SpawnError(executable: executable, reason: "\(error)")
         }
@@ -69,8 +78,10 @@ public final class SpawnedProcess: Sendable {
         return SpawnedProcess(pid: pid, task: task, state: state)
     }
 
-    private static func execute(_ executable: Executable, _ arguments: Arguments, _ options: PlatformOptions,
-                                _ output: Output, started: (pid_t) -> Void) async throws -> TerminationStatus {
+    private static func execute(
+        _ executable: Executable, _ arguments: Arguments, _ options: PlatformOptions,
+        _ output: Output, started: (pid_t) -> Void
+    ) async throws -> TerminationStatus {
         switch output {
         case .file(let path, let truncate):
             let descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : O_APPEND), 0o644)

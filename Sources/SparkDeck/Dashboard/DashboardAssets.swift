@@ -21,8 +21,9 @@ public struct DashboardAssets: Sendable {
 
     /// The dashboard shipped in this library's resource bundle.
     public static func bundled() throws -> DashboardAssets {
-        try DashboardAssets(directory: Bundle.module.url(forResource: "index", withExtension: "html", subdirectory: "Resources")?
-            .deletingLastPathComponent())
+        try DashboardAssets(
+            directory: Bundle.module.url(forResource: "index", withExtension: "html", subdirectory: "Resources")?
+                .deletingLastPathComponent())
     }
 
     public init(directory: URL?) throws {
@@ -50,15 +51,18 @@ public struct DashboardAssets: Sendable {
         for (name, asset) in assets {
             let path = name == "index.html" ? "/" : "/\(name)"
             router.get(RouterPath(path)) { _, _ in
-                Response(status: .ok, headers: [
-                    .contentType: asset.contentType,
-                    .cacheControl: "no-cache",
-                    .init("X-Content-Type-Options")!: "nosniff",
-                    // The admin key sits in the page's storage: no other site may frame the dashboard (clickjacking).
-                    .init("Content-Security-Policy")!: "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'",
-                    .init("X-Frame-Options")!: "DENY",
-                    .init("Referrer-Policy")!: "no-referrer",
-                ], body: .init(byteBuffer: asset.bytes))
+                Response(
+                    status: .ok,
+                    headers: [
+                        .contentType: asset.contentType,
+                        .cacheControl: "no-cache",
+                        .init("X-Content-Type-Options")!: "nosniff",
+                        // The admin key sits in the page's storage: no other site may frame the dashboard (clickjacking).
+                        .init("Content-Security-Policy")!:
+                            "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'",
+                        .init("X-Frame-Options")!: "DENY",
+                        .init("Referrer-Policy")!: "no-referrer",
+                    ], body: .init(byteBuffer: asset.bytes))
             }
         }
     }

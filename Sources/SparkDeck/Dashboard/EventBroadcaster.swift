@@ -13,8 +13,9 @@ public actor EventBroadcaster {
 
     public func subscribe() -> (id: UUID, events: AsyncStream<ServerEvent>) {
         let id = UUID()
-        let (stream, continuation) = AsyncStream.makeStream(of: ServerEvent.self,
-                                                            bufferingPolicy: .bufferingNewest(Self.bufferPerClient))
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: ServerEvent.self,
+            bufferingPolicy: .bufferingNewest(Self.bufferPerClient))
         continuation.onTermination = { [weak self] _ in
             Task { await self?.unsubscribe(id) }
         }

@@ -43,17 +43,19 @@ struct StatusController {
             since = parsed
         } else if let text = request.uri.queryParameters["hours"].map(String.init) {
             guard let hours = Double(text), hours > 0, hours <= Self.maxHours else {
-                throw APIError.invalidRequest("`hours` must be a number above 0 and at most \(Int(Self.maxHours)), got '\(text)'.", param: "hours")
+                throw APIError.invalidRequest(
+                    "`hours` must be a number above 0 and at most \(Int(Self.maxHours)), got '\(text)'.", param: "hours")
             }
             since = now - hours * 3600
         }
         let outages = try await log.outages(since: since)
         let changes = try await log.changes(since: since)
-        return Response.json(.object([
-            "since": .string(Timestamp.iso(since)),
-            "now": .string(Timestamp.iso(now)),
-            "outages": .array(outages.map { .object($0.json(now: now)) }),
-            "changes": .array(changes.map { .object($0.json) }),
-        ]))
+        return Response.json(
+            .object([
+                "since": .string(Timestamp.iso(since)),
+                "now": .string(Timestamp.iso(now)),
+                "outages": .array(outages.map { .object($0.json(now: now)) }),
+                "changes": .array(changes.map { .object($0.json) }),
+            ]))
     }
 }

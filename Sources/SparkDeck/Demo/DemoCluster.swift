@@ -25,8 +25,10 @@ public struct DemoCluster: Service {
     var logDirectory: String { Self.path(demoDirectory, "logs") }
 
     /// Picks free loopback ports, writes `<data>/demo/inventory.yaml` and returns the cluster that serves it.
-    public static func prepare(dataDirectory: String, executable: String, logger: Logger,
-                               restartDelay: Duration = .seconds(1)) throws -> DemoCluster {
+    public static func prepare(
+        dataDirectory: String, executable: String, logger: Logger,
+        restartDelay: Duration = .seconds(1)
+    ) throws -> DemoCluster {
         let demo = path(dataDirectory, "demo")
         for folder in [demo, path(demo, "pids"), path(demo, "logs")] {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -43,8 +45,9 @@ public struct DemoCluster: Service {
         let inventoryPath = path(demo, "inventory.yaml")
         let yaml = DemoInventory.yaml(ports: ports, executable: executable, demoDirectory: demo, controllerPID: controller)
         try yaml.write(toFile: inventoryPath, atomically: true, encoding: .utf8)
-        return DemoCluster(dataDirectory: dataDirectory, inventoryPath: inventoryPath, sims: sims,
-                           executable: executable, logger: logger, restartDelay: restartDelay)
+        return DemoCluster(
+            dataDirectory: dataDirectory, inventoryPath: inventoryPath, sims: sims,
+            executable: executable, logger: logger, restartDelay: restartDelay)
     }
 
     public func run() async throws {
@@ -65,8 +68,9 @@ public struct DemoCluster: Service {
         while !stopping.isSet {
             let child: SpawnedProcess
             do {
-                child = try await SpawnedProcess.start(executable, arguments: sim.arguments,
-                                                       output: .file(Self.path(logDirectory, "\(sim.serviceID).log"), truncate: false))
+                child = try await SpawnedProcess.start(
+                    executable, arguments: sim.arguments,
+                    output: .file(Self.path(logDirectory, "\(sim.serviceID).log"), truncate: false))
             } catch {
                 logger.error("demo: cannot start the \(sim.serviceID) sim: \(error)")
                 try? await Task.sleep(for: restartDelay)
@@ -83,7 +87,8 @@ public struct DemoCluster: Service {
                 await child.stop()
                 break
             }
-            logger.warning("demo: the \(sim.serviceID) sim exited (status \(status.map(String.init) ?? "unknown")); restarting it in \(restartDelay)")
+            logger.warning(
+                "demo: the \(sim.serviceID) sim exited (status \(status.map(String.init) ?? "unknown")); restarting it in \(restartDelay)")
             try? await Task.sleep(for: restartDelay)
         }
     }
@@ -97,21 +102,29 @@ public struct DemoCluster: Service {
 final class StopFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var value = false
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
-    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
+    func set() {
+        lock.lock()
+        value = true
+        lock.unlock()
+    }
 }
 
 /// Free TCP ports on loopback, found by binding port 0.
 public enum FreePort {
     public static func find(count: Int) throws -> [Int] {
         var sockets: [Int32] = []
-        defer { sockets.forEach { close($0) } }
+        defer { for socket in sockets { close(socket) } }
         var ports: [Int] = []
         for _ in 0..<count {
             #if canImport(Glibc)
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             #else
-            let fd = socket(AF_INET, SOCK_STREAM, 0)
+                let fd = socket(AF_INET, SOCK_STREAM, 0)
             #endif
             guard fd >= 0 else { throw PortError() }
             sockets.append(fd)

@@ -35,9 +35,10 @@ enum DemoInventory {
         func probes(busy: String, services: [String]) -> String {
             let pid = { (service: String) in ShellQuote.quote((pids as NSString).appendingPathComponent("\(service).pid")) }
             let gpu = "\(ShellQuote.quote(executable)) sim nvidia-smi --busy-pid-file \(pid(busy))"
-            let containers = services.map { service in
-                #"[ -f \#(pid(service)) ] && kill -0 "$(cat \#(pid(service)))" 2>/dev/null && printf 'sparksim-%s\tsparksim/%s\tUp (pid %s)\n' \#(service) \#(service) "$(cat \#(pid(service)))""#
-            }.joined(separator: "; ") + "; true"
+            let containers =
+                services.map { service in
+                    #"[ -f \#(pid(service)) ] && kill -0 "$(cat \#(pid(service)))" 2>/dev/null && printf 'sparksim-%s\tsparksim/%s\tUp (pid %s)\n' \#(service) \#(service) "$(cat \#(pid(service)))""#
+                }.joined(separator: "; ") + "; true"
             return """
                     probes:
                       interval_seconds: 2

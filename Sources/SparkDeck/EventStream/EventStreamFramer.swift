@@ -48,7 +48,8 @@ public struct EventStreamFramer: Sendable {
         }
         let complete = chunk.getSlice(at: chunk.readerIndex, length: lastEnd) ?? chunk
         let output = take(appending: complete)
-        if lastEnd < chunk.readableBytes, let rest = chunk.getSlice(at: chunk.readerIndex + lastEnd, length: chunk.readableBytes - lastEnd) {
+        if lastEnd < chunk.readableBytes, let rest = chunk.getSlice(at: chunk.readerIndex + lastEnd, length: chunk.readableBytes - lastEnd)
+        {
             hold(rest)
         }
         return output

@@ -9,8 +9,10 @@ extension Response {
     ]
 
     /// A `text/event-stream` answer whose events `write` sends: the one place such an answer's head is made.
-    static func eventStream(status: HTTPResponse.Status = .ok, headers: HTTPFields = [:],
-                            _ write: @escaping @Sendable (inout any ResponseBodyWriter) async throws -> Void) -> Response {
+    static func eventStream(
+        status: HTTPResponse.Status = .ok, headers: HTTPFields = [:],
+        _ write: @escaping @Sendable (inout any ResponseBodyWriter) async throws -> Void
+    ) -> Response {
         var fields = eventStreamHeaders
         for field in headers { fields[field.name] = field.value }
         return Response(status: status, headers: fields, body: ResponseBody(write))

@@ -2,7 +2,10 @@ import Synchronization
 
 /// Why a request was not admitted; becomes a 503 `overloaded` with `Retry-After`.
 public struct AdmissionRejection: Error, Equatable, Sendable {
-    public enum Reason: String, Sendable { case queueFull = "queue_full", queueTimeout = "queue_timeout" }
+    public enum Reason: String, Sendable {
+        case queueFull = "queue_full"
+        case queueTimeout = "queue_timeout"
+    }
     public var gate: String
     public var reason: Reason
     /// Seconds after which a retry is likely to be admitted.

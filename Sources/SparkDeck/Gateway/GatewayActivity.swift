@@ -44,11 +44,13 @@ struct GatewayStatusPublisher: Service {
                 for (name, load) in gates.snapshot() {
                     gateLoad[name] = .object(["in_flight": .number(Double(load.inFlight)), "queued": .number(Double(load.queued))])
                 }
-                await board.setAccess(open: await keys.isOpen(), gatewayLoad: .object([
-                    "requests_last_minute": .number(Double(minute.requests)),
-                    "errors_last_minute": .number(Double(minute.errors)),
-                    "gates": .object(gateLoad),
-                ]))
+                await board.setAccess(
+                    open: await keys.isOpen(),
+                    gatewayLoad: .object([
+                        "requests_last_minute": .number(Double(minute.requests)),
+                        "errors_last_minute": .number(Double(minute.errors)),
+                        "gates": .object(gateLoad),
+                    ]))
                 try await Task.sleep(for: .seconds(1))
             }
         }

@@ -6,9 +6,11 @@ import Synchronization
 public struct GatewayMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
     private let series = Series()
-    static let latencyBuckets: [Duration] = [.milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
-                                             .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
-                                             .seconds(2.5), .seconds(5), .seconds(10), .seconds(30), .seconds(60)]
+    static let latencyBuckets: [Duration] = [
+        .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+        .seconds(2.5), .seconds(5), .seconds(10), .seconds(30), .seconds(60),
+    ]
 
     public init(registry: PrometheusCollectorRegistry) { self.registry = registry }
 
@@ -26,8 +28,9 @@ public struct GatewayMetrics: Sendable {
         let histogram = series.durations.withLock { cache in
             if let known = cache[key] { return known }
             let made = registry.makeDurationHistogram(
-                descriptor: .init(namespace: "sparkdeck", subsystem: "gateway", metricName: "request_duration", unitName: "seconds",
-                                  helpText: "Gateway requests from arrival to the last byte, by route, upstream and status class"),
+                descriptor: .init(
+                    namespace: "sparkdeck", subsystem: "gateway", metricName: "request_duration", unitName: "seconds",
+                    helpText: "Gateway requests from arrival to the last byte, by route, upstream and status class"),
                 labels: [("route", route), ("upstream", upstream), ("status", statusClass)], buckets: Self.latencyBuckets)
             cache[key] = made
             return made
@@ -40,8 +43,9 @@ public struct GatewayMetrics: Sendable {
         let histogram = series.firstBytes.withLock { cache in
             if let known = cache[key] { return known }
             let made = registry.makeDurationHistogram(
-                descriptor: .init(namespace: "sparkdeck", subsystem: "gateway", metricName: "time_to_first_byte", unitName: "seconds",
-                                  helpText: "From arrival to the upstream's first body byte (the first token, for streams)"),
+                descriptor: .init(
+                    namespace: "sparkdeck", subsystem: "gateway", metricName: "time_to_first_byte", unitName: "seconds",
+                    helpText: "From arrival to the upstream's first body byte (the first token, for streams)"),
                 labels: [("route", route), ("upstream", upstream)], buckets: Self.latencyBuckets)
             cache[key] = made
             return made
@@ -51,8 +55,9 @@ public struct GatewayMetrics: Sendable {
 
     func rejected(upstream: String, reason: String) {
         registry.makeCounter(
-            descriptor: .init(namespace: "sparkdeck", subsystem: "gateway", metricName: "rejections", unitName: "total",
-                              helpText: "Requests answered 503 without reaching the upstream, by reason"),
+            descriptor: .init(
+                namespace: "sparkdeck", subsystem: "gateway", metricName: "rejections", unitName: "total",
+                helpText: "Requests answered 503 without reaching the upstream, by reason"),
             labels: [("upstream", upstream), ("reason", reason)]
         ).increment()
     }
@@ -60,10 +65,13 @@ public struct GatewayMetrics: Sendable {
     func tokens(upstream: String, prompt: Int, completion: Int) {
         let counters = series.tokens.withLock { cache in
             if let known = cache[upstream] { return known }
-            let descriptor = MetricNameDescriptor(namespace: "sparkdeck", subsystem: "gateway", metricName: "tokens", unitName: "total",
-                                                  helpText: "Tokens reported in upstream usage, by kind")
-            let made = (registry.makeCounter(descriptor: descriptor, labels: [("upstream", upstream), ("kind", "prompt")]),
-                        registry.makeCounter(descriptor: descriptor, labels: [("upstream", upstream), ("kind", "completion")]))
+            let descriptor = MetricNameDescriptor(
+                namespace: "sparkdeck", subsystem: "gateway", metricName: "tokens", unitName: "total",
+                helpText: "Tokens reported in upstream usage, by kind")
+            let made = (
+                registry.makeCounter(descriptor: descriptor, labels: [("upstream", upstream), ("kind", "prompt")]),
+                registry.makeCounter(descriptor: descriptor, labels: [("upstream", upstream), ("kind", "completion")])
+            )
             cache[upstream] = made
             return made
         }
@@ -74,12 +82,18 @@ public struct GatewayMetrics: Sendable {
     func gate(_ name: String, inFlight: Int, queued: Int) {
         let gauges = series.gates.withLock { cache in
             if let known = cache[name] { return known }
-            let made = (registry.makeGauge(descriptor: .init(namespace: "sparkdeck", subsystem: "gateway", metricName: "in_flight",
-                                                             unitName: "requests", helpText: "Requests holding an admission slot"),
-                                           labels: [("gate", name)]),
-                        registry.makeGauge(descriptor: .init(namespace: "sparkdeck", subsystem: "gateway", metricName: "queue_depth",
-                                                             unitName: "requests", helpText: "Requests waiting for an admission slot"),
-                                           labels: [("gate", name)]))
+            let made = (
+                registry.makeGauge(
+                    descriptor: .init(
+                        namespace: "sparkdeck", subsystem: "gateway", metricName: "in_flight",
+                        unitName: "requests", helpText: "Requests holding an admission slot"),
+                    labels: [("gate", name)]),
+                registry.makeGauge(
+                    descriptor: .init(
+                        namespace: "sparkdeck", subsystem: "gateway", metricName: "queue_depth",
+                        unitName: "requests", helpText: "Requests waiting for an admission slot"),
+                    labels: [("gate", name)])
+            )
             cache[name] = made
             return made
         }

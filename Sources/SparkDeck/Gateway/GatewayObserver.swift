@@ -40,7 +40,8 @@ public struct GatewayObserver: Sendable {
         do {
             return try await handle()
         } catch {
-            let apiError = error as? APIError
+            let apiError =
+                error as? APIError
                 ?? APIError(.internalServerError, type: "server_error", code: "internal", message: "\(error)")
             let named = apiError.headers[UpstreamCore.upstreamHeader] ?? upstream
             failed(route: route, upstream: named, error: apiError, duration: ContinuousClock.now - arrived)

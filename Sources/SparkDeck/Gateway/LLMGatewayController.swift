@@ -55,22 +55,25 @@ struct LLMGatewayController {
         let streaming = stream.map { body.bytes[$0.range].first == UInt8(ascii: "t") } ?? false
 
         guard let service = llmService() else {
-            var error = APIError(.serviceUnavailable, type: "upstream_unavailable", code: "no_model_loaded",
-                                 message: "The inventory has no vllm service; add one to use the LLM gateway.")
+            var error = APIError(
+                .serviceUnavailable, type: "upstream_unavailable", code: "no_model_loaded",
+                message: "The inventory has no vllm service; add one to use the LLM gateway.")
             error.headers[.retryAfter] = "10"
             throw error
         }
         let swapWait = currentSwap() == nil ? Duration.zero : try await waitOutSwap(service: service)
         let (state, served) = board.gatewayView(of: service.id)
         guard state.isServing else {
-            var error = APIError(.serviceUnavailable, type: "upstream_unavailable", code: "upstream_down",
-                                 message: "The LLM service \(service.id) is not answering right now; retry shortly.")
+            var error = APIError(
+                .serviceUnavailable, type: "upstream_unavailable", code: "upstream_down",
+                message: "The LLM service \(service.id) is not answering right now; retry shortly.")
             error.headers[.retryAfter] = "5"
             throw error.from(service, waited: swapWait)
         }
         guard let loaded = served.first else {
-            var error = APIError(.serviceUnavailable, type: "upstream_unavailable", code: "no_model_loaded",
-                                 message: "No model is loaded on the LLM node; load one from the dashboard or POST /api/swaps.")
+            var error = APIError(
+                .serviceUnavailable, type: "upstream_unavailable", code: "no_model_loaded",
+                message: "No model is loaded on the LLM node; load one from the dashboard or POST /api/swaps.")
             error.headers[.retryAfter] = "10"
             throw error.from(service, waited: swapWait)
         }
@@ -78,14 +81,17 @@ struct LLMGatewayController {
         if !served.contains(model) {
             // A recipe id names its served model.
             guard let recipe = inventory.model(model), served.contains(recipe.servedName) else {
-                throw APIError(.notFound, type: "invalid_request_error", code: "model_not_found",
-                               message: "The model `\(model)` is not loaded; the loaded model is `\(loaded)`. Use it, or load `\(model)` first.",
-                               param: "model").from(service, waited: swapWait)
+                throw APIError(
+                    .notFound, type: "invalid_request_error", code: "model_not_found",
+                    message: "The model `\(model)` is not loaded; the loaded model is `\(loaded)`. Use it, or load `\(model)` first.",
+                    param: "model"
+                ).from(service, waited: swapWait)
             }
             // Only the model's bytes change; the rest of the request goes on exactly as the client wrote it.
             payload = ByteBuffer(bytes: body.replacing("model", with: recipe.servedName) ?? body.bytes)
         }
-        let currentSwap = self.currentSwap, observer = core.observer
+        let currentSwap = self.currentSwap
+        let observer = core.observer
         // A request that queued for a slot may find a swap begun meanwhile: it gets 503 at once instead of holding a
         // slot the swap's drain waits for, and of reaching a model about to stop.
         let noSwapBegun: @Sendable () throws -> Void = {
@@ -117,8 +123,9 @@ struct LLMGatewayController {
     /// `503 model_swapping`, with the swap's remaining ETA as `Retry-After`.
     static func swapping(_ swap: SwapRecord) -> APIError {
         let eta = Int((swap.etaSeconds(now: Timestamp.now()) ?? 30).rounded(.up))
-        var error = APIError(.serviceUnavailable, type: "model_swapping", code: "model_swapping",
-                             message: "The LLM is being swapped to \(swap.model) (\(swap.state.rawValue)); retry in about \(eta) s.")
+        var error = APIError(
+            .serviceUnavailable, type: "model_swapping", code: "model_swapping",
+            message: "The LLM is being swapped to \(swap.model) (\(swap.state.rawValue)); retry in about \(eta) s.")
         error.headers[.retryAfter] = "\(max(1, eta))"
         return error
     }

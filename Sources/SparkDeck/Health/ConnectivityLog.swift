@@ -62,14 +62,19 @@ public struct ConnectivityLog: Sendable {
                     arguments: [target, kind.rawValue, transition.at, transition.cause])
                 return nil
             case .ended:
-                guard let row = try Row.fetchOne(db, sql: """
-                    SELECT id, started_at, cause FROM outage WHERE target = ? AND target_kind = ? AND ended_at IS NULL
-                    ORDER BY started_at DESC LIMIT 1
-                    """, arguments: [target, kind.rawValue]) else { return nil }
+                guard
+                    let row = try Row.fetchOne(
+                        db,
+                        sql: """
+                            SELECT id, started_at, cause FROM outage WHERE target = ? AND target_kind = ? AND ended_at IS NULL
+                            ORDER BY started_at DESC LIMIT 1
+                            """, arguments: [target, kind.rawValue])
+                else { return nil }
                 let id: Int64 = row["id"]
                 try db.execute(sql: "UPDATE outage SET ended_at = ? WHERE id = ?", arguments: [transition.at, id])
-                return OutageRecord(id: id, target: target, targetKind: kind, startedAt: row["started_at"],
-                                    endedAt: transition.at, cause: row["cause"])
+                return OutageRecord(
+                    id: id, target: target, targetKind: kind, startedAt: row["started_at"],
+                    endedAt: transition.at, cause: row["cause"])
             }
         }
     }
@@ -78,8 +83,10 @@ public struct ConnectivityLog: Sendable {
     public func openOutages(kind: TargetKind) throws -> [String: Double] {
         try store.database.read { db in
             var open: [String: Double] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT target, MIN(started_at) AS started FROM outage WHERE ended_at IS NULL AND target_kind = ? GROUP BY target",
-                                        arguments: [kind.rawValue]) {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT target, MIN(started_at) AS started FROM outage WHERE ended_at IS NULL AND target_kind = ? GROUP BY target",
+                arguments: [kind.rawValue])
+            {
                 open[row["target"]] = row["started"]
             }
             return open
@@ -89,11 +96,15 @@ public struct ConnectivityLog: Sendable {
     /// Outages that overlap the time since `since`, oldest first.
     public func outages(since: Double) async throws -> [OutageRecord] {
         try await store.database.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT * FROM outage WHERE ended_at IS NULL OR ended_at >= ? ORDER BY started_at LIMIT 10000
-                """, arguments: [since]).map { row in
-                OutageRecord(id: row["id"], target: row["target"], targetKind: TargetKind(rawValue: row["target_kind"]) ?? .service,
-                             startedAt: row["started_at"], endedAt: row["ended_at"], cause: row["cause"])
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM outage WHERE ended_at IS NULL OR ended_at >= ? ORDER BY started_at LIMIT 10000
+                    """, arguments: [since]
+            ).map { row in
+                OutageRecord(
+                    id: row["id"], target: row["target"], targetKind: TargetKind(rawValue: row["target_kind"]) ?? .service,
+                    startedAt: row["started_at"], endedAt: row["ended_at"], cause: row["cause"])
             }
         }
     }
@@ -101,12 +112,15 @@ public struct ConnectivityLog: Sendable {
     /// State changes since `since`, oldest first.
     public func changes(since: Double) async throws -> [StateChangeRecord] {
         try await store.database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM state_change WHERE at >= ? ORDER BY at, id LIMIT 10000",
-                             arguments: [since]).map { row in
-                StateChangeRecord(id: row["id"], target: row["target"],
-                                  targetKind: TargetKind(rawValue: row["target_kind"]) ?? .service,
-                                  from: HealthState(rawValue: row["from_state"]) ?? .unknown,
-                                  to: HealthState(rawValue: row["to_state"]) ?? .unknown, at: row["at"], cause: row["cause"])
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM state_change WHERE at >= ? ORDER BY at, id LIMIT 10000",
+                arguments: [since]
+            ).map { row in
+                StateChangeRecord(
+                    id: row["id"], target: row["target"],
+                    targetKind: TargetKind(rawValue: row["target_kind"]) ?? .service,
+                    from: HealthState(rawValue: row["from_state"]) ?? .unknown,
+                    to: HealthState(rawValue: row["to_state"]) ?? .unknown, at: row["at"], cause: row["cause"])
             }
         }
     }

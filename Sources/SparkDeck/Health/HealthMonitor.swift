@@ -19,8 +19,10 @@ public struct HealthMonitor: Service {
     /// How often the served models of the LLM service are re-read while it is up.
     static let modelRefreshEvery = 20
 
-    public init(inventory: Inventory, board: StatusBoard, prober: any Prober = SocketProber(), runners: RunnerPool? = nil,
-                logger: Logger, retryGapMs: Int = 50) {
+    public init(
+        inventory: Inventory, board: StatusBoard, prober: any Prober = SocketProber(), runners: RunnerPool? = nil,
+        logger: Logger, retryGapMs: Int = 50
+    ) {
         self.inventory = inventory
         self.board = board
         self.prober = prober
@@ -122,8 +124,9 @@ public struct HealthMonitor: Service {
     private func refreshServedModels(host: String, port: Int, basePath: String, timeoutMs: Int) async {
         let answer = await prober.httpGet(host: host, port: port, path: basePath + "/v1/models", timeoutMs: timeoutMs * 4)
         guard case .http(200, let body) = answer, let data = body.data(using: .utf8),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let entries = object["data"] as? [[String: Any]] else { return }
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let entries = object["data"] as? [[String: Any]]
+        else { return }
         await board.setServedModels(entries.compactMap { $0["id"] as? String })
     }
 

@@ -40,7 +40,8 @@ public struct SocketProber: Prober {
         await withDeadline(timeoutMs) {
             let channel = try await connect(host: host, port: port, timeoutMs: timeoutMs)
             return try await channel.executeThenClose { inbound, outbound in
-                var request = "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUser-Agent: SparkDeck-probe\r\n"
+                var request =
+                    "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUser-Agent: SparkDeck-probe\r\n"
                     + "Accept: */*\r\nConnection: close\r\n"
                 if let body {
                     request += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body
@@ -165,7 +166,8 @@ struct HTTPAnswerParser {
         var rest = Array(body.utf8)[...]
         var output: [UInt8] = []
         while let lineEnd = rest.firstIndex(of: 13), lineEnd + 1 < rest.endIndex, rest[lineEnd + 1] == 10,
-              let size = Int(String(decoding: rest[..<lineEnd], as: UTF8.self), radix: 16), size > 0 {
+            let size = Int(String(decoding: rest[..<lineEnd], as: UTF8.self), radix: 16), size > 0
+        {
             let start = lineEnd + 2
             let end = min(start + size, rest.endIndex)
             output += rest[start..<end]

@@ -34,7 +34,8 @@ public enum ReadinessRule {
 
     static func jsonStatus(_ body: String) -> String? {
         guard let data = body.data(using: .utf8),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return nil }
         return object["status"] as? String
     }
 }

@@ -44,8 +44,10 @@ public actor StatusBoard {
     /// Latencies moved since the last `status` event.
     private var latenciesMoved = false
 
-    public init(inventory: Inventory, log: ConnectivityLog, events: EventBroadcaster, metrics: HealthMetrics,
-                demo: Bool, logger: Logger, traffic: TrafficClock? = nil, startedAt: Double = Timestamp.now()) throws {
+    public init(
+        inventory: Inventory, log: ConnectivityLog, events: EventBroadcaster, metrics: HealthMetrics,
+        demo: Bool, logger: Logger, traffic: TrafficClock? = nil, startedAt: Double = Timestamp.now()
+    ) throws {
         self.inventory = inventory
         self.traffic = traffic
         self.log = log
@@ -77,32 +79,38 @@ public actor StatusBoard {
         // A probe that got no answer while the gateway was receiving bytes from the same service meets a busy
         // service, not a dead one: it counts as a slow answer (three in a row make it degraded), not as down.
         if observation.verdict == .failed, observation.latencyMs == nil, key.kind == .service,
-           let traffic = traffic?.lastBytes(from: key.id), traffic >= observation.sentAt {
+            let traffic = traffic?.lastBytes(from: key.id), traffic >= observation.sentAt
+        {
             observation.verdict = .ready
             observation.latencyMs = (observation.finishedAt - observation.sentAt) * 1000
         }
         let transition = tracker.apply(observation)
         trackers[key] = tracker
-        metrics.probeFinished(target: key.id, kind: key.kind, latencyMs: observation.latencyMs,
-                              ok: observation.verdict == .ready)
+        metrics.probeFinished(
+            target: key.id, kind: key.kind, latencyMs: observation.latencyMs,
+            ok: observation.verdict == .ready)
         guard let transition else {
             latenciesMoved = true
             return
         }
         metrics.stateChanged(target: key.id, kind: key.kind, to: transition.to, outageStarted: transition.outage == .started)
-        logger.info("\(key.kind.rawValue) \(key.id): \(transition.from.rawValue) -> \(transition.to.rawValue)",
-                    metadata: transition.cause.map { ["cause": "\($0)"] } ?? [:])
+        logger.info(
+            "\(key.kind.rawValue) \(key.id): \(transition.from.rawValue) -> \(transition.to.rawValue)",
+            metadata: transition.cause.map { ["cause": "\($0)"] } ?? [:])
         var ended: OutageRecord?
         do {
             ended = try await log.record(target: key.id, kind: key.kind, transition: transition)
         } catch {
             logger.error("connectivity log write failed: \(error)")
         }
-        await events.publish(.named("health", .object([
-            "target": .string(key.id), "target_kind": .string(key.kind.rawValue),
-            "from": .string(transition.from.rawValue), "to": .string(transition.to.rawValue),
-            "at": .string(Timestamp.iso(transition.at)), "cause": .optional(transition.cause),
-        ])))
+        await events.publish(
+            .named(
+                "health",
+                .object([
+                    "target": .string(key.id), "target_kind": .string(key.kind.rawValue),
+                    "from": .string(transition.from.rawValue), "to": .string(transition.to.rawValue),
+                    "at": .string(Timestamp.iso(transition.at)), "cause": .optional(transition.cause),
+                ])))
         if let ended { await events.publish(.named("outage", .object(ended.json(now: Timestamp.now())))) }
         await publishStatus()
     }

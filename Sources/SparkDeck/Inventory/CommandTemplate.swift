@@ -55,7 +55,10 @@ public struct CommandTemplate: Sendable, Equatable, CustomStringConvertible {
             if followsDollar || name.isEmpty || name.contains(where: \.isWhitespace) || name.contains(",") {
                 literal.append(contentsOf: source[index...close])
             } else if Self.isValidName(name) {
-                if !literal.isEmpty { parts.append(.literal(literal)); literal = "" }
+                if !literal.isEmpty {
+                    parts.append(.literal(literal))
+                    literal = ""
+                }
                 parts.append(.parameter(name))
                 if !names.contains(name) { names.append(name) }
             } else {

@@ -8,8 +8,12 @@ public enum InventoryLoader {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw InventoryError(file: path, issues: [InventoryIssue(
-                path: "", line: nil, message: "cannot be read: \(error.localizedDescription)")])
+            throw InventoryError(
+                file: path,
+                issues: [
+                    InventoryIssue(
+                        path: "", line: nil, message: "cannot be read: \(error.localizedDescription)")
+                ])
         }
         return try parse(text, file: path)
     }
@@ -20,12 +24,20 @@ public enum InventoryLoader {
             root = try Yams.compose(yaml: text)
         } catch {
             let message = (error as? YamlError).map { "\($0)" } ?? "\(error)"
-            throw InventoryError(file: file, issues: [InventoryIssue(
-                path: "", line: nil, message: "is not valid YAML: \(message)")])
+            throw InventoryError(
+                file: file,
+                issues: [
+                    InventoryIssue(
+                        path: "", line: nil, message: "is not valid YAML: \(message)")
+                ])
         }
         guard let root else {
-            throw InventoryError(file: file, issues: [InventoryIssue(
-                path: "", line: nil, message: "is empty; it needs at least `nodes:` and `services:`")])
+            throw InventoryError(
+                file: file,
+                issues: [
+                    InventoryIssue(
+                        path: "", line: nil, message: "is empty; it needs at least `nodes:` and `services:`")
+                ])
         }
         let reader = YAMLReader()
         let inventory = InventoryValidator(reader: reader).inventory(root)
@@ -43,17 +55,22 @@ struct InventoryValidator {
     static let idRule = "use lowercase letters, digits and '-', starting with a letter or digit (at most 63)"
 
     func inventory(_ root: Yams.Node) -> Inventory? {
-        guard let top = reader.mapping(root, at: "", allowedKeys: [
-            "cluster", "nodes", "services", "models", "default_model", "actions", "redaction", "admission_groups",
-        ]) else { return nil }
+        guard
+            let top = reader.mapping(
+                root, at: "",
+                allowedKeys: [
+                    "cluster", "nodes", "services", "models", "default_model", "actions", "redaction", "admission_groups",
+                ])
+        else { return nil }
 
         var clusterName = "SparkDeck cluster"
         if let cluster = top["cluster"], let mapping = reader.mapping(cluster, at: "cluster", allowedKeys: ["name"]) {
             clusterName = reader.optionalString(mapping, "name", at: "cluster") ?? clusterName
         }
 
-        let nodes = uniqueIDs(reader.sequence(top, "nodes", at: "", required: true).enumerated()
-            .compactMap { node($1, at: "nodes[\($0)]") }, list: "nodes")
+        let nodes = uniqueIDs(
+            reader.sequence(top, "nodes", at: "", required: true).enumerated()
+                .compactMap { node($1, at: "nodes[\($0)]") }, list: "nodes")
         let nodeIDs = Set(nodes.map(\.id))
         var groups: [String: AdmissionLimits] = [:]
         if let groupsNode = top["admission_groups"], let g = reader.mapping(groupsNode, at: "admission_groups", allowedKeys: nil) {
@@ -65,44 +82,53 @@ struct InventoryValidator {
                 groups[name] = admissionLimits(value, at: "admission_groups.\(name)", allowGroup: false).limits
             }
         }
-        let services = uniqueIDs(reader.sequence(top, "services", at: "", required: true).enumerated()
-            .compactMap { service($1, at: "services[\($0)]", nodes: nodes, groups: groups) }, list: "services")
+        let services = uniqueIDs(
+            reader.sequence(top, "services", at: "", required: true).enumerated()
+                .compactMap { service($1, at: "services[\($0)]", nodes: nodes, groups: groups) }, list: "services")
         for name in groups.keys.sorted() where services.contains(where: { $0.id == name }) {
             reader.report("admission_groups.\(name)", nil, "has the id of a service; give the group its own name")
         }
-        let models = uniqueIDs(reader.sequence(top, "models", at: "", required: false).enumerated()
-            .compactMap { model($1, at: "models[\($0)]", nodeIDs: nodeIDs, services: services) }, list: "models")
+        let models = uniqueIDs(
+            reader.sequence(top, "models", at: "", required: false).enumerated()
+                .compactMap { model($1, at: "models[\($0)]", nodeIDs: nodeIDs, services: services) }, list: "models")
         // SparkDeck knows which model is loaded from the served name vLLM lists: two recipes that serve the same
         // name on one service could not be told apart (a rollback could relaunch the wrong one).
         var servedBy: [String: String] = [:]
         for (index, model) in models.enumerated() {
             let key = model.service + "\u{0}" + model.servedName
             if let other = servedBy[key] {
-                reader.report("models[\(index)].served_name", nil,
-                              "'\(model.servedName)' is also the served_name of model '\(other)' on service \(model.service); SparkDeck tells loaded models apart by it, so give each recipe its own (vLLM's --served-model-name)")
+                reader.report(
+                    "models[\(index)].served_name", nil,
+                    "'\(model.servedName)' is also the served_name of model '\(other)' on service \(model.service); SparkDeck tells loaded models apart by it, so give each recipe its own (vLLM's --served-model-name)"
+                )
             } else {
                 servedBy[key] = model.id
             }
         }
-        let actions = uniqueIDs(reader.sequence(top, "actions", at: "", required: false).enumerated()
-            .compactMap { action($1, at: "actions[\($0)]", nodeIDs: nodeIDs) }, list: "actions")
+        let actions = uniqueIDs(
+            reader.sequence(top, "actions", at: "", required: false).enumerated()
+                .compactMap { action($1, at: "actions[\($0)]", nodeIDs: nodeIDs) }, list: "actions")
 
         let defaultModel = reader.optionalString(top, "default_model", at: "")
         if let defaultModel, !models.contains(where: { $0.id == defaultModel }) {
-            reader.report("default_model", top["default_model"],
-                          "names model '\(defaultModel)', which is not in models: (\(list(models.map(\.id))))")
+            reader.report(
+                "default_model", top["default_model"],
+                "names model '\(defaultModel)', which is not in models: (\(list(models.map(\.id))))")
         }
         var terms: [String] = []
         var external: ExternalEndpoint?
         if let redaction = top["redaction"], let r = reader.mapping(redaction, at: "redaction", allowedKeys: ["custom_terms", "external"]) {
-            if let node = r["external"], let e = reader.mapping(node, at: "redaction.external", allowedKeys: ["url", "api_key_env", "api_key_file", "limits"]) {
+            if let node = r["external"],
+                let e = reader.mapping(node, at: "redaction.external", allowedKeys: ["url", "api_key_env", "api_key_file", "limits"])
+            {
                 if let url = reader.string(e, "url", at: "redaction.external") {
                     if let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil {
-                        external = ExternalEndpoint(url: url.hasSuffix("/") ? String(url.dropLast()) : url,
-                                                    apiKeyEnv: reader.optionalString(e, "api_key_env", at: "redaction.external"),
-                                                    apiKeyFile: reader.optionalString(e, "api_key_file", at: "redaction.external"),
-                                                    limits: e["limits"].map { admissionLimits($0, at: "redaction.external.limits", allowGroup: false).limits }
-                                                        ?? .defaults)
+                        external = ExternalEndpoint(
+                            url: url.hasSuffix("/") ? String(url.dropLast()) : url,
+                            apiKeyEnv: reader.optionalString(e, "api_key_env", at: "redaction.external"),
+                            apiKeyFile: reader.optionalString(e, "api_key_file", at: "redaction.external"),
+                            limits: e["limits"].map { admissionLimits($0, at: "redaction.external.limits", allowGroup: false).limits }
+                                ?? .defaults)
                     } else {
                         reader.report("redaction.external.url", e["url"], "must be an http:// or https:// URL, got '\(url)'")
                     }
@@ -116,8 +142,9 @@ struct InventoryValidator {
                 terms.append(scalar.string)
             }
         }
-        return Inventory(clusterName: clusterName, nodes: nodes, services: services, models: models,
-                         actions: actions, redactionTerms: terms, externalModel: external, defaultModel: defaultModel)
+        return Inventory(
+            clusterName: clusterName, nodes: nodes, services: services, models: models,
+            actions: actions, redactionTerms: terms, externalModel: external, defaultModel: defaultModel)
     }
 
     // MARK: Entries
@@ -142,8 +169,9 @@ struct InventoryValidator {
             if let sshMap = reader.mapping(sshNode, at: "\(path).ssh", allowedKeys: ["user", "port", "key"]) {
                 let user = reader.string(sshMap, "user", at: "\(path).ssh")
                 if let user, !Self.isValidUser(user) {
-                    reader.report("\(path).ssh.user", sshMap["user"],
-                                  "'\(user)' is not a valid user name (letters, digits, '.', '_', '-')")
+                    reader.report(
+                        "\(path).ssh.user", sshMap["user"],
+                        "'\(user)' is not a valid user name (letters, digits, '.', '_', '-')")
                 }
                 let port = reader.int(sshMap, "port", at: "\(path).ssh", in: 1...65535, default: 22)
                 let key = reader.optionalString(sshMap, "key", at: "\(path).ssh")
@@ -153,27 +181,36 @@ struct InventoryValidator {
             reader.report("\(path).ssh", yaml, "is missing; a node with transport 'ssh' needs `ssh: {user: ...}`")
         }
         var probes = NodeProbeSettings.defaults
-        if let probesNode = map["probes"], let p = reader.mapping(probesNode, at: "\(path).probes", allowedKeys: ["gpu", "containers", "interval_seconds"]) {
+        if let probesNode = map["probes"],
+            let p = reader.mapping(probesNode, at: "\(path).probes", allowedKeys: ["gpu", "containers", "interval_seconds"])
+        {
             probes.gpu = reader.optionalString(p, "gpu", at: "\(path).probes") ?? probes.gpu
             probes.containers = reader.optionalString(p, "containers", at: "\(path).probes") ?? probes.containers
-            probes.intervalSeconds = reader.int(p, "interval_seconds", at: "\(path).probes", in: 1...3600,
-                                                default: probes.intervalSeconds, unit: " s") ?? probes.intervalSeconds
+            probes.intervalSeconds =
+                reader.int(
+                    p, "interval_seconds", at: "\(path).probes", in: 1...3600,
+                    default: probes.intervalSeconds, unit: " s") ?? probes.intervalSeconds
         }
         guard let id, let host else { return nil }
         return Node(id: id, host: host, transport: transport, ssh: ssh, probes: probes)
     }
 
     private func service(_ yaml: Yams.Node, at path: String, nodes: [Node], groups: [String: AdmissionLimits]) -> ClusterService? {
-        guard let map = reader.mapping(yaml, at: path, allowedKeys: [
-            "id", "kind", "node", "port", "url", "health", "limits", "logs",
-        ]) else { return nil }
+        guard
+            let map = reader.mapping(
+                yaml, at: path,
+                allowedKeys: [
+                    "id", "kind", "node", "port", "url", "health", "limits", "logs",
+                ])
+        else { return nil }
         let id = identifier(map, at: path)
         var kind: ServiceKind?
         if let text = reader.string(map, "kind", at: path) {
             kind = ServiceKind(rawValue: text)
             if kind == nil {
-                reader.report("\(path).kind", map["kind"],
-                              "must be one of \(list(ServiceKind.allCases.map(\.rawValue))), got '\(text)'")
+                reader.report(
+                    "\(path).kind", map["kind"],
+                    "must be one of \(list(ServiceKind.allCases.map(\.rawValue))), got '\(text)'")
             }
         }
         let node = reference(map, "node", at: path, among: nodes.map(\.id), list: "nodes")
@@ -181,23 +218,31 @@ struct InventoryValidator {
 
         var health = HealthCheckSettings.defaults
         if let kind { health.path = kind.defaultHealthPath }
-        if let healthNode = map["health"], let h = reader.mapping(healthNode, at: "\(path).health", allowedKeys: [
-            "path", "interval_ms", "timeout_ms", "degraded_ms", "startup_grace_seconds",
-        ]) {
+        if let healthNode = map["health"],
+            let h = reader.mapping(
+                healthNode, at: "\(path).health",
+                allowedKeys: [
+                    "path", "interval_ms", "timeout_ms", "degraded_ms", "startup_grace_seconds",
+                ])
+        {
             let p = "\(path).health"
             if let healthPath = reader.optionalString(h, "path", at: p) {
-                if healthPath.hasPrefix("/") { health.path = healthPath } else {
+                if healthPath.hasPrefix("/") {
+                    health.path = healthPath
+                } else {
                     reader.report("\(p).path", h["path"], "must start with '/', got '\(healthPath)'")
                 }
             }
             health.intervalMs = reader.int(h, "interval_ms", at: p, in: 50...60_000, default: health.intervalMs, unit: " ms")!
             health.timeoutMs = reader.int(h, "timeout_ms", at: p, in: 50...60_000, default: health.timeoutMs, unit: " ms")!
             health.degradedMs = reader.int(h, "degraded_ms", at: p, in: 1...60_000, default: health.degradedMs, unit: " ms")!
-            health.startupGraceSeconds = reader.int(h, "startup_grace_seconds", at: p, in: 0...7_200,
-                                                    default: health.startupGraceSeconds, unit: " s")!
+            health.startupGraceSeconds = reader.int(
+                h, "startup_grace_seconds", at: p, in: 0...7_200,
+                default: health.startupGraceSeconds, unit: " s")!
             if health.degradedMs >= health.timeoutMs {
-                reader.report("\(p).degraded_ms", h["degraded_ms"],
-                              "must be below timeout_ms (\(health.timeoutMs)); a probe that slow has already failed")
+                reader.report(
+                    "\(p).degraded_ms", h["degraded_ms"],
+                    "must be below timeout_ms (\(health.timeoutMs)); a probe that slow has already failed")
             }
         }
         var limits = AdmissionLimits.defaults
@@ -212,15 +257,17 @@ struct InventoryValidator {
                 if let groupLimits = groups[name] {
                     group = AdmissionGroup(name: name, limits: groupLimits)
                 } else if let l = limitsNode.mapping {
-                    reader.report("\(path).limits.group", l["group"],
-                                  "names '\(name)', which is not in admission_groups: (\(list(groups.keys.sorted())))")
+                    reader.report(
+                        "\(path).limits.group", l["group"],
+                        "names '\(name)', which is not in admission_groups: (\(list(groups.keys.sorted())))")
                 }
             }
         }
         let logs = template(map, "logs", at: path, values: [:], required: false)
         guard let id, let kind, let node, let baseURL else { return nil }
-        return ClusterService(id: id, kind: kind, node: node, baseURL: baseURL, health: health, limits: limits,
-                              admissionGroup: group, logs: logs)
+        return ClusterService(
+            id: id, kind: kind, node: node, baseURL: baseURL, health: health, limits: limits,
+            admissionGroup: group, logs: logs)
     }
 
     /// `{max_in_flight, queue, queue_timeout_ms}` (and, for a service, the `group` it shares a cap with and
@@ -233,8 +280,9 @@ struct InventoryValidator {
         }
         limits.maxInFlight = reader.int(l, "max_in_flight", at: path, in: 1...10_000, default: limits.maxInFlight)!
         limits.queueDepth = reader.int(l, "queue", at: path, in: 0...100_000, default: limits.queueDepth)!
-        limits.queueTimeoutMs = reader.int(l, "queue_timeout_ms", at: path, in: 0...3_600_000,
-                                           default: limits.queueTimeoutMs, unit: " ms")!
+        limits.queueTimeoutMs = reader.int(
+            l, "queue_timeout_ms", at: path, in: 0...3_600_000,
+            default: limits.queueTimeoutMs, unit: " ms")!
         if allowGroup {
             limits.swapWaitMs = reader.int(l, "swap_wait_ms", at: path, in: 0...600_000, default: 0, unit: " ms")!
         }
@@ -255,7 +303,8 @@ struct InventoryValidator {
         case (nil, .some):
             guard let text = reader.string(map, "url", at: path) else { return nil }
             guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme),
-                  let urlHost = url.host, !urlHost.isEmpty, url.query == nil else {
+                let urlHost = url.host, !urlHost.isEmpty, url.query == nil
+            else {
                 reader.report("\(path).url", map["url"], "must be an http:// or https:// URL with a host, got '\(text)'")
                 return nil
             }
@@ -264,9 +313,13 @@ struct InventoryValidator {
     }
 
     private func model(_ yaml: Yams.Node, at path: String, nodeIDs: Set<String>, services: [ClusterService]) -> ModelRecipe? {
-        guard let map = reader.mapping(yaml, at: path, allowedKeys: [
-            "id", "name", "served_name", "service", "nodes", "memory_gib", "load_seconds", "params", "commands",
-        ]) else { return nil }
+        guard
+            let map = reader.mapping(
+                yaml, at: path,
+                allowedKeys: [
+                    "id", "name", "served_name", "service", "nodes", "memory_gib", "load_seconds", "params", "commands",
+                ])
+        else { return nil }
         let id = identifier(map, at: path)
         let servedName = reader.string(map, "served_name", at: path)
         let llmServices = services.filter { $0.kind == .vllm }.map(\.id)
@@ -275,7 +328,8 @@ struct InventoryValidator {
         for (index, entry) in reader.sequence(map, "nodes", at: path, required: true).enumerated() {
             let p = "\(path).nodes[\(index)]"
             guard let name = entry.string, case .scalar = entry else {
-                reader.report(p, entry, "must be a node id"); continue
+                reader.report(p, entry, "must be a node id")
+                continue
             }
             if !nodeIDs.contains(name) {
                 reader.report(p, entry, "names node '\(name)', which is not in nodes: (\(list(nodeIDs.sorted())))")
@@ -298,7 +352,8 @@ struct InventoryValidator {
                         continue
                     }
                     guard case .scalar(let scalar) = value else {
-                        reader.report(p, value, "must be a single value"); continue
+                        reader.report(p, value, "must be a single value")
+                        continue
                     }
                     if ["model_id", "served_name"].contains(name) {
                         reader.report(p, key, "is set by SparkDeck from the recipe; remove it from params")
@@ -324,23 +379,29 @@ struct InventoryValidator {
             reader.report("\(path).commands", yaml, "is missing; a model needs `launch`, `stop` and `logs` commands")
         }
         guard let id, let servedName, let service, !nodes.isEmpty, let commands else { return nil }
-        return ModelRecipe(id: id, name: reader.optionalString(map, "name", at: path) ?? id, servedName: servedName,
-                           service: service, nodes: nodes, memoryGiB: memory, expectedLoadSeconds: loadSeconds,
-                           params: params, commands: commands)
+        return ModelRecipe(
+            id: id, name: reader.optionalString(map, "name", at: path) ?? id, servedName: servedName,
+            service: service, nodes: nodes, memoryGiB: memory, expectedLoadSeconds: loadSeconds,
+            params: params, commands: commands)
     }
 
     private func action(_ yaml: Yams.Node, at path: String, nodeIDs: Set<String>) -> MaintenanceAction? {
-        guard let map = reader.mapping(yaml, at: path, allowedKeys: [
-            "id", "name", "node", "command", "description", "timeout_seconds",
-        ]) else { return nil }
+        guard
+            let map = reader.mapping(
+                yaml, at: path,
+                allowedKeys: [
+                    "id", "name", "node", "command", "description", "timeout_seconds",
+                ])
+        else { return nil }
         let id = identifier(map, at: path)
         let node = reference(map, "node", at: path, among: nodeIDs.sorted(), list: "nodes")
         let command = template(map, "command", at: path, values: [:], required: true)
         let description = reader.string(map, "description", at: path)
         let timeout = reader.int(map, "timeout_seconds", at: path, in: 1...86_400, default: 300, unit: " s")
         guard let id, let node, let command, let description, let timeout else { return nil }
-        return MaintenanceAction(id: id, name: reader.optionalString(map, "name", at: path) ?? id, node: node,
-                                 command: command, description: description, timeoutSeconds: timeout)
+        return MaintenanceAction(
+            id: id, name: reader.optionalString(map, "name", at: path) ?? id, node: node,
+            command: command, description: description, timeoutSeconds: timeout)
     }
 
     // MARK: Pieces
@@ -354,8 +415,10 @@ struct InventoryValidator {
         return id
     }
 
-    private func reference(_ map: Yams.Node.Mapping, _ key: String, at path: String,
-                           among ids: [String], list name: String) -> String? {
+    private func reference(
+        _ map: Yams.Node.Mapping, _ key: String, at path: String,
+        among ids: [String], list name: String
+    ) -> String? {
         guard let value = reader.string(map, key, at: path) else { return nil }
         guard ids.contains(value) else {
             reader.report("\(path).\(key)", map[key], "names '\(value)', which is not in \(name): (\(list(ids)))")
@@ -364,8 +427,10 @@ struct InventoryValidator {
         return value
     }
 
-    private func template(_ map: Yams.Node.Mapping, _ key: String, at path: String,
-                          values: [String: String], required: Bool) -> CommandTemplate? {
+    private func template(
+        _ map: Yams.Node.Mapping, _ key: String, at path: String,
+        values: [String: String], required: Bool
+    ) -> CommandTemplate? {
         guard map[key] != nil || required else { return nil }
         guard let text = reader.string(map, key, at: path) else { return nil }
         let template: CommandTemplate
@@ -377,8 +442,10 @@ struct InventoryValidator {
         }
         for name in template.parameterNames where values[name] == nil {
             let known = values.keys.sorted()
-            reader.report("\(path).\(key)", map[key], "names {\(name)}, which is not a parameter of this entry"
-                          + (known.isEmpty ? " (it has none)" : " (it has: \(list(known)))"))
+            reader.report(
+                "\(path).\(key)", map[key],
+                "names {\(name)}, which is not a parameter of this entry"
+                    + (known.isEmpty ? " (it has none)" : " (it has: \(list(known)))"))
         }
         return template
     }
@@ -387,8 +454,10 @@ struct InventoryValidator {
         if host.hasPrefix("<") && host.hasSuffix(">") {
             reader.report(path, node, "still holds the placeholder \(host); put the node's IPv4 address here")
         } else if host.lowercased().hasSuffix(".local") {
-            reader.report(path, node, "'\(host)' is an mDNS name; use the node's IPv4 address instead "
-                          + "(.local names resolve IPv6-first and hang SSH and HTTP connects)")
+            reader.report(
+                path, node,
+                "'\(host)' is an mDNS name; use the node's IPv4 address instead "
+                    + "(.local names resolve IPv6-first and hang SSH and HTTP connects)")
         } else if !Self.isIPv4(host) {
             reader.report(path, node, "'\(host)' is not an IPv4 address; give a literal like 192.0.2.10 (host names are not used)")
         }
@@ -398,7 +467,9 @@ struct InventoryValidator {
         var seen: Set<String> = []
         var kept: [T] = []
         for entry in entries {
-            if seen.insert(entry.id).inserted { kept.append(entry) } else {
+            if seen.insert(entry.id).inserted {
+                kept.append(entry)
+            } else {
                 reader.report(name, nil, "id '\(entry.id)' is used by more than one entry; ids must be unique")
             }
         }
@@ -409,10 +480,11 @@ struct InventoryValidator {
 
     static func isIPv4(_ text: String) -> Bool {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts.allSatisfy { part in
-            !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCII) && part.allSatisfy(\.isNumber)
-                && Int(part).map { $0 <= 255 } == true && !(part.count > 1 && part.first == "0")
-        }
+        return parts.count == 4
+            && parts.allSatisfy { part in
+                !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCII) && part.allSatisfy(\.isNumber)
+                    && Int(part).map { $0 <= 255 } == true && !(part.count > 1 && part.first == "0")
+            }
     }
 
     static func isValidUser(_ user: String) -> Bool {

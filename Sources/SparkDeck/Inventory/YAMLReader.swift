@@ -90,8 +90,10 @@ final class YAMLReader {
     }
 
     /// A whole number in `range`, or `defaultValue` when the key is absent.
-    func int(_ mapping: Yams.Node.Mapping, _ key: String, at path: String, in range: ClosedRange<Int>,
-             default defaultValue: Int?, unit: String = "") -> Int? {
+    func int(
+        _ mapping: Yams.Node.Mapping, _ key: String, at path: String, in range: ClosedRange<Int>,
+        default defaultValue: Int?, unit: String = ""
+    ) -> Int? {
         guard let node = mapping[key] else {
             if defaultValue == nil { report(join(path, key), nil, "is missing") }
             return defaultValue

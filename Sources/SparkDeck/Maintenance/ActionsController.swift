@@ -33,12 +33,16 @@ struct ActionsController {
     static func apiError(_ error: ActionRequestError) -> APIError {
         switch error {
         case .unknownAction(let id, let known):
-            return .notFound("No action '\(id)' in the inventory; " + (known.isEmpty ? "it defines none (`actions:`)." : "known actions: \(known.joined(separator: ", "))."))
+            return .notFound(
+                "No action '\(id)' in the inventory; "
+                    + (known.isEmpty ? "it defines none (`actions:`)." : "known actions: \(known.joined(separator: ", "))."))
         case .notConfirmed(let action):
-            return .invalidRequest("\(action.name) runs on \(action.node): \(action.description) Send \"confirm\": true to go ahead.", param: "confirm")
+            return .invalidRequest(
+                "\(action.name) runs on \(action.node): \(action.description) Send \"confirm\": true to go ahead.", param: "confirm")
         case .alreadyRunning(let runID):
-            return APIError(.conflict, type: "conflict", code: "action_running",
-                            message: "This action is already running (run \(runID)); wait for it to end (GET /api/actions shows it).")
+            return APIError(
+                .conflict, type: "conflict", code: "action_running",
+                message: "This action is already running (run \(runID)); wait for it to end (GET /api/actions shows it).")
         }
     }
 }

@@ -39,8 +39,9 @@ public final class MaintenanceActions: Sendable {
             throw .unknownAction(id, known: actions.map(\.id))
         }
         guard confirm else { throw .notConfirmed(action) }
-        let run = ActionRun(id: UUID().uuidString.lowercased(), action: action.id, node: action.node,
-                            startedAt: Timestamp.now(), output: "")
+        let run = ActionRun(
+            id: UUID().uuidString.lowercased(), action: action.id, node: action.node,
+            startedAt: Timestamp.now(), output: "")
         if let other = running.withLock({ running -> ActionRun? in
             if let other = running[action.id] { return other }
             running[action.id] = run
@@ -73,7 +74,8 @@ public final class MaintenanceActions: Sendable {
             run.output = ActionRun.tail(of: result.output)
         } catch CommandRunnerError.timedOut(let after, _) {
             // Ending the local ssh does not end the command on the node (no terminal to hang up).
-            run.error = "timed out after \(after): SparkDeck stopped waiting, but the command may still be running on \(action.node); check there before running it again"
+            run.error =
+                "timed out after \(after): SparkDeck stopped waiting, but the command may still be running on \(action.node); check there before running it again"
         } catch {
             run.error = "\(error)"
         }

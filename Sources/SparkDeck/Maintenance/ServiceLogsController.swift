@@ -57,15 +57,19 @@ struct ServiceLogsController {
 
     func source(for id: String) async throws -> Source {
         guard let service = inventory.service(id) else {
-            throw APIError.notFound("No service '\(id)' in the inventory; known services: \(inventory.services.map(\.id).joined(separator: ", ")).")
+            throw APIError.notFound(
+                "No service '\(id)' in the inventory; known services: \(inventory.services.map(\.id).joined(separator: ", ")).")
         }
         if let logs = service.logs { return Source(node: service.node, command: try logs.render([:])) }
         guard service.kind == .vllm else {
-            throw APIError.notFound("Service '\(id)' has no `logs` command in the inventory; add one, e.g. `logs: docker logs -f --tail 200 <container>`.")
+            throw APIError.notFound(
+                "Service '\(id)' has no `logs` command in the inventory; add one, e.g. `logs: docker logs -f --tail 200 <container>`.")
         }
         guard let modelID = await activeModel(), let model = inventory.model(modelID), model.service == id,
-              let node = model.nodes.first else {
-            throw APIError.notFound("No model is loaded on '\(id)', so there is no log to follow; give the service its own `logs` command to follow it anyway.")
+            let node = model.nodes.first
+        else {
+            throw APIError.notFound(
+                "No model is loaded on '\(id)', so there is no log to follow; give the service its own `logs` command to follow it anyway.")
         }
         return Source(node: node, command: try model.commands.logs.render(model.templateValues))
     }
@@ -75,15 +79,18 @@ struct ServiceLogsController {
             throw APIError.notFound("No runner for node '\(source.node)'.")
         }
         guard let slot = StreamSlot.take() else {
-            var error = APIError(.serviceUnavailable, type: "overloaded", code: "too_many_log_streams",
-                                 message: "\(Self.maxStreams) log streams are open already; close one and try again.")
+            var error = APIError(
+                .serviceUnavailable, type: "overloaded", code: "too_many_log_streams",
+                message: "\(Self.maxStreams) log streams are open already; close one and try again.")
             error.headers[.retryAfter] = "5"
             throw error
         }
         let interval = pingInterval
-        let opening = ServerEvent.named("open", .object([
-            "service": .string(service), "node": .string(source.node), "command": .string(source.command),
-        ]))
+        let opening = ServerEvent.named(
+            "open",
+            .object([
+                "service": .string(service), "node": .string(source.node), "command": .string(source.command),
+            ]))
         return Response.eventStream { writer in
             let (events, continuation) = AsyncStream.makeStream(of: ServerEvent.self, bufferingPolicy: .bufferingNewest(1024))
             let follower = Task {

@@ -52,7 +52,8 @@ extension PersonNameDetector {
     func verbAfter(_ end: Int, tokens: [Token], t: TextBytes) -> Bool {
         let next = end + 1
         guard next < tokens.count, tokens[next].shape == .lower, tokens[next].range.lowerBound == tokens[end].range.upperBound + 1,
-              t[tokens[end].range.upperBound] == .space, Self.personVerbHashes.contains(tokens[next].hash) else { return false }
+            t[tokens[end].range.upperBound] == .space, Self.personVerbHashes.contains(tokens[next].hash)
+        else { return false }
         // "and" joins two people only when a name-like word follows it ("Dyja and Brunel").
         if tokens[next].equals(Array("and".utf8), t) {
             return next + 1 < tokens.count && tokens[next + 1].shape == .title && couldBeAName(tokens[next + 1], t)
@@ -107,8 +108,10 @@ extension PersonNameDetector {
         }
 
         /// The colon after a list head of one or two words (`Attendees:`, `Present today:`), on the same line.
-        static func colon(after token: PersonNameDetector.Token, _ index: Int, _ tokens: [PersonNameDetector.Token],
-                          _ t: TextBytes) -> Int? {
+        static func colon(
+            after token: PersonNameDetector.Token, _ index: Int, _ tokens: [PersonNameDetector.Token],
+            _ t: TextBytes
+        ) -> Int? {
             var end = token.range.upperBound
             if t[end] != .colon, index + 1 < tokens.count, tokens[index + 1].range.lowerBound == end + 1, t[end] == .space {
                 end = tokens[index + 1].range.upperBound

@@ -38,8 +38,10 @@ public struct PersonNameDetector: Sendable {
     ]
 
     /// Month names that are also first names: before a day or a year they are a date ("June 01, 2025").
-    static let monthNames: Set<String> = ["january", "february", "march", "april", "may", "june", "july", "august",
-                                          "september", "october", "november", "december"]
+    static let monthNames: Set<String> = [
+        "january", "february", "march", "april", "may", "june", "july", "august",
+        "september", "october", "november", "december",
+    ]
 
     /// First names that are also everyday words: lowercase, or capitalised at the start of a sentence, they are not
     /// taken for names ("Mark the box"); capitalised inside a sentence, they are ("ask Mark").
@@ -67,25 +69,29 @@ public struct PersonNameDetector: Sendable {
         "phoenix", "tyler", "jackson", "jordan", "madison", "lincoln", "washington", "kennedy", "reagan", "regan",
     ]
 
-    static let honorifics: Set<String> = ["mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "madam", "mister", "doctor",
-                                          "professor", "dame", "lady", "lord", "rev", "reverend", "fr", "father", "sister",
-                                          // German, French, Spanish, Portuguese, Italian, Dutch, Polish, Nordic, Turkish, Indian
-                                          "frau", "herr", "hr", "mme", "mlle", "monsieur", "madame", "mademoiselle", "sra",
-                                          "srta", "señor", "señora", "senhor", "senhora", "sig", "signor", "signora", "dott",
-                                          "dhr", "mevr", "pan", "pani", "fru", "bay", "bayan", "sri", "shri", "smt"]
+    static let honorifics: Set<String> = [
+        "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "madam", "mister", "doctor",
+        "professor", "dame", "lady", "lord", "rev", "reverend", "fr", "father", "sister",
+        // German, French, Spanish, Portuguese, Italian, Dutch, Polish, Nordic, Turkish, Indian
+        "frau", "herr", "hr", "mme", "mlle", "monsieur", "madame", "mademoiselle", "sra",
+        "srta", "señor", "señora", "senhor", "senhora", "sig", "signor", "signora", "dott",
+        "dhr", "mevr", "pan", "pani", "fru", "bay", "bayan", "sri", "shri", "smt",
+    ]
     static let suffixes: Set<String> = ["jr", "sr", "ii", "iii", "iv", "phd", "md", "esq"]
     /// Words after which a capitalised word is a name even when no list knows it.
-    static let cues: [[String]] = [["my", "name", "is"], ["name", "is"], ["named"], ["called"], ["dear"], ["hi"], ["hello"],
-                                   ["hey"], ["thanks"], ["regards"], ["sincerely"], ["signed"], ["cheers"], ["patient"],
-                                   ["client"], ["customer"], ["contact"], ["spoke", "with"], ["talked", "to"], ["ask", "for"],
-                                   ["i", "am"], ["i'm"], ["this", "is"], ["name"], ["from"], ["cc"], ["attn"], ["by"],
-                                   ["with"], ["thanks", "to"], ["thank", "you"], ["ask"], ["asked"], ["ping"], ["told"],
-                                   ["meet"], ["met"], ["invite"], ["invited"], ["best"], ["thx"], ["ty"], ["bye"],
-                                   ["according", "to"], ["assigned", "to"], ["reach", "out", "to"],
-                                   ["love"], ["yours"], ["greetings"], ["welcome"], ["congratulations"], ["congrats"],
-                                   ["sent", "to"], ["forwarded", "to"], ["escalated", "to"], ["reported", "to"],
-                                   ["speak", "to"], ["talk", "to"], ["spoke", "to"], ["introduce"], ["introduced"],
-                                   ["referred", "to"], ["behalf", "of"], ["loop", "in"], ["notify"], ["remind"]]
+    static let cues: [[String]] = [
+        ["my", "name", "is"], ["name", "is"], ["named"], ["called"], ["dear"], ["hi"], ["hello"],
+        ["hey"], ["thanks"], ["regards"], ["sincerely"], ["signed"], ["cheers"], ["patient"],
+        ["client"], ["customer"], ["contact"], ["spoke", "with"], ["talked", "to"], ["ask", "for"],
+        ["i", "am"], ["i'm"], ["this", "is"], ["name"], ["from"], ["cc"], ["attn"], ["by"],
+        ["with"], ["thanks", "to"], ["thank", "you"], ["ask"], ["asked"], ["ping"], ["told"],
+        ["meet"], ["met"], ["invite"], ["invited"], ["best"], ["thx"], ["ty"], ["bye"],
+        ["according", "to"], ["assigned", "to"], ["reach", "out", "to"],
+        ["love"], ["yours"], ["greetings"], ["welcome"], ["congratulations"], ["congrats"],
+        ["sent", "to"], ["forwarded", "to"], ["escalated", "to"], ["reported", "to"],
+        ["speak", "to"], ["talk", "to"], ["spoke", "to"], ["introduce"], ["introduced"],
+        ["referred", "to"], ["behalf", "of"], ["loop", "in"], ["notify"], ["remind"],
+    ]
 
     static let cueBytes: [[[UInt8]]] = cues.map { $0.map { Array($0.utf8) } }
 
@@ -99,8 +105,10 @@ public struct PersonNameDetector: Sendable {
         var table = WordTable(expected: lines + 800)
         table.insertLines(firstNames, value: WordKind.firstName.rawValue)
         table.insertLines(surnames, value: WordKind.surname.rawValue)
-        for (words, kind) in [(Self.functionWords, WordKind.function), (Self.everydayWords, .everyday),
-                              (Self.honorifics, .honorific), (Self.suffixes, .suffix), (Self.monthNames, .month)] {
+        for (words, kind) in [
+            (Self.functionWords, WordKind.function), (Self.everydayWords, .everyday),
+            (Self.honorifics, .honorific), (Self.suffixes, .suffix), (Self.monthNames, .month),
+        ] {
             for word in words {
                 let bytes = Array(word.utf8)
                 table.insert(bytes, 0..<bytes.count, value: kind.rawValue)
@@ -125,8 +133,9 @@ public struct PersonNameDetector: Sendable {
             }
             return [UInt8](try Data(contentsOf: url))
         }
-        return PersonNameDetector(firstNames: try list("first-names"), surnames: try list("surnames"),
-                                  englishWords: try list("english-words"))
+        return PersonNameDetector(
+            firstNames: try list("first-names"), surnames: try list("surnames"),
+            englishWords: try list("english-words"))
     }
 
     struct MissingList: Error, CustomStringConvertible {
@@ -145,10 +154,15 @@ public struct PersonNameDetector: Sendable {
 
             /// ALL CAPS (two letters or more), Title (first letter a capital; a lone capital too), lower, or mixed.
             init(upper: Int, lower: Int, letters: Int, firstUpper: Bool) {
-                if upper == letters { self = letters > 1 ? .caps : .title }
-                else if firstUpper { self = .title }
-                else if lower == letters { self = .lower }
-                else { self = .other }
+                if upper == letters {
+                    self = letters > 1 ? .caps : .title
+                } else if firstUpper {
+                    self = .title
+                } else if lower == letters {
+                    self = .lower
+                } else {
+                    self = .other
+                }
             }
         }
         var shape: Shape
@@ -201,8 +215,10 @@ public struct PersonNameDetector: Sendable {
     }
 
     /// Letters that no decomposition takes back to Latin ones (`ł`, `ø`, `ı`, `ß`), as the lists write them.
-    static let plainLetters: [Unicode.Scalar: String] = ["ł": "l", "ø": "o", "ı": "i", "ß": "ss", "æ": "ae", "œ": "oe",
-                                                         "đ": "d", "ð": "d", "þ": "th", "ħ": "h", "ŀ": "l"]
+    static let plainLetters: [Unicode.Scalar: String] = [
+        "ł": "l", "ø": "o", "ı": "i", "ß": "ss", "æ": "ae", "œ": "oe",
+        "đ": "d", "ð": "d", "þ": "th", "ħ": "h", "ŀ": "l",
+    ]
 
     /// Words: a letter, then letters, combining marks and hyphens, then `'letters` parts (`O'Brien`); a possessive
     /// `'s` is left off.
@@ -229,7 +245,10 @@ public struct PersonNameDetector: Sendable {
             let start = index
             index += first
             while index < end {
-                if t[index] == 45 { index += 1; continue }
+                if t[index] == 45 {
+                    index += 1
+                    continue
+                }
                 let length = Self.wordPartLength(t, index)
                 guard length > 0 else { break }
                 index += length
@@ -264,12 +283,13 @@ public struct PersonNameDetector: Sendable {
 
     /// A token of ASCII bytes: shape, letters and hash in one pass.
     func asciiToken(_ bytes: [UInt8], _ range: Range<Int>) -> Token {
-        var upper = 0, lower = 0
-        var hash: UInt64 = 0xcbf29ce484222325
+        var upper = 0
+        var lower = 0
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for index in range {
             let byte = bytes[index]
             if byte.isUpper { upper += 1 } else if byte.isLower { lower += 1 }
-            hash = (hash ^ UInt64(byte.asciiLowercased)) &* 0x100000001b3
+            hash = (hash ^ UInt64(byte.asciiLowercased)) &* 0x100_0000_01b3
         }
         let letters = upper + lower
         let shape = Token.Shape(upper: upper, lower: lower, letters: letters, firstUpper: bytes[range.lowerBound].isUpper)
@@ -279,7 +299,9 @@ public struct PersonNameDetector: Sendable {
 
     func token(_ t: TextBytes, _ range: Range<Int>) -> Token {
         var ascii = true
-        var upper = 0, lower = 0, letters = 0
+        var upper = 0
+        var lower = 0
+        var letters = 0
         var firstUpper = false
         var index = range.lowerBound
         while index < range.upperBound {
@@ -294,7 +316,10 @@ public struct PersonNameDetector: Sendable {
                 continue
             }
             ascii = false
-            guard let (scalar, length) = t.scalar(at: index) else { index += 1; continue }
+            guard let (scalar, length) = t.scalar(at: index) else {
+                index += 1
+                continue
+            }
             index += length
             guard Self.letterLength(t, index - length) > 0 else { continue }
             let isUpper = scalar.properties.isUppercase
@@ -339,9 +364,9 @@ public struct PersonNameDetector: Sendable {
         var index = token.range.lowerBound - 1
         while index >= 0 {
             switch t[index] {
-            case 10, 13, 46, 33, 63: return true            // \n \r . ! ?
-            case 32, 9, 34, 39, 40, 45, 42: index -= 1       // space tab " ' ( - *
-            case 0xA2 where t[index - 1] == 0x80 && t[index - 2] == 0xE2: index -= 3  // •
+            case 10, 13, 46, 33, 63: return true // \n \r . ! ?
+            case 32, 9, 34, 39, 40, 45, 42: index -= 1 // space tab " ' ( - *
+            case 0xA2 where t[index - 1] == 0x80 && t[index - 2] == 0xE2: index -= 3 // •
             default: return false
             }
         }
@@ -375,8 +400,11 @@ public struct PersonNameDetector: Sendable {
                 // surname: a name on the next line is another mention.
                 let lineBreak = t.bytes[tokens[next - 1].range.upperBound..<token.range.lowerBound].contains(.newline)
                 if lineBreak && next - start > 1 { break }
-                if !lineBreak, token.isInitial || (next - start <= 2 && token.is(.firstName) && next + 1 < tokens.count
-                                       && adjacent(token, tokens[next + 1], in: t) && tokens[next + 1].isCapitalized) {
+                if !lineBreak,
+                    token.isInitial
+                        || (next - start <= 2 && token.is(.firstName) && next + 1 < tokens.count
+                            && adjacent(token, tokens[next + 1], in: t) && tokens[next + 1].isCapitalized)
+                {
                     end = next
                     next += 1
                     continue
@@ -394,8 +422,9 @@ public struct PersonNameDetector: Sendable {
                     next += 1
                     // One surname (or a double-barrelled pair on one line: "Garcia Lopez") is enough.
                     if next < tokens.count, adjacent(tokens[end], tokens[next], in: t), tokens[next].isCapitalized,
-                       tokens[next].is(.surname) || tokens[next].is(.suffix),
-                       !t.bytes[tokens[end].range.upperBound..<tokens[next].range.lowerBound].contains(.newline) {
+                        tokens[next].is(.surname) || tokens[next].is(.suffix),
+                        !t.bytes[tokens[end].range.upperBound..<tokens[next].range.lowerBound].contains(.newline)
+                    {
                         continue
                     }
                     break
@@ -417,7 +446,8 @@ public struct PersonNameDetector: Sendable {
             }
             // Honorific + capitalised words: "Dr. Okafor", "Mrs Jane Doe".
             if token.is(.honorific), token.shape != .lower, index + 1 < tokens.count,
-               adjacent(token, tokens[index + 1], in: t), tokens[index + 1].isCapitalized {
+                adjacent(token, tokens[index + 1], in: t), tokens[index + 1].isCapitalized
+            {
                 let start = index + 1
                 let end = extend(from: start, requireSurname: false) ?? start
                 add(start, end)
@@ -425,9 +455,10 @@ public struct PersonNameDetector: Sendable {
                 continue
             }
             // A context cue before a capitalised word: "my name is Xochitl".
-            if (token.shape == .title || (token.shape == .caps && (token.is(.firstName) || token.is(.surname)))),
-               !token.is(.honorific), !token.is(.function), !Self.listHeadHashes.contains(token.hash), couldBeAName(token, t),
-               cueBefore(index, tokens: tokens, t: t) {
+            if token.shape == .title || (token.shape == .caps && (token.is(.firstName) || token.is(.surname))),
+                !token.is(.honorific), !token.is(.function), !Self.listHeadHashes.contains(token.hash), couldBeAName(token, t),
+                cueBefore(index, tokens: tokens, t: t)
+            {
                 let end = extend(from: index, requireSurname: false) ?? index
                 add(index, end)
                 index = end + 1
@@ -435,11 +466,13 @@ public struct PersonNameDetector: Sendable {
             }
             // Where names stand: an attendee list, a speaker's turn, a verb of speech or action after it.
             if token.shape == .title || (token.shape == .caps && lines.inList(token)), token.letters > 1,
-               !token.is(.honorific), !token.is(.function), !token.is(.month), !Self.listHeadHashes.contains(token.hash),
-               couldBeAName(token, t) {
+                !token.is(.honorific), !token.is(.function), !token.is(.month), !Self.listHeadHashes.contains(token.hash),
+                couldBeAName(token, t)
+            {
                 let end = extend(from: index, requireSurname: false) ?? index
                 if lines.inList(tokens[index]) || (lines.startsLine(index) && t[tokens[end].range.upperBound] == .colon)
-                    || verbAfter(end, tokens: tokens, t: t) || unknownBeforeSurname(index, end, tokens: tokens, t: t) {
+                    || verbAfter(end, tokens: tokens, t: t) || unknownBeforeSurname(index, end, tokens: tokens, t: t)
+                {
                     add(index, end)
                     index = end + 1
                     continue
@@ -447,9 +480,10 @@ public struct PersonNameDetector: Sendable {
             }
             // "Dougherty, Michael": a known surname, a comma, a known first name.
             if token.isCapitalized, token.is(.surname), !token.is(.everyday), index + 1 < tokens.count,
-               tokens[index + 1].isCapitalized, tokens[index + 1].is(.firstName), !tokens[index + 1].is(.function),
-               tokens[index + 1].range.lowerBound == token.range.upperBound + 2,
-               t[token.range.upperBound] == 44, t[token.range.upperBound + 1] == 32 {
+                tokens[index + 1].isCapitalized, tokens[index + 1].is(.firstName), !tokens[index + 1].is(.function),
+                tokens[index + 1].range.lowerBound == token.range.upperBound + 2,
+                t[token.range.upperBound] == 44, t[token.range.upperBound + 1] == 32
+            {
                 add(index, index + 1)
                 index += 2
                 continue
@@ -465,14 +499,16 @@ public struct PersonNameDetector: Sendable {
                     // A first name alone counts in title case ("Thanks, Jennifer"); alone in capitals it is more often
                     // an acronym ("MAC", "AL") and counts only once the full name was seen.
                     if token.shape == .title, token.letters > 1, !token.is(.function),
-                       !token.is(.everyday) || !startsSentence(token, in: t) {
+                        !token.is(.everyday) || !startsSentence(token, in: t)
+                    {
                         add(index, index)
                     }
                 case .lower:
                     // Lowercase only as a first name plus a known surname, neither an everyday word: "maria gonzalez".
                     if !token.is(.everyday), !token.is(.cueEnd), index + 1 < tokens.count, adjacent(token, tokens[index + 1], in: t),
-                       tokens[index + 1].shape == .lower, tokens[index + 1].is(.surname), !tokens[index + 1].is(.everyday),
-                       !tokens[index + 1].is(.function) {
+                        tokens[index + 1].shape == .lower, tokens[index + 1].is(.surname), !tokens[index + 1].is(.everyday),
+                        !tokens[index + 1].is(.function)
+                    {
                         add(index, index + 1)
                         index += 2
                         continue

@@ -2,8 +2,10 @@
 /// of it, before or after the place it was learned, in any case, is the same person; mentions next to each other
 /// are one span (`john quinn`, `Piotr` + `Dyja`).
 extension PersonNameDetector {
-    func withLearnedMentions(_ findings: [Finding], parts findingTokens: [ClosedRange<Int>], tokens: [Token], t: TextBytes,
-                             known learned: inout [String: String]) -> [Finding] {
+    func withLearnedMentions(
+        _ findings: [Finding], parts findingTokens: [ClosedRange<Int>], tokens: [Token], t: TextBytes,
+        known learned: inout [String: String]
+    ) -> [Finding] {
         var result = findings
         var spans = findingTokens
         // The person is the lowercase name without initials and suffixes ("maria gonzalez"), written into one
@@ -52,7 +54,8 @@ extension PersonNameDetector {
         var added = false
         for (position, token) in tokens.enumerated() {
             guard bloom[Int(token.hash & 1023) >> 6] & (1 << (token.hash & 63)) != 0,
-                  let part = learnedHashes[token.hash] else { continue }
+                let part = learnedHashes[token.hash]
+            else { continue }
             // "Mark" the person, not "mark" the verb; "grant" the word, not "Grant" the person.
             if token.shape == .lower, token.is(.everyday) || token.is(.function) || isEnglish(token, t) { continue }
             while next < found.count, found[next].upperBound <= token.range.lowerBound { next += 1 }
@@ -80,8 +83,9 @@ extension PersonNameDetector {
         merged.reserveCapacity(findings.count)
         for finding in findings {
             if let last = merged.last, last.part == .first, finding.part == .last, last.canonical == finding.canonical,
-               last.range.upperBound < finding.range.lowerBound, finding.range.lowerBound - last.range.upperBound <= 4,
-               (last.range.upperBound..<finding.range.lowerBound).allSatisfy({ t[$0].isSpace }) {
+                last.range.upperBound < finding.range.lowerBound, finding.range.lowerBound - last.range.upperBound <= 4,
+                (last.range.upperBound..<finding.range.lowerBound).allSatisfy({ t[$0].isSpace })
+            {
                 merged[merged.count - 1].range = last.range.lowerBound..<finding.range.upperBound
                 merged[merged.count - 1].part = nil
                 continue

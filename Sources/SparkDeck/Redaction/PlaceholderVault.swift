@@ -39,11 +39,14 @@ public actor PlaceholderVault {
     }
 
     public enum VaultError: Error, CustomStringConvertible {
-        case badKeyFile(String), cannotReadKey(String), cannotWriteKey(String)
+        case badKeyFile(String)
+        case cannotReadKey(String)
+        case cannotWriteKey(String)
         public var description: String {
             switch self {
             case .badKeyFile(let path): "the vault key \(path) is not 32 bytes; restore it from a backup or delete it (and every session)"
-            case .cannotReadKey(let path): "the vault key \(path) exists but cannot be read; check its owner and permissions (SparkDeck will not replace it: that would lose every session)"
+            case .cannotReadKey(let path):
+                "the vault key \(path) exists but cannot be read; check its owner and permissions (SparkDeck will not replace it: that would lose every session)"
             case .cannotWriteKey(let path): "cannot write the vault key \(path)"
             }
         }
@@ -51,9 +54,11 @@ public actor PlaceholderVault {
 
     /// The session, or nil when it does not exist or has expired.
     public func session(_ id: String, now: Double = Timestamp.now()) async throws -> ScrubSession? {
-        guard let row = try await store.database.read({ db in
-            try Row.fetchOne(db, sql: "SELECT sealed, expires_at FROM scrub_session WHERE id = ?", arguments: [id])
-        }) else { return nil }
+        guard
+            let row = try await store.database.read({ db in
+                try Row.fetchOne(db, sql: "SELECT sealed, expires_at FROM scrub_session WHERE id = ?", arguments: [id])
+            })
+        else { return nil }
         guard (row["expires_at"] as Double) > now else {
             _ = try await delete(id)
             return nil
@@ -68,10 +73,11 @@ public actor PlaceholderVault {
         guard let sealed = try AES.GCM.seal(plain, using: key, authenticating: Data(session.id.utf8)).combined else { return }
         let now = Timestamp.now()
         try await store.database.write { db in
-            try db.execute(sql: """
-                INSERT INTO scrub_session (id, expires_at, sealed) VALUES (?, ?, ?)
-                ON CONFLICT(id) DO UPDATE SET expires_at = excluded.expires_at, sealed = excluded.sealed
-                """, arguments: [session.id, session.expiresAt, sealed])
+            try db.execute(
+                sql: """
+                    INSERT INTO scrub_session (id, expires_at, sealed) VALUES (?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET expires_at = excluded.expires_at, sealed = excluded.sealed
+                    """, arguments: [session.id, session.expiresAt, sealed])
             try db.execute(sql: "DELETE FROM scrub_session WHERE expires_at <= ?", arguments: [now])
         }
     }

@@ -29,8 +29,9 @@ struct PrivateChatController {
     func complete(_ request: Request, context: some RequestContext) async throws -> Response {
         var body = try await JSONBody.object(request, context: context, limit: 8 * 1024 * 1024)
         guard let external else {
-            throw APIError(.serviceUnavailable, type: "upstream_unavailable", code: "no_external_endpoint",
-                           message: "No external model is configured: set `redaction.external.url` in the inventory.")
+            throw APIError(
+                .serviceUnavailable, type: "upstream_unavailable", code: "no_external_endpoint",
+                message: "No external model is configured: set `redaction.external.url` in the inventory.")
         }
         let id = try sessionID(request)
         let (scrubbed, session) = try await vault.exclusively(id) { [body] in
@@ -45,13 +46,16 @@ struct PrivateChatController {
 
         let streaming = (body["stream"] as? Bool) == true
         let upstream = Upstream(external: external)
-        let outbound = UpstreamRequest(route: "private_chat", path: "/chat/completions",
-                                       body: .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body))),
-                                       streaming: streaming)
+        let outbound = UpstreamRequest(
+            route: "private_chat", path: "/chat/completions",
+            body: .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body))),
+            streaming: streaming)
         let call = try await core.admit(outbound, to: upstream)
         let answer = try await core.send(outbound, on: call, to: upstream)
-        var headers: HTTPFields = [Self.sessionHeader: session.id, UpstreamCore.upstreamHeader: upstream.id,
-                                   UpstreamCore.queueHeader: "\(UpstreamCore.milliseconds(call.waited))"]
+        var headers: HTTPFields = [
+            Self.sessionHeader: session.id, UpstreamCore.upstreamHeader: upstream.id,
+            UpstreamCore.queueHeader: "\(UpstreamCore.milliseconds(call.waited))",
+        ]
         let type = answer.headers.first(name: "content-type") ?? "application/json"
         headers[.contentType] = type
         let status = Int(answer.status.code)
@@ -67,8 +71,10 @@ struct PrivateChatController {
         let whole = try await collect(answer, call: call)
         guard var object = try? JSONSerialization.jsonObject(with: Data(buffer: whole)) as? [String: Any] else {
             call.abandon()
-            throw APIError(.badGateway, type: "upstream_unavailable", code: "external_bad_answer",
-                           message: "The external model's answer is not JSON.").naming(upstream.id, waited: call.waited)
+            throw APIError(
+                .badGateway, type: "upstream_unavailable", code: "external_bad_answer",
+                message: "The external model's answer is not JSON."
+            ).naming(upstream.id, waited: call.waited)
         }
         object["choices"] = (object["choices"] as? [[String: Any]])?.map { choice in
             var choice = choice
@@ -89,16 +95,19 @@ struct PrivateChatController {
             return try await answer.body.collect(upTo: Self.answerLimit)
         } catch {
             call.abandon()
-            throw APIError(.badGateway, type: "upstream_unavailable", code: "external_bad_answer",
-                           message: "The external model's answer could not be read whole (at most \(Self.answerLimit / 1024 / 1024) MiB): \(error).")
-                .naming(call.upstream, waited: call.waited)
+            throw APIError(
+                .badGateway, type: "upstream_unavailable", code: "external_bad_answer",
+                message: "The external model's answer could not be read whole (at most \(Self.answerLimit / 1024 / 1024) MiB): \(error)."
+            )
+            .naming(call.upstream, waited: call.waited)
         }
     }
 
     /// The session named by `X-SparkDeck-Session`, or a new one.
     func sessionID(_ request: Request) throws -> String {
         guard let id = request.headers[Self.sessionHeader] else { return "scrub-" + UUID().uuidString.lowercased() }
-        guard RedactionController.sessionIDPattern.firstMatch(in: id, range: NSRange(location: 0, length: (id as NSString).length)) != nil else {
+        guard RedactionController.sessionIDPattern.firstMatch(in: id, range: NSRange(location: 0, length: (id as NSString).length)) != nil
+        else {
             throw APIError.invalidRequest("`X-SparkDeck-Session` must be 8 to 128 letters, digits, '-' or '_'.")
         }
         return id
@@ -123,7 +132,8 @@ struct PrivateChatController {
     /// Passes the external event stream on as it comes, rehydrated (`RehydratingEventStream`); a stream that breaks
     /// off ends with a clean error event, as the gateway's do.
     func streamBody(_ upstream: HTTPClientResponse.Body, session: ScrubSession, call: UpstreamCall)
-        -> @Sendable (inout any ResponseBodyWriter) async throws -> Void {
+        -> @Sendable (inout any ResponseBodyWriter) async throws -> Void
+    {
         { writer in
             var stream = RehydratingEventStream(session: session)
             do {

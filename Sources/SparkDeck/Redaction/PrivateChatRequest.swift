@@ -9,16 +9,22 @@ struct PrivateChatRequest {
     let scrubber: Scrubber
 
     static let roles: Set<String> = ["system", "developer", "user", "assistant", "tool"]
-    static let numberFields: Set<String> = ["temperature", "top_p", "max_tokens", "max_completion_tokens", "n",
-                                            "presence_penalty", "frequency_penalty", "seed", "top_logprobs"]
+    static let numberFields: Set<String> = [
+        "temperature", "top_p", "max_tokens", "max_completion_tokens", "n",
+        "presence_penalty", "frequency_penalty", "seed", "top_logprobs",
+    ]
     static let booleanFields: Set<String> = ["stream", "logprobs", "parallel_tool_calls"]
-    static let otherFields: Set<String> = ["model", "messages", "stream_options", "logit_bias", "response_format",
-                                           "tool_choice", "stop", "tools"]
+    static let otherFields: Set<String> = [
+        "model", "messages", "stream_options", "logit_bias", "response_format",
+        "tool_choice", "stop", "tools",
+    ]
     static let messageFields: Set<String> = ["role", "content", "name", "tool_calls", "tool_call_id"]
     static let schemaTypes: Set<String> = ["string", "number", "integer", "boolean", "object", "array", "null"]
-    static let schemaNumbers: Set<String> = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
-                                             "minLength", "maxLength", "minItems", "maxItems", "minProperties",
-                                             "maxProperties", "uniqueItems", "nullable"]
+    static let schemaNumbers: Set<String> = [
+        "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
+        "minLength", "maxLength", "minItems", "maxItems", "minProperties",
+        "maxProperties", "uniqueItems", "nullable",
+    ]
 
     /// The body to send: checked whole first, then scrubbed with `session`.
     func scrubbed(_ body: [String: Any], session: inout ScrubSession) throws -> [String: Any] {
@@ -39,7 +45,9 @@ struct PrivateChatRequest {
         .invalidRequest("`\(path)` must be \(expected). Nothing was sent.", param: path)
     }
 
-    static func isNumber(_ value: Any) -> Bool { !(value is String) && (value is NSNumber || value is Bool || value is Int || value is Double) }
+    static func isNumber(_ value: Any) -> Bool {
+        !(value is String) && (value is NSNumber || value is Bool || value is Int || value is Double)
+    }
 
     /// One pass over a body. With `texts` set it only reads (collecting every string it would scrub); without, it
     /// scrubs them.
@@ -106,14 +114,19 @@ struct PrivateChatRequest {
                     out[key] = options
                 case "logit_bias":
                     guard let biases = value as? [String: Any] else { throw invalid(key, "an object of token ids to numbers") }
-                    for (token, bias) in biases where token.isEmpty || !token.allSatisfy(\.isASCII) || !token.allSatisfy(\.isNumber) || !isNumber(bias) {
+                    for (token, bias) in biases
+                    where token.isEmpty || !token.allSatisfy(\.isASCII) || !token.allSatisfy(\.isNumber) || !isNumber(bias) {
                         throw invalid(key, "an object of token ids (digits) to numbers")
                     }
                     out[key] = biases
                 case "response_format":
                     guard let format = value as? [String: Any], format.count == 1,
-                          let type = format["type"] as? String, type == "text" || type == "json_object" else {
-                        throw refused(key, "other than {\"type\": \"text\"} or {\"type\": \"json_object\"} cannot be scrubbed (a json_schema holds free text)")
+                        let type = format["type"] as? String, type == "text" || type == "json_object"
+                    else {
+                        throw refused(
+                            key,
+                            "other than {\"type\": \"text\"} or {\"type\": \"json_object\"} cannot be scrubbed (a json_schema holds free text)"
+                        )
                     }
                     out[key] = format
                 case "tool_choice":
@@ -181,7 +194,8 @@ struct PrivateChatRequest {
         mutating func part(_ value: Any, at path: String) throws -> [String: Any] {
             guard let part = value as? [String: Any] else { throw invalid(path, "a content part object") }
             guard part["type"] as? String == "text" else {
-                throw APIError.invalidRequest("`\(path)` is a \(part["type"] ?? "?") part: only text parts can be sent privately; nothing was sent.", param: path)
+                throw APIError.invalidRequest(
+                    "`\(path)` is a \(part["type"] ?? "?") part: only text parts can be sent privately; nothing was sent.", param: path)
             }
             for key in part.keys where key != "type" && key != "text" { throw refused(path + "." + key) }
             return ["type": "text", "text": try text(part["text"] as Any, at: path + ".text")]
@@ -218,7 +232,8 @@ struct PrivateChatRequest {
 
         mutating func tool(_ value: Any, at path: String) throws -> [String: Any] {
             guard let tool = value as? [String: Any], tool["type"] as? String == "function",
-                  let function = tool["function"] as? [String: Any] else {
+                let function = tool["function"] as? [String: Any]
+            else {
                 throw refused(path, "is not a function tool {type: function, function: {...}} and cannot be scrubbed")
             }
             for key in tool.keys where key != "type" && key != "function" { throw refused(path + "." + key) }

@@ -89,17 +89,20 @@ struct RedactionController {
             try await vault.save(session)
             return (result, session)
         }
-        return Response.json(.object([
-            "text": .string(result.text),
-            "session_id": .string(session.id),
-            "expires_at": .string(Timestamp.iso(session.expiresAt)),
-            "entities": .array(result.entities.map { .object(["placeholder": .string($0.placeholder), "type": .string($0.type.rawValue)]) }),
-        ]))
+        return Response.json(
+            .object([
+                "text": .string(result.text),
+                "session_id": .string(session.id),
+                "expires_at": .string(Timestamp.iso(session.expiresAt)),
+                "entities": .array(
+                    result.entities.map { .object(["placeholder": .string($0.placeholder), "type": .string($0.type.rawValue)]) }),
+            ]))
     }
 
     func rehydrate(_ request: Request, context: some RequestContext) async throws -> Response {
         let body = try await JSONBody.decode(RehydrateRequest.self, request, context: context, limit: Self.bodyLimit)
-        let text = body.text, id = body.sessionID
+        let text = body.text
+        let id = body.sessionID
         guard let session = try await vault.session(id) else {
             throw APIError.notFound("No scrub session \(id): it expired or was deleted, so its placeholders cannot be filled in.")
         }

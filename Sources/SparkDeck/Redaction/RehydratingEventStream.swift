@@ -38,7 +38,8 @@ struct RehydratingEventStream {
         guard let data = event.data else { return Self.framed(event.lines) }
         if data == "[DONE]" { return try flushed() + Self.framed(event.otherLines + ["data: [DONE]"]) }
         guard var object = try? JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any],
-              let choices = object["choices"] as? [[String: Any]] else {
+            let choices = object["choices"] as? [[String: Any]]
+        else {
             return Self.framed(event.lines)
         }
         var rewritten: [[String: Any]] = []
@@ -53,7 +54,8 @@ struct RehydratingEventStream {
             var calls = delta["tool_calls"] as? [[String: Any]] ?? []
             for position in calls.indices {
                 guard var function = calls[position]["function"] as? [String: Any],
-                      let arguments = function["arguments"] as? String else { continue }
+                    let arguments = function["arguments"] as? String
+                else { continue }
                 let key = ToolCall(choice: index, call: calls[position]["index"] as? Int ?? position)
                 var toolRehydrator = toolRehydrators[key] ?? StreamingRehydrator(session: session)
                 function["arguments"] = toolRehydrator.feed(arguments)
@@ -63,7 +65,8 @@ struct RehydratingEventStream {
             if finished {
                 for (call, rest) in heldArguments(choice: index) {
                     if let position = calls.firstIndex(where: { $0["index"] as? Int == call }),
-                       var function = calls[position]["function"] as? [String: Any] {
+                        var function = calls[position]["function"] as? [String: Any]
+                    {
                         function["arguments"] = (function["arguments"] as? String ?? "") + rest
                         calls[position]["function"] = function
                     } else {
@@ -77,7 +80,8 @@ struct RehydratingEventStream {
             rewritten.append(choice)
         }
         object["choices"] = rewritten
-        return Self.framed(event.otherLines + ["data: " + String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)])
+        return Self.framed(
+            event.otherLines + ["data: " + String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)])
     }
 
     /// Text still held back for any choice, as one event per choice.
@@ -91,8 +95,10 @@ struct RehydratingEventStream {
             let held = heldArguments(choice: index)
             if !held.isEmpty { delta["tool_calls"] = held.map { ["index": $0.call, "function": ["arguments": $0.rest]] } }
             guard !delta.isEmpty else { continue }
-            let chunk: [String: Any] = ["object": "chat.completion.chunk",
-                                        "choices": [["index": index, "delta": delta, "finish_reason": NSNull()]]]
+            let chunk: [String: Any] = [
+                "object": "chat.completion.chunk",
+                "choices": [["index": index, "delta": delta, "finish_reason": NSNull()]],
+            ]
             output += Self.framed(["data: " + String(decoding: try JSONSerialization.data(withJSONObject: chunk), as: UTF8.self)])
         }
         return output

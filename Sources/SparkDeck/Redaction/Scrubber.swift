@@ -73,7 +73,8 @@ public struct ScrubSession: Codable, Sendable, Equatable {
         guard let base = keys[table][identity] else {
             let spelling = original()
             let created = newPlaceholder(type: type, identity: identity, value: part == nil ? spelling : nil)
-            return part == nil ? created : spellingPlaceholder(table: table, base: created, identity: identity, part: part, spelling: spelling)
+            return part == nil
+                ? created : spellingPlaceholder(table: table, base: created, identity: identity, part: part, spelling: spelling)
         }
         // The common case: the value again, as first written.
         let spelling = original()
@@ -137,15 +138,18 @@ public struct Scrubber: Sendable {
         self.standingTerms = standingTerms
     }
 
-    public func scrub(_ text: String, session: inout ScrubSession, types: Set<EntityType>? = nil,
-                      customTerms: [String] = []) -> ScrubResult {
+    public func scrub(
+        _ text: String, session: inout ScrubSession, types: Set<EntityType>? = nil,
+        customTerms: [String] = []
+    ) -> ScrubResult {
         let scrubbed = scrub(utf8: Array(text.utf8), session: &session, types: types, customTerms: customTerms)
         return ScrubResult(text: String(decoding: scrubbed.text, as: UTF8.self), entities: scrubbed.entities, spans: scrubbed.spans)
     }
 
     /// `scrub` for text given and returned as UTF-8 bytes (line tools skip two conversions per text).
     public func scrub(utf8 text: [UInt8], session: inout ScrubSession, types: Set<EntityType>? = nil, customTerms: [String] = [])
-        -> (text: [UInt8], entities: [(placeholder: String, type: EntityType)], spans: [(type: EntityType, range: Range<Int>)]) {
+        -> (text: [UInt8], entities: [(placeholder: String, type: EntityType)], spans: [(type: EntityType, range: Range<Int>)])
+    {
         let normalized = NormalizedText(utf8: text)
         let original = normalized.originalBytes
         for placeholder in Self.placeholderLike(in: original) { session.reserved.insert(placeholder) }
@@ -260,8 +264,10 @@ public struct Scrubber: Sendable {
             }
             let type = finding.type.priority > last.type.priority ? finding.type : last.type
             let union = last.range.lowerBound..<max(last.range.upperBound, finding.range.upperBound)
-            merged[merged.count - 1] = (Finding(type: type, range: union, isUnion: true),
-                                        lastRange.lowerBound..<max(lastRange.upperBound, range.upperBound))
+            merged[merged.count - 1] = (
+                Finding(type: type, range: union, isUnion: true),
+                lastRange.lowerBound..<max(lastRange.upperBound, range.upperBound)
+            )
         }
         return merged
     }
@@ -284,12 +290,17 @@ public struct Scrubber: Sendable {
         var index = 0
         while index < t.count {
             // Jump to the next '<'.
-            guard let next = bytes.withUnsafeBufferPointer({ buffer -> Int? in
-                guard let base = buffer.baseAddress, let hit = memchr(base + index, 60, buffer.count - index) else { return nil }
-                return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-            }) else { break }
+            guard
+                let next = bytes.withUnsafeBufferPointer({ buffer -> Int? in
+                    guard let base = buffer.baseAddress, let hit = memchr(base + index, 60, buffer.count - index) else { return nil }
+                    return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                })
+            else { break }
             index = next
-            guard t[index + 1].isAlpha else { index += 1; continue }
+            guard t[index + 1].isAlpha else {
+                index += 1
+                continue
+            }
             // `[A-Za-z][A-Za-z_]*_` then digits, optionally `_` and letters (`_FIRST`) and `_` and digits, then `>`:
             // the letters-and-underscores run ends with the underscore.
             let name = t.end(from: index + 1) { $0.isAlpha || $0 == .underscore }
@@ -323,7 +334,10 @@ public struct Scrubber: Sendable {
             return String(unsafeUninitializedCapacity: digits - skip) { buffer in
                 var count = 0
                 for byte in value where byte.isDigit {
-                    if skip > 0 { skip -= 1; continue }
+                    if skip > 0 {
+                        skip -= 1
+                        continue
+                    }
                     buffer[count] = byte
                     count += 1
                 }
@@ -376,7 +390,8 @@ public struct Scrubber: Sendable {
             var index = 0
             while index + folded.count <= t.count {
                 guard t[index].asciiLowercased == folded[0] || t[index] >= 0x80, !isLetterOrDigit(before: index, in: t),
-                      let end = caseInsensitiveMatch(folded, in: t, at: index), !isLetterOrDigit(at: end, in: t) else {
+                    let end = caseInsensitiveMatch(folded, in: t, at: index), !isLetterOrDigit(at: end, in: t)
+                else {
                     index += 1
                     continue
                 }

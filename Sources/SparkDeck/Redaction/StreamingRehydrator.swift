@@ -31,8 +31,9 @@ public struct StreamingRehydrator: Sendable {
         var hold = text.endIndex
         // An opening bracket not closed yet.
         if let open = text.lastIndex(where: { "<[{".contains($0) }),
-           !text[open...].contains(where: { ">]}".contains($0) }),
-           text.distance(from: open, to: text.endIndex) <= longestPlaceholder {
+            !text[open...].contains(where: { ">]}".contains($0) }),
+            text.distance(from: open, to: text.endIndex) <= longestPlaceholder
+        {
             hold = open
         }
         // A trailing word (letters, digits, '_') may still grow into `PERSON_1`.

@@ -49,9 +49,15 @@ struct TextBytes {
         var value: UInt32
         switch lead {
         case 0..<0x80: return (Unicode.Scalar(lead), 1)
-        case 0xC0..<0xE0: length = 2; value = UInt32(lead & 0x1F)
-        case 0xE0..<0xF0: length = 3; value = UInt32(lead & 0x0F)
-        case 0xF0..<0xF8: length = 4; value = UInt32(lead & 0x07)
+        case 0xC0..<0xE0:
+            length = 2
+            value = UInt32(lead & 0x1F)
+        case 0xE0..<0xF0:
+            length = 3
+            value = UInt32(lead & 0x0F)
+        case 0xF0..<0xF8:
+            length = 4
+            value = UInt32(lead & 0x07)
         default: return nil
         }
         for offset in 1..<length {

@@ -27,7 +27,10 @@ struct WordTable: Sendable {
         while slots[slot * 2 + 1] != 0 {
             let meta = slots[slot * 2 + 1]
             if meta >> 40 == hash >> 40, Int((meta >> 32) & 0xFF) == length, slots[slot * 2] == head,
-               length <= 8 || tails[Int(meta & 0xFF_FFFF)..<(Int(meta & 0xFF_FFFF) + length - 8)].elementsEqual(bytes[(range.lowerBound + 8)..<range.upperBound]) {
+                length <= 8
+                    || tails[Int(meta & 0xFF_FFFF)..<(Int(meta & 0xFF_FFFF) + length - 8)].elementsEqual(
+                        bytes[(range.lowerBound + 8)..<range.upperBound])
+            {
                 slots[slot * 2 + 1] = meta | UInt64(value) << 24
                 return
             }
@@ -50,8 +53,8 @@ struct WordTable: Sendable {
     }
 
     static func hash(_ bytes: some Sequence<UInt8>) -> UInt64 {
-        var hash: UInt64 = 0xcbf29ce484222325
-        for byte in bytes { hash = (hash ^ UInt64(byte.asciiLowercased)) &* 0x100000001b3 }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes { hash = (hash ^ UInt64(byte.asciiLowercased)) &* 0x100_0000_01b3 }
         return hash
     }
 

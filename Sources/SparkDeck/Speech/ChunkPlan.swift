@@ -75,19 +75,25 @@ public struct ChunkPlan: Sendable, Equatable {
     public init(chunkSeconds: Double? = nil, overlapSeconds: Double? = nil) throws(Invalid) {
         let chunk = chunkSeconds ?? Self.defaultChunkSeconds
         guard chunk.isFinite, Self.chunkSecondsRange.contains(chunk) else {
-            throw Invalid(parameter: "chunk_seconds", message: "chunk_seconds must be between "
-                + "\(Self.format(Self.chunkSecondsRange.lowerBound)) and \(Self.format(Self.chunkSecondsRange.upperBound)) "
-                + "seconds (the diarizer works best under 90); got \(Self.format(chunk))")
+            throw Invalid(
+                parameter: "chunk_seconds",
+                message: "chunk_seconds must be between "
+                    + "\(Self.format(Self.chunkSecondsRange.lowerBound)) and \(Self.format(Self.chunkSecondsRange.upperBound)) "
+                    + "seconds (the diarizer works best under 90); got \(Self.format(chunk))")
         }
         let overlap = overlapSeconds ?? min(Self.defaultOverlapSeconds, chunk / 2)
         guard overlap.isFinite, overlap >= Self.minimumOverlapSeconds else {
-            throw Invalid(parameter: "overlap_seconds", message: "overlap_seconds must be at least "
-                + "\(Self.format(Self.minimumOverlapSeconds)) seconds, or speakers cannot be matched across chunks; "
-                + "got \(Self.format(overlap))")
+            throw Invalid(
+                parameter: "overlap_seconds",
+                message: "overlap_seconds must be at least "
+                    + "\(Self.format(Self.minimumOverlapSeconds)) seconds, or speakers cannot be matched across chunks; "
+                    + "got \(Self.format(overlap))")
         }
         guard overlap <= chunk / 2 else {
-            throw Invalid(parameter: "overlap_seconds", message: "overlap_seconds must be at most half of chunk_seconds "
-                + "(\(Self.format(chunk / 2)) here), or one moment would fall in three chunks; got \(Self.format(overlap))")
+            throw Invalid(
+                parameter: "overlap_seconds",
+                message: "overlap_seconds must be at most half of chunk_seconds "
+                    + "(\(Self.format(chunk / 2)) here), or one moment would fall in three chunks; got \(Self.format(overlap))")
         }
         self.chunkSeconds = chunk
         self.overlapSeconds = overlap

@@ -17,18 +17,23 @@ public struct ChunkedDiarization: Sendable {
     public var maxConcurrent: Int
     public var slots: Int
 
-    public init(plan: ChunkPlan, merge: SpeakerLabelMerge = SpeakerLabelMerge(), maxConcurrent: Int = 2,
-                slots: Int = DiarizerLimits.speakerSlots) {
+    public init(
+        plan: ChunkPlan, merge: SpeakerLabelMerge = SpeakerLabelMerge(), maxConcurrent: Int = 2,
+        slots: Int = DiarizerLimits.speakerSlots
+    ) {
         self.plan = plan
         self.merge = merge
         self.maxConcurrent = max(1, maxConcurrent)
         self.slots = slots
     }
 
-    public func run(duration: Double, speakerNames: [String] = [],
-                    progress: @Sendable (Progress) async -> Void = { _ in },
-                    diarize: @escaping @Sendable (ChunkPlan.Chunk) async throws -> ChunkDiarization)
-        async throws -> SpeakerLabelMerge.Result {
+    public func run(
+        duration: Double, speakerNames: [String] = [],
+        progress: @Sendable (Progress) async -> Void = { _ in },
+        diarize: @escaping @Sendable (ChunkPlan.Chunk) async throws -> ChunkDiarization
+    )
+        async throws -> SpeakerLabelMerge.Result
+    {
         var pending = plan.chunks(duration: duration)
         var answers: [ChunkDiarization] = []
         var splitAnswers: [ChunkDiarization] = []
@@ -62,8 +67,10 @@ public struct ChunkedDiarization: Sendable {
     }
 
     /// Asks about `chunks`, at most `maxConcurrent` calls at once, handing each answer to `each` as it arrives.
-    func ask(_ chunks: [ChunkPlan.Chunk], diarize: @escaping @Sendable (ChunkPlan.Chunk) async throws -> ChunkDiarization,
-             each: (ChunkDiarization) async -> Void) async throws {
+    func ask(
+        _ chunks: [ChunkPlan.Chunk], diarize: @escaping @Sendable (ChunkPlan.Chunk) async throws -> ChunkDiarization,
+        each: (ChunkDiarization) async -> Void
+    ) async throws {
         try await withThrowingTaskGroup(of: ChunkDiarization.self) { group in
             var next = chunks.makeIterator()
             for _ in 0..<min(maxConcurrent, chunks.count) {

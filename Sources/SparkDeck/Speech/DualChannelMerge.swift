@@ -44,7 +44,8 @@ public struct DualChannelMerge: Sendable {
             segment.speaker = localSpeaker
             segment.channel = "local"
             if let coupling, Self.covered(remoteSpeech, from: word.start, to: word.end) >= remoteSpeakingShare * max(word.duration, 1e-6) {
-                var heard = 0.0, predicted = 0.0
+                var heard = 0.0
+                var predicted = 0.0
                 for window in levels.windows(from: word.start, to: word.end) {
                     heard += levels.local[window] * levels.local[window]
                     let bleed = coupling * levels.remote[window]

@@ -85,8 +85,9 @@ final class MultipartTap: Sendable {
     /// Nil when `contentType` is not `multipart/form-data` with a boundary.
     init?(contentType: String?, limit: Int) {
         guard let contentType, contentType.lowercased().hasPrefix("multipart/form-data"),
-              let boundary = Reader.parameters("x;" + contentType.split(separator: ";").dropFirst().joined(separator: ";"))["boundary"],
-              !boundary.isEmpty else { return nil }
+            let boundary = Reader.parameters("x;" + contentType.split(separator: ";").dropFirst().joined(separator: ";"))["boundary"],
+            !boundary.isEmpty
+        else { return nil }
         reader = Mutex(Reader(boundary: boundary, limit: limit))
     }
 

@@ -30,26 +30,31 @@ public struct SpeakerLabelMerge: Sendable {
     /// windows (see `bridges(for:...)`), used only as evidence of who is who. `context` holds answers that filled
     /// every slot (a chunk before it was split, a crowded bridge): a label there may be two voices, so their matches
     /// count only after all the others, where they join what nothing else could.
-    public func merge(_ chunks: [ChunkDiarization], bridges: [ChunkDiarization] = [], context: [ChunkDiarization] = [],
-                      speakerNames: [String] = [], slots: Int = DiarizerLimits.speakerSlots) -> Result {
+    public func merge(
+        _ chunks: [ChunkDiarization], bridges: [ChunkDiarization] = [], context: [ChunkDiarization] = [],
+        speakerNames: [String] = [], slots: Int = DiarizerLimits.speakerSlots
+    ) -> Result {
         let ordered = chunks.sorted { ($0.chunk.start, $0.chunk.end) < ($1.chunk.start, $1.chunk.end) }
-        let graph = link(ordered + bridges.filter { !$0.fillsAllSlots(slots) },
-                         context: context + bridges.filter { $0.fillsAllSlots(slots) })
+        let graph = link(
+            ordered + bridges.filter { !$0.fillsAllSlots(slots) },
+            context: context + bridges.filter { $0.fillsAllSlots(slots) })
         var kept: [Labelled] = []
         var coveredEnd = -Double.infinity
         var warnings: [String] = []
         for (index, chunk) in ordered.enumerated() {
             let labelled = graph.absolute[index].map { Labelled(segment: $0, global: graph.speaker(index, $0.speaker)) }
             let window = (from: chunk.chunk.start, to: min(coveredEnd, chunk.chunk.end))
-            let cut = window.to > window.from
+            let cut =
+                window.to > window.from
                 ? Self.cut(from: window.from, to: window.to, earlier: kept, later: labelled) : chunk.chunk.start
             kept = Self.words(kept, across: cut).filter { $0.segment.middle < cut }
             kept += Self.words(labelled, across: cut).filter { $0.segment.middle >= cut }
             coveredEnd = max(coveredEnd, chunk.chunk.end)
             if chunk.fillsAllSlots(slots) {
-                warnings.append("the diarizer used all \(slots) speaker slots in "
-                    + "\(Self.clock(chunk.chunk.start))–\(Self.clock(chunk.chunk.end)) and that stretch could not be "
-                    + "split further; a further voice there may be merged into another speaker")
+                warnings.append(
+                    "the diarizer used all \(slots) speaker slots in "
+                        + "\(Self.clock(chunk.chunk.start))–\(Self.clock(chunk.chunk.end)) and that stretch could not be "
+                        + "split further; a further voice there may be merged into another speaker")
             }
         }
         kept.sort { ($0.segment.start, $0.segment.end) < ($1.segment.start, $1.segment.end) }
@@ -68,8 +73,10 @@ public struct SpeakerLabelMerge: Sendable {
     /// silent through the shared window, or who comes back after a long silence. For each earlier speaker never
     /// heard beside it, one clip joins that speaker's last few seconds before it and its own first few seconds:
     /// with two voices at most in it, the diarizer's answer says whether they are one person, however far apart.
-    public func bridges(for chunks: [ChunkDiarization], context: [ChunkDiarization] = [], duration: Double,
-                        chunkSeconds: Double) -> [ChunkPlan.Chunk] {
+    public func bridges(
+        for chunks: [ChunkDiarization], context: [ChunkDiarization] = [], duration: Double,
+        chunkSeconds: Double
+    ) -> [ChunkPlan.Chunk] {
         let ordered = chunks.sorted { ($0.chunk.start, $0.chunk.end) < ($1.chunk.start, $1.chunk.end) }
         let graph = link(ordered, context: context)
         let margin = 1.0
@@ -112,7 +119,8 @@ public struct SpeakerLabelMerge: Sendable {
                     }
                     guard heard >= evidenceSeconds, let last = latest.first else { continue }
                     let earlierPart = max(0, from - margin)...min(later.lowerBound, last.end + margin)
-                    let parts = later.lowerBound - earlierPart.upperBound < 1
+                    let parts =
+                        later.lowerBound - earlierPart.upperBound < 1
                         ? [earlierPart.lowerBound...later.upperBound] : [earlierPart, later]
                     let clip = ChunkPlan.Chunk(joining: parts)
                     guard clip.duration <= chunkSeconds, !clips.contains(clip) else { continue }
@@ -190,7 +198,8 @@ public struct SpeakerLabelMerge: Sendable {
             let row = leftIndex[segment.speaker]!
             leftSpoken[row] += inside(segment)
             for (from, to) in windows {
-                let lo = max(segment.start, from), hi = min(segment.end, to)
+                let lo = max(segment.start, from)
+                let hi = min(segment.end, to)
                 guard hi > lo else { continue }
                 for other in right { together[row][rightIndex[other.speaker]!] += other.overlap(from: lo, to: hi) }
             }
@@ -228,7 +237,8 @@ public struct SpeakerLabelMerge: Sendable {
     /// continuous, so a word said near the boundary is kept from exactly one side.
     static func cut(from: Double, to: Double, earlier: [Labelled], later: [Labelled]) -> Double {
         let middle = (from + to) / 2
-        let lo = from + (to - from) / 4, hi = to - (to - from) / 4
+        let lo = from + (to - from) / 4
+        let hi = to - (to - from) / 4
         let speech = (earlier + later).map(\.segment).filter { $0.end > lo && $0.start < hi }
             .map { (max($0.start, lo), min($0.end, hi)) }.sorted { $0.0 < $1.0 }
         var best: (length: Double, at: Double)? = nil
@@ -238,8 +248,10 @@ public struct SpeakerLabelMerge: Sendable {
                 let length = start - cursor
                 let at = (start + cursor) / 2
                 // Longest silence wins; among equal ones, the one nearer the middle.
-                if length >= 0.2, best == nil || length > best!.length + 1e-9
-                    || (abs(length - best!.length) <= 1e-9 && abs(at - middle) < abs(best!.at - middle)) {
+                if length >= 0.2,
+                    best == nil || length > best!.length + 1e-9
+                        || (abs(length - best!.length) <= 1e-9 && abs(at - middle) < abs(best!.at - middle))
+                {
                     best = (length, at)
                 }
             }
@@ -286,7 +298,8 @@ final class SpeakerGraph {
     }
 
     func join(_ a: (Int, String), _ b: (Int, String)) {
-        let x = speaker(a.0, a.1), y = speaker(b.0, b.1)
+        let x = speaker(a.0, a.1)
+        let y = speaker(b.0, b.1)
         guard x != y, answersOf[x].isDisjoint(with: answersOf[y]) else { return }
         let (keep, drop) = x < y ? (x, y) : (y, x)
         parent[drop] = keep

@@ -39,12 +39,15 @@ struct SpeechController {
     /// The TTS service's voices, asked at most once a minute.
     func catalog(of service: ClusterService) async throws -> VoiceCatalog {
         if let cached = voices.fresh(for: service.id) { return cached }
-        let answer = try await core.exchange(UpstreamRequest(route: "voices", method: .get, path: "/v1/audio/voices", contentType: nil),
-                                             to: Upstream(service: service), limit: 1 << 20)
+        let answer = try await core.exchange(
+            UpstreamRequest(route: "voices", method: .get, path: "/v1/audio/voices", contentType: nil),
+            to: Upstream(service: service), limit: 1 << 20)
         guard answer.status == 200, let catalog = VoiceCatalog(upstreamAnswer: Data(buffer: answer.body)) else {
-            throw APIError(.badGateway, type: "upstream_unavailable", code: "upstream_bad_answer",
-                           message: "The \(service.id) service's voice list could not be read (HTTP \(answer.status)).")
-                .naming(service.id, waited: .zero)
+            throw APIError(
+                .badGateway, type: "upstream_unavailable", code: "upstream_bad_answer",
+                message: "The \(service.id) service's voice list could not be read (HTTP \(answer.status))."
+            )
+            .naming(service.id, waited: .zero)
         }
         voices.store(catalog, for: service.id)
         return catalog
@@ -54,8 +57,9 @@ struct SpeechController {
 
     func requireTTS() throws -> ClusterService {
         guard let service = ttsService() else {
-            throw APIError(.serviceUnavailable, type: "upstream_unavailable", code: "no_tts_service",
-                           message: "The inventory has no tts service; add one (Kokoro, port 8880) to use /v1/audio/speech.")
+            throw APIError(
+                .serviceUnavailable, type: "upstream_unavailable", code: "no_tts_service",
+                message: "The inventory has no tts service; add one (Kokoro, port 8880) to use /v1/audio/speech.")
         }
         return service
     }

@@ -29,13 +29,15 @@ struct SpeechRequest: Codable, Sendable, Equatable {
             throw APIError.invalidRequest("`input` is empty: give the text to speak.", param: "input")
         }
         guard input.count <= Self.longestInput else {
-            throw APIError.invalidRequest("`input` is \(input.count) characters; at most \(Self.longestInput) per request (split longer text).",
-                                          param: "input")
+            throw APIError.invalidRequest(
+                "`input` is \(input.count) characters; at most \(Self.longestInput) per request (split longer text).",
+                param: "input")
         }
         let format = responseFormat ?? "mp3"
         guard Self.formats.contains(format) else {
-            throw APIError.invalidRequest("`response_format` must be one of \(Self.formats.joined(separator: ", ")), got `\(format)`.",
-                                          param: "response_format")
+            throw APIError.invalidRequest(
+                "`response_format` must be one of \(Self.formats.joined(separator: ", ")), got `\(format)`.",
+                param: "response_format")
         }
         checked.responseFormat = format
         let speed = self.speed ?? 1.0
@@ -81,7 +83,8 @@ struct VoiceCatalog: Sendable, Equatable {
     /// Nil when the bytes are neither shape.
     init?(upstreamAnswer data: Data) {
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let list = object["voices"] as? [Any] else { return nil }
+            let list = object["voices"] as? [Any]
+        else { return nil }
         var voices: [Voice] = []
         for entry in list {
             if let id = entry as? String {
@@ -100,7 +103,8 @@ struct VoiceCatalog: Sendable, Equatable {
         voice.split(separator: "+").map { part in
             let trimmed = part.trimmingCharacters(in: .whitespaces)
             guard trimmed.hasSuffix(")"), let open = trimmed.lastIndex(of: "("),
-                  Double(trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)]) != nil else { return trimmed }
+                Double(trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)]) != nil
+            else { return trimmed }
             return String(trimmed[..<open])
         }
     }

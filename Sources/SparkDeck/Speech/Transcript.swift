@@ -43,8 +43,10 @@ public struct Transcript: Sendable, Equatable {
     public var speakers: [String]
     public var warnings: [String]
 
-    public init(language: String? = nil, duration: Double, text: String, segments: [Segment], words: [Word] = [],
-                speakers: [String] = [], warnings: [String] = []) {
+    public init(
+        language: String? = nil, duration: Double, text: String, segments: [Segment], words: [Word] = [],
+        speakers: [String] = [], warnings: [String] = []
+    ) {
         self.language = language
         self.duration = duration
         self.text = text
@@ -62,8 +64,10 @@ public struct Transcript: Sendable, Equatable {
 
     /// A diarized transcript from merged segments (words or turns): consecutive segments of one speaker on one
     /// channel become one turn; words come from the segments, a multi-word segment's time shared out by length.
-    public static func diarized(_ units: [DiarizedSegment], speakers: [String], duration: Double,
-                                warnings: [String] = [], language: String? = nil) -> Transcript {
+    public static func diarized(
+        _ units: [DiarizedSegment], speakers: [String], duration: Double,
+        warnings: [String] = [], language: String? = nil
+    ) -> Transcript {
         let ordered = units.sorted { ($0.start, $0.end) < ($1.start, $1.end) }
         var words: [Word] = []
         for unit in ordered {
@@ -75,7 +79,8 @@ public struct Transcript: Sendable, Equatable {
         for unit in ordered {
             let text = unit.text.trimmingSpaces
             if var last = segments.last, last.speaker == unit.speaker, last.channel == unit.channel,
-               unit.start - last.end <= turnGapSeconds, unit.end - last.start <= maxCueSeconds {
+                unit.start - last.end <= turnGapSeconds, unit.end - last.start <= maxCueSeconds
+            {
                 last.end = max(last.end, unit.end)
                 last.text = text.isEmpty ? last.text : (last.text.isEmpty ? text : last.text + " " + text)
                 segments[segments.count - 1] = last
@@ -84,8 +89,9 @@ public struct Transcript: Sendable, Equatable {
             }
         }
         let text = segments.map(\.text).filter { !$0.isEmpty }.joined(separator: " ")
-        return Transcript(language: language, duration: duration, text: text, segments: segments, words: words,
-                          speakers: speakers, warnings: warnings)
+        return Transcript(
+            language: language, duration: duration, text: text, segments: segments, words: words,
+            speakers: speakers, warnings: warnings)
     }
 
     /// The words of `text` over `[start, end]`, each given time in proportion to its length.

@@ -45,14 +45,15 @@ public enum TranscriptFormat: String, Sendable, CaseIterable {
         var object: [String: JSONValue] = [
             "duration": .number(milliseconds(transcript.duration)),
             "speakers": .array(transcript.speakers.map(JSONValue.string)),
-            "segments": .array(transcript.segments.map { segment in
-                var fields: [String: JSONValue] = [
-                    "speaker": .optional(segment.speaker), "start": .number(milliseconds(segment.start)),
-                    "end": .number(milliseconds(segment.end)), "text": .string(segment.text),
-                ]
-                if let channel = segment.channel { fields["channel"] = .string(channel) }
-                return .object(fields)
-            }),
+            "segments": .array(
+                transcript.segments.map { segment in
+                    var fields: [String: JSONValue] = [
+                        "speaker": .optional(segment.speaker), "start": .number(milliseconds(segment.start)),
+                        "end": .number(milliseconds(segment.end)), "text": .string(segment.text),
+                    ]
+                    if let channel = segment.channel { fields["channel"] = .string(channel) }
+                    return .object(fields)
+                }),
             "text": .string(transcript.text),
         ]
         if !transcript.warnings.isEmpty { object["warnings"] = .array(transcript.warnings.map(JSONValue.string)) }
@@ -66,28 +67,30 @@ public enum TranscriptFormat: String, Sendable, CaseIterable {
             "language": .string(transcript.language ?? "english"),
             "duration": .number(milliseconds(transcript.duration)),
             "text": .string(transcript.text),
-            "segments": .array(transcript.segments.enumerated().map { index, segment in
-                var fields: [String: JSONValue] = [
-                    "id": .number(Double(index)), "seek": .number(0), "start": .number(milliseconds(segment.start)),
-                    "end": .number(milliseconds(segment.end)), "text": .string(segment.text), "tokens": .array([]),
-                    "temperature": .number(0), "avg_logprob": .number(0), "compression_ratio": .number(0),
-                    "no_speech_prob": .number(0),
-                ]
-                if let speaker = segment.speaker { fields["speaker"] = .string(speaker) }
-                if let channel = segment.channel { fields["channel"] = .string(channel) }
-                return .object(fields)
-            }),
+            "segments": .array(
+                transcript.segments.enumerated().map { index, segment in
+                    var fields: [String: JSONValue] = [
+                        "id": .number(Double(index)), "seek": .number(0), "start": .number(milliseconds(segment.start)),
+                        "end": .number(milliseconds(segment.end)), "text": .string(segment.text), "tokens": .array([]),
+                        "temperature": .number(0), "avg_logprob": .number(0), "compression_ratio": .number(0),
+                        "no_speech_prob": .number(0),
+                    ]
+                    if let speaker = segment.speaker { fields["speaker"] = .string(speaker) }
+                    if let channel = segment.channel { fields["channel"] = .string(channel) }
+                    return .object(fields)
+                }),
         ]
         if includeWords {
-            object["words"] = .array(transcript.words.map { word in
-                var fields: [String: JSONValue] = [
-                    "word": .string(word.word), "start": .number(milliseconds(word.start)),
-                    "end": .number(milliseconds(word.end)),
-                ]
-                if let speaker = word.speaker { fields["speaker"] = .string(speaker) }
-                if let channel = word.channel { fields["channel"] = .string(channel) }
-                return .object(fields)
-            })
+            object["words"] = .array(
+                transcript.words.map { word in
+                    var fields: [String: JSONValue] = [
+                        "word": .string(word.word), "start": .number(milliseconds(word.start)),
+                        "end": .number(milliseconds(word.end)),
+                    ]
+                    if let speaker = word.speaker { fields["speaker"] = .string(speaker) }
+                    if let channel = word.channel { fields["channel"] = .string(channel) }
+                    return .object(fields)
+                })
         }
         if transcript.isDiarized { object["speakers"] = .array(transcript.speakers.map(JSONValue.string)) }
         if !transcript.warnings.isEmpty { object["warnings"] = .array(transcript.warnings.map(JSONValue.string)) }
@@ -103,10 +106,11 @@ public enum TranscriptFormat: String, Sendable, CaseIterable {
 
     // WebVTT's voice span names the speaker in a way players understand.
     static func vtt(_ transcript: Transcript) -> String {
-        "WEBVTT\n\n" + transcript.segments.map { segment in
-            "\(timestamp(segment.start, separator: ".")) --> \(timestamp(segment.end, separator: "."))\n"
-                + (segment.speaker.map { "<v \($0)>" } ?? "") + segment.text + "\n"
-        }.joined(separator: "\n")
+        "WEBVTT\n\n"
+            + transcript.segments.map { segment in
+                "\(timestamp(segment.start, separator: ".")) --> \(timestamp(segment.end, separator: "."))\n"
+                    + (segment.speaker.map { "<v \($0)>" } ?? "") + segment.text + "\n"
+            }.joined(separator: "\n")
     }
 
     // RTTM columns are separated by spaces, so spaces inside a name or file id become underscores.
@@ -127,7 +131,10 @@ public enum TranscriptFormat: String, Sendable, CaseIterable {
     /// `HH:MM:SS,mmm` (SRT) or `HH:MM:SS.mmm` (VTT).
     static func timestamp(_ seconds: Double, separator: String) -> String {
         let total = Int((max(0, seconds) * 1000).rounded())
-        let hours = total / 3_600_000, minutes = total / 60_000 % 60, secs = total / 1000 % 60, millis = total % 1000
+        let hours = total / 3_600_000
+        let minutes = total / 60_000 % 60
+        let secs = total / 1000 % 60
+        let millis = total % 1000
         return String(format: "%02d:%02d:%02d", hours, minutes, secs) + separator + String(format: "%03d", millis)
     }
 

@@ -24,16 +24,18 @@ struct TranscriptionController {
         let contentType = request.headers[.contentType]
         guard let tap = MultipartTap(contentType: contentType, limit: uploadLimit) else {
             throw APIError.invalidRequest(
-                "Send the audio as multipart/form-data with a `file` field and a `model` field, as the OpenAI SDKs do" +
-                    (contentType.map { " (got \($0))." } ?? "."), status: .unsupportedMediaType)
+                "Send the audio as multipart/form-data with a `file` field and a `model` field, as the OpenAI SDKs do"
+                    + (contentType.map { " (got \($0))." } ?? "."), status: .unsupportedMediaType)
         }
         let length = request.headers[.contentLength].flatMap { Int($0) }
         if let length, length > uploadLimit + 64 * 1024 {
-            throw APIError.invalidRequest("The upload is over \(uploadLimit / 1024 / 1024) MB, the most the ASR takes at once.",
-                                          param: "file", status: .contentTooLarge)
+            throw APIError.invalidRequest(
+                "The upload is over \(uploadLimit / 1024 / 1024) MB, the most the ASR takes at once.",
+                param: "file", status: .contentTooLarge)
         }
-        let outbound = UpstreamRequest(route: "transcriptions", path: "/v1/audio/transcriptions",
-                                       body: .stream(tap.tapping(request.body), length: length), contentType: contentType)
+        let outbound = UpstreamRequest(
+            route: "transcriptions", path: "/v1/audio/transcriptions",
+            body: .stream(tap.tapping(request.body), length: length), contentType: contentType)
         let answer: UpstreamCore.WholeAnswer
         do {
             answer = try await core.exchange(outbound, to: Upstream(service: service))
@@ -43,12 +45,15 @@ struct TranscriptionController {
             throw error
         }
         if let refusal = tap.refusal { throw refusal.naming(service.id, waited: answer.waited) }
-        var headers: HTTPFields = [UpstreamCore.upstreamHeader: service.id,
-                                   UpstreamCore.queueHeader: "\(UpstreamCore.milliseconds(answer.waited))"]
+        var headers: HTTPFields = [
+            UpstreamCore.upstreamHeader: service.id,
+            UpstreamCore.queueHeader: "\(UpstreamCore.milliseconds(answer.waited))",
+        ]
         guard answer.status < 400 else {
             headers[.contentType] = "application/json"
-            return Response(status: .init(code: answer.status), headers: headers,
-                            body: .init(byteBuffer: UpstreamErrorAnswer.enveloped(status: answer.status, body: answer.body, upstream: service.id)))
+            return Response(
+                status: .init(code: answer.status), headers: headers,
+                body: .init(byteBuffer: UpstreamErrorAnswer.enveloped(status: answer.status, body: answer.body, upstream: service.id)))
         }
         let summary = tap.summary
         let format = summary.fields["response_format"]?.last ?? "json"
@@ -61,8 +66,9 @@ struct TranscriptionController {
 
     func requireASR() throws -> ClusterService {
         guard let service = asrService() else {
-            throw APIError(.serviceUnavailable, type: "upstream_unavailable", code: "no_asr_service",
-                           message: "The inventory has no asr service; add one (parakeet-asr, port 8000) to transcribe.")
+            throw APIError(
+                .serviceUnavailable, type: "upstream_unavailable", code: "no_asr_service",
+                message: "The inventory has no asr service; add one (parakeet-asr, port 8000) to transcribe.")
         }
         return service
     }

@@ -7,11 +7,13 @@ public enum UpstreamTranscript {
     /// The upstream's `text`/`srt`/`vtt` body as the text it stands for: a body that is one JSON string literal is
     /// decoded, anything else is taken as it is.
     public static func normalizedText(_ body: [UInt8]) -> String {
-        var start = body.startIndex, end = body.endIndex
+        var start = body.startIndex
+        var end = body.endIndex
         while start < end, isSpace(body[start]) { start += 1 }
         while end > start, isSpace(body[end - 1]) { end -= 1 }
         if end - start >= 2, body[start] == 34, body[end - 1] == 34,
-           let decoded = try? JSONStringLiteral.decode(body[start..<end]) {
+            let decoded = try? JSONStringLiteral.decode(body[start..<end])
+        {
             return decoded
         }
         return String(decoding: body, as: UTF8.self)
@@ -36,7 +38,8 @@ public enum UpstreamTranscript {
             var cues: [Transcript.Segment] = []
             for word in words {
                 if var last = cues.last, !Self.endsSentence(last.text), word.start - last.end <= Transcript.turnGapSeconds,
-                   word.end - last.start <= Transcript.maxCueSeconds {
+                    word.end - last.start <= Transcript.maxCueSeconds
+                {
                     last.end = word.end
                     last.text += " " + word.word
                     cues[cues.count - 1] = last
@@ -44,8 +47,9 @@ public enum UpstreamTranscript {
                     cues.append(Transcript.Segment(start: word.start, end: word.end, text: word.word))
                 }
             }
-            return Transcript(language: language, duration: duration ?? words.last?.end ?? 0, text: text,
-                              segments: cues, words: words)
+            return Transcript(
+                language: language, duration: duration ?? words.last?.end ?? 0, text: text,
+                segments: cues, words: words)
         }
 
         static func endsSentence(_ text: String) -> Bool {
@@ -70,9 +74,11 @@ public enum UpstreamTranscript {
 
         /// As the answer for `chunk`: times stay relative to the chunk, as the merge expects.
         public func answer(for chunk: ChunkPlan.Chunk) -> ChunkDiarization {
-            ChunkDiarization(chunk: chunk, segments: segments.map {
-                DiarizedSegment(speaker: $0.speaker, start: $0.start, end: $0.end, text: $0.text ?? "")
-            })
+            ChunkDiarization(
+                chunk: chunk,
+                segments: segments.map {
+                    DiarizedSegment(speaker: $0.speaker, start: $0.start, end: $0.end, text: $0.text ?? "")
+                })
         }
     }
 

@@ -48,8 +48,9 @@ public struct LLMEndpoint: Sendable {
     /// What `/v1/models` lists, or nil when it does not answer.
     public func servedModels(timeoutMs: Int = 2000) async -> [String]? {
         guard case .http(200, let body) = await prober.httpGet(host: host, port: port, path: basePath + "/v1/models", timeoutMs: timeoutMs),
-              let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
-              let data = object["data"] as? [[String: Any]] else { return nil }
+            let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
+            let data = object["data"] as? [[String: Any]]
+        else { return nil }
         return data.compactMap { $0["id"] as? String }
     }
 
@@ -58,8 +59,9 @@ public struct LLMEndpoint: Sendable {
         guard let sender else { return "no upstream sender to ask the LLM with" }
         do {
             let body = try JSONEncoder().encode(OneTokenRequest(model: model))
-            let request = UpstreamRequest(route: "swap_check", path: "/v1/chat/completions",
-                                          body: .bytes(ByteBuffer(bytes: body)), timeout: timeout)
+            let request = UpstreamRequest(
+                route: "swap_check", path: "/v1/chat/completions",
+                body: .bytes(ByteBuffer(bytes: body)), timeout: timeout)
             let answer = try await sender.send(request, to: upstream)
             let text = try await answer.body.collect(upTo: 1 << 20)
             guard answer.status == .ok else {

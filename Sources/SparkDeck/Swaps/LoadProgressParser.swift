@@ -3,7 +3,10 @@ import Foundation
 /// Where a vLLM load stands, read from its log.
 public struct LoadProgress: Sendable, Equatable, Codable {
     public enum Stage: String, Sendable, Codable {
-        case starting, weights, kvCache = "kv_cache", cudaGraphs = "cuda_graphs", startup, ready
+        case starting, weights
+        case kvCache = "kv_cache"
+        case cudaGraphs = "cuda_graphs"
+        case startup, ready
     }
 
     public var stage: Stage
@@ -73,7 +76,8 @@ public enum LoadProgressParser {
             text = text[text.index(after: close)...].drop(while: { $0 == " " })
         }
         if let bracket = text.range(of: "] "), text[..<bracket.lowerBound].contains("["),
-           ["INFO", "WARNING", "ERROR", "DEBUG", "CRITICAL"].contains(where: { text.hasPrefix($0) }) {
+            ["INFO", "WARNING", "ERROR", "DEBUG", "CRITICAL"].contains(where: { text.hasPrefix($0) })
+        {
             text = text[bracket.upperBound...]
         }
         return String(text)

@@ -54,9 +54,11 @@ public actor SwapOrchestrator {
     private var cancelRequested = false
     private var lastPublished = ContinuousClock.now - .seconds(1)
 
-    public init(inventory: Inventory, runners: RunnerPool, store: SwapStore, board: StatusBoard, events: EventBroadcaster,
-                prober: any Prober = SocketProber(), sender: UpstreamSender, settings: Settings = Settings(),
-                gatewayInFlight: @escaping @Sendable (String) async -> Int = { _ in 0 }, logger: Logger) {
+    public init(
+        inventory: Inventory, runners: RunnerPool, store: SwapStore, board: StatusBoard, events: EventBroadcaster,
+        prober: any Prober = SocketProber(), sender: UpstreamSender, settings: Settings = Settings(),
+        gatewayInFlight: @escaping @Sendable (String) async -> Int = { _ in 0 }, logger: Logger
+    ) {
         self.gatewayInFlight = gatewayInFlight
         self.inventory = inventory
         self.runners = runners
@@ -114,8 +116,9 @@ public actor SwapOrchestrator {
         let expected = await expectedSeconds(model)
         // Checked again with no suspension point before `running` is set: the awaits above let another request in.
         if let running { throw .conflict(running: running.id, model: running.model) }
-        let record = SwapRecord(model: model.id, fromModel: from == model.id ? nil : from,
-                                expectedSeconds: expected, at: Timestamp.now())
+        let record = SwapRecord(
+            model: model.id, fromModel: from == model.id ? nil : from,
+            expectedSeconds: expected, at: Timestamp.now())
         await begin(record)
         let fromRecipe = record.fromModel.flatMap { inventory.model($0) }
         task = Task { await self.execute(target: model, from: fromRecipe, resumeAtLoad: false) }
@@ -193,8 +196,9 @@ public actor SwapOrchestrator {
         } else if await isRunning(model) == true {
             await execute(target: model, from: from, resumeAtLoad: true)
         } else {
-            await fail(SwapStepFailure("SparkDeck restarted during the swap and \(model.id) is not running"),
-                       target: model, from: from)
+            await fail(
+                SwapStepFailure("SparkDeck restarted during the swap and \(model.id) is not running"),
+                target: model, from: from)
         }
     }
 
@@ -222,9 +226,12 @@ public actor SwapOrchestrator {
     /// One line of the loading model's log, as a `log` event (what a terminal would show of it).
     private func publishLog(_ line: String, model: String) async {
         guard let id = running?.id else { return }
-        await events.publish(.named("log", .object([
-            "swap": .string(id), "model": .string(model), "line": .string(TerminalText.visible(line)),
-        ])))
+        await events.publish(
+            .named(
+                "log",
+                .object([
+                    "swap": .string(id), "model": .string(model), "line": .string(TerminalText.visible(line)),
+                ])))
     }
 
     private func publish(_ record: SwapRecord) async {
@@ -318,7 +325,8 @@ public actor SwapOrchestrator {
     }
 
     private func endpoint(_ model: ModelRecipe) throws -> LLMEndpoint {
-        guard let service = inventory.service(model.service), let endpoint = LLMEndpoint(service: service, prober: prober, sender: sender) else {
+        guard let service = inventory.service(model.service), let endpoint = LLMEndpoint(service: service, prober: prober, sender: sender)
+        else {
             throw SwapStepFailure("model \(model.id) names service \(model.service), which has no usable URL")
         }
         return endpoint
@@ -357,7 +365,9 @@ public actor SwapOrchestrator {
     /// is only an error if the model is still there afterwards: `docker stop` of a container that already exited
     /// (launched with `--rm`, or never started by a launch that failed) exits 1, and a rollback must go on then.
     private func stop(_ model: ModelRecipe, quietly: Bool = false) async throws {
-        if !quietly { await update { $0.enter(.stopping, at: Timestamp.now(), detail: "\(model.id) on \(model.nodes.joined(separator: ", "))") } }
+        if !quietly {
+            await update { $0.enter(.stopping, at: Timestamp.now(), detail: "\(model.id) on \(model.nodes.joined(separator: ", "))") }
+        }
         let command = try model.commands.stop.render(model.templateValues)
         var failures: [String] = []
         for node in model.nodes.reversed() {
@@ -390,8 +400,9 @@ public actor SwapOrchestrator {
     private func isRunning(_ model: ModelRecipe) async -> Bool? {
         guard let status = model.commands.status else { return false }
         guard let head = model.nodes.first, let command = try? status.render(model.templateValues),
-              let runner = runners.runner(for: head),
-              let result = try? await runner.run(command, timeout: .seconds(15)) else { return nil }
+            let runner = runners.runner(for: head),
+            let result = try? await runner.run(command, timeout: .seconds(15))
+        else { return nil }
         return result.succeeded && !result.output.contains("false")
     }
 
@@ -425,7 +436,10 @@ public actor SwapOrchestrator {
                 }
                 lastUsed = stats.memoryUsedMiB
                 if ContinuousClock.now >= deadline {
-                    notes.append(String(format: "%@: memory still shrinking after %@, %.0f GiB free; launching anyway", node, "\(settings.releaseTimeout)", free))
+                    notes.append(
+                        String(
+                            format: "%@: memory still shrinking after %@, %.0f GiB free; launching anyway", node,
+                            "\(settings.releaseTimeout)", free))
                     break
                 }
                 await update(force: false) { $0.note(String(format: "%@: %.0f GiB free, waiting", node, free)) }
@@ -528,7 +542,8 @@ public actor SwapOrchestrator {
                 if models.contains(model.servedName) { break }
             }
             guard ContinuousClock.now < deadline else {
-                throw SwapStepFailure("the LLM lists \(listed.isEmpty ? "no models" : listed.joined(separator: ", ")), not \(model.servedName)")
+                throw SwapStepFailure(
+                    "the LLM lists \(listed.isEmpty ? "no models" : listed.joined(separator: ", ")), not \(model.servedName)")
             }
             try await Task.sleep(for: settings.pollInterval)
         }

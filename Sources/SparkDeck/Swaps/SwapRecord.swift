@@ -47,8 +47,10 @@ public struct SwapRecord: Sendable, Codable, Equatable {
 
     static let logTailLines = 20
 
-    public init(id: String = "swap-" + UUID().uuidString.prefix(8).lowercased(), model: String, fromModel: String?,
-                expectedSeconds: Double, at: Double) {
+    public init(
+        id: String = "swap-" + UUID().uuidString.prefix(8).lowercased(), model: String, fromModel: String?,
+        expectedSeconds: Double, at: Double
+    ) {
         self.id = id
         self.model = model
         self.fromModel = fromModel
@@ -99,17 +101,28 @@ public struct SwapRecord: Sendable, Codable, Equatable {
         .object([
             "id": .string(id), "model": .string(model), "from_model": .optional(fromModel),
             "state": .string(state.rawValue), "result": .optional(result?.rawValue),
-            "progress": progress.map { .object(["percent": .number(Double($0.percent)), "stage": .string($0.stage.rawValue),
-                                                 "detail": .string($0.detail)]) } ?? .null,
+            "progress": progress.map {
+                .object([
+                    "percent": .number(Double($0.percent)), "stage": .string($0.stage.rawValue),
+                    "detail": .string($0.detail),
+                ])
+            } ?? .null,
             "eta_seconds": .optional(etaSeconds(now: now).map { $0.rounded() }),
             "expected_seconds": .number(expectedSeconds.rounded()),
-            "stages": .array(stages.map { .object(["state": .string($0.state.rawValue), "at": .string(Timestamp.iso($0.at)),
-                                                   "detail": .optional($0.detail)]) }),
+            "stages": .array(
+                stages.map {
+                    .object([
+                        "state": .string($0.state.rawValue), "at": .string(Timestamp.iso($0.at)),
+                        "detail": .optional($0.detail),
+                    ])
+                }),
             "log_tail": .array(logTail.map(JSONValue.string)),
             "error": .optional(error),
             "rollback": fromModel.flatMap { from in
                 stages.contains { $0.state == .rollingBack }
-                    ? .object(["to": .string(from), "state": .string(result == .rollbackFailed ? "failed" : (isFinished ? "done" : "running"))])
+                    ? .object([
+                        "to": .string(from), "state": .string(result == .rollbackFailed ? "failed" : (isFinished ? "done" : "running")),
+                    ])
                     : nil
             } ?? .null,
             "created_at": .string(Timestamp.iso(createdAt)),

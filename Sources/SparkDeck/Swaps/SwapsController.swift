@@ -20,7 +20,8 @@ struct SwapsController {
             let id = try context.parameters.require("id")
             let body = try await JSONBody.scan(request, context: context, limit: 1024 * 1024).body
             guard try Confirmation.read(body) else {
-                throw APIError.invalidRequest("Cancelling stops the load and restores the previous model. Send \"confirm\": true to go ahead.", param: "confirm")
+                throw APIError.invalidRequest(
+                    "Cancelling stops the load and restores the previous model. Send \"confirm\": true to go ahead.", param: "confirm")
             }
             do throws(SwapRequestError) {
                 return Response.json(try await orchestrator.cancel(id: id).json(), status: .accepted)
@@ -35,14 +36,15 @@ struct SwapsController {
         var entries: [JSONValue] = []
         for model in inventory.models {
             let last = try await store.loadSeconds(of: model.id, limit: 1).first
-            entries.append(.object([
-                "id": .string(model.id), "name": .string(model.name), "served_name": .string(model.servedName),
-                "nodes": .array(model.nodes.map(JSONValue.string)), "memory_gib": .optional(model.memoryGiB),
-                "expected_load_seconds": .number(Double(model.expectedLoadSeconds)),
-                "last_load_seconds": .optional(last.map { ($0 * 10).rounded() / 10 }),
-                "eta_seconds": .number(await orchestrator.expectedSeconds(model).rounded()),
-                "active": .bool(model.id == active),
-            ]))
+            entries.append(
+                .object([
+                    "id": .string(model.id), "name": .string(model.name), "served_name": .string(model.servedName),
+                    "nodes": .array(model.nodes.map(JSONValue.string)), "memory_gib": .optional(model.memoryGiB),
+                    "expected_load_seconds": .number(Double(model.expectedLoadSeconds)),
+                    "last_load_seconds": .optional(last.map { ($0 * 10).rounded() / 10 }),
+                    "eta_seconds": .number(await orchestrator.expectedSeconds(model).rounded()),
+                    "active": .bool(model.id == active),
+                ]))
         }
         return Response.json(.object(["active": .optional(active), "models": .array(entries)]))
     }
@@ -50,7 +52,8 @@ struct SwapsController {
     func start(_ request: Request, context: some RequestContext) async throws -> Response {
         let body = try await JSONBody.scan(request, context: context, limit: 1024 * 1024).body
         guard let model = body.string("model"), !model.isEmpty else {
-            throw APIError.invalidRequest("Give the model to load: {\"model\": \"<id>\", \"confirm\": true}; ids are listed by GET /api/models.", param: "model")
+            throw APIError.invalidRequest(
+                "Give the model to load: {\"model\": \"<id>\", \"confirm\": true}; ids are listed by GET /api/models.", param: "model")
         }
         let confirmed = try Confirmation.read(body)
         do throws(SwapRequestError) {
@@ -86,8 +89,9 @@ struct SwapsController {
         case .notConfirmed(let plan):
             return APIError.invalidRequest("\(plan) Send \"confirm\": true to go ahead.", param: "confirm")
         case .conflict(let running, let model):
-            return APIError(.conflict, type: "conflict", code: "swap_running",
-                            message: "Swap \(running) to \(model) is still running; wait for it or cancel it (POST /api/swaps/\(running)/cancel).")
+            return APIError(
+                .conflict, type: "conflict", code: "swap_running",
+                message: "Swap \(running) to \(model) is still running; wait for it or cancel it (POST /api/swaps/\(running)/cancel).")
         case .unknownSwap(let id):
             return .notFound("No swap \(id).")
         case .alreadyEnded(let id):

@@ -65,9 +65,11 @@ public struct UpstreamRequest: Sendable {
     /// Overrides the first-byte timeout for this request (a check that must not wait minutes).
     public var timeout: Duration?
 
-    public init(route: String, method: HTTPRequest.Method = .post, path: String, body: UpstreamBody = .none,
-                contentType: String? = "application/json", streaming: Bool = false, waited: Duration = .zero,
-                timeout: Duration? = nil) {
+    public init(
+        route: String, method: HTTPRequest.Method = .post, path: String, body: UpstreamBody = .none,
+        contentType: String? = "application/json", streaming: Bool = false, waited: Duration = .zero,
+        timeout: Duration? = nil
+    ) {
         self.timeout = timeout
         self.route = route
         self.method = method

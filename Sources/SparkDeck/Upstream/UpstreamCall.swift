@@ -14,8 +14,10 @@ final class UpstreamCall: Sendable {
     private let observer: GatewayObserver
     private let settled = Atomic<Bool>(false)
 
-    init(route: String, upstream: String, arrived: ContinuousClock.Instant, waited: Duration, lease: AdmissionLease,
-         observer: GatewayObserver) {
+    init(
+        route: String, upstream: String, arrived: ContinuousClock.Instant, waited: Duration, lease: AdmissionLease,
+        observer: GatewayObserver
+    ) {
         self.route = route
         self.upstream = upstream
         self.arrived = arrived

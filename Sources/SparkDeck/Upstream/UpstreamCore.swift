@@ -31,9 +31,11 @@ public struct UpstreamCore: Sendable {
     /// - Parameter onJSON: called with the body of a whole 200 JSON answer (usage counting).
     ///
     /// Errors carry `X-SparkDeck-Upstream` and `X-SparkDeck-Queue-Ms` like answers do.
-    public func forward(_ request: UpstreamRequest, to upstream: Upstream, serving: Bool = false,
-                        whenAdmitted: (@Sendable () throws -> Void)? = nil,
-                        onJSON: (@Sendable (ByteBuffer) -> Void)? = nil) async throws -> Response {
+    public func forward(
+        _ request: UpstreamRequest, to upstream: Upstream, serving: Bool = false,
+        whenAdmitted: (@Sendable () throws -> Void)? = nil,
+        onJSON: (@Sendable (ByteBuffer) -> Void)? = nil
+    ) async throws -> Response {
         let call = try await admit(request, to: upstream, serving: serving)
         do {
             try whenAdmitted?()
@@ -61,13 +63,16 @@ public struct UpstreamCore: Sendable {
         do {
             let body = try await answer.body.collect(upTo: limit)
             call.finish(status: Int(answer.status.code))
-            return WholeAnswer(status: Int(answer.status.code), contentType: answer.headers.first(name: "content-type"), body: body,
-                               waited: call.waited)
+            return WholeAnswer(
+                status: Int(answer.status.code), contentType: answer.headers.first(name: "content-type"), body: body,
+                waited: call.waited)
         } catch {
             call.abandon()
-            throw APIError(.badGateway, type: "upstream_unavailable", code: "upstream_bad_answer",
-                           message: "The \(upstream.id) service's answer could not be read whole (at most \(limit / 1024) KiB): \(error).")
-                .naming(upstream.id, waited: call.waited)
+            throw APIError(
+                .badGateway, type: "upstream_unavailable", code: "upstream_bad_answer",
+                message: "The \(upstream.id) service's answer could not be read whole (at most \(limit / 1024) KiB): \(error)."
+            )
+            .naming(upstream.id, waited: call.waited)
         }
     }
 
@@ -79,8 +84,9 @@ public struct UpstreamCore: Sendable {
         if upstream.watched, !serving {
             let state = await board.state(of: .init(kind: .service, id: upstream.id))
             guard state.isServing else {
-                var error = APIError(.serviceUnavailable, type: "upstream_unavailable", code: "upstream_down",
-                                     message: "The \(upstream.id) service is not answering right now (state \(state.rawValue)). Retry shortly.")
+                var error = APIError(
+                    .serviceUnavailable, type: "upstream_unavailable", code: "upstream_down",
+                    message: "The \(upstream.id) service is not answering right now (state \(state.rawValue)). Retry shortly.")
                 error.headers[.retryAfter] = "5"
                 throw error.naming(upstream.id, waited: request.waited)
             }
@@ -88,14 +94,20 @@ public struct UpstreamCore: Sendable {
         let serviceGates = gates.gates(for: upstream)
         do {
             let lease = try await AdmissionLease.acquire(serviceGates)
-            return UpstreamCall(route: request.route, upstream: upstream.id, arrived: arrived,
-                                waited: request.waited + lease.waited, lease: lease, observer: observer)
+            return UpstreamCall(
+                route: request.route, upstream: upstream.id, arrived: arrived,
+                waited: request.waited + lease.waited, lease: lease, observer: observer)
         } catch {
             let gate = serviceGates.first { $0.name == error.gate } ?? serviceGates[0]
-            let what = gate.name == upstream.id ? "The \(upstream.id) service is"
+            let what =
+                gate.name == upstream.id
+                ? "The \(upstream.id) service is"
                 : "The \(gate.name) group (which \(upstream.id) shares with other services) is"
-            var apiError = APIError(.serviceUnavailable, type: "overloaded", code: error.reason.rawValue,
-                                    message: "\(what) at capacity (\(gate.inFlight) in flight, queue full or waited too long). Retry after \(error.retryAfterSeconds) s.")
+            var apiError = APIError(
+                .serviceUnavailable, type: "overloaded", code: error.reason.rawValue,
+                message:
+                    "\(what) at capacity (\(gate.inFlight) in flight, queue full or waited too long). Retry after \(error.retryAfterSeconds) s."
+            )
             apiError.headers[.retryAfter] = "\(error.retryAfterSeconds)"
             throw apiError.naming(upstream.id, waited: request.waited + (ContinuousClock.now - arrived))
         }

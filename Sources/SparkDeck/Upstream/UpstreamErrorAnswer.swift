@@ -13,12 +13,14 @@ enum UpstreamErrorAnswer {
         if let object = parsed as? [String: Any], object["error"] is [String: Any] { return body }
         let message = detail(parsed) ?? String(decoding: data.prefix(2000), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let code = ((parsed as? [String: Any])?["detail"] as? [String: Any])?["error"] as? String
-        let error = JSONValue.object(["error": .object([
-            "message": .string("The \(upstream) service answered \(status)" + (message.isEmpty ? "." : ": \(message)")),
-            "type": .string(status < 500 ? "invalid_request_error" : "upstream_unavailable"),
-            "code": .string(code ?? "upstream_error"),
-            "param": .null,
-        ])])
+        let error = JSONValue.object([
+            "error": .object([
+                "message": .string("The \(upstream) service answered \(status)" + (message.isEmpty ? "." : ": \(message)")),
+                "type": .string(status < 500 ? "invalid_request_error" : "upstream_unavailable"),
+                "code": .string(code ?? "upstream_error"),
+                "param": .null,
+            ])
+        ])
         return ByteBuffer(bytes: error.encoded())
     }
 

@@ -15,10 +15,14 @@ struct UpstreamRelay: Sendable {
     /// The most of a whole JSON answer kept for `onJSON` (usage counting).
     static let capturedLimit = 4 * 1024 * 1024
 
-    func respond(_ upstream: HTTPClientResponse, call: UpstreamCall,
-                 onJSON: (@Sendable (ByteBuffer) -> Void)?) async throws -> Response {
-        var headers: HTTPFields = [UpstreamCore.upstreamHeader: call.upstream,
-                                   UpstreamCore.queueHeader: "\(UpstreamCore.milliseconds(call.waited))"]
+    func respond(
+        _ upstream: HTTPClientResponse, call: UpstreamCall,
+        onJSON: (@Sendable (ByteBuffer) -> Void)?
+    ) async throws -> Response {
+        var headers: HTTPFields = [
+            UpstreamCore.upstreamHeader: call.upstream,
+            UpstreamCore.queueHeader: "\(UpstreamCore.milliseconds(call.waited))",
+        ]
         let upstreamType = upstream.headers.first(name: "content-type") ?? "application/octet-stream"
         let isEventStream = upstreamType.hasPrefix("text/event-stream")
         if isEventStream {
@@ -45,8 +49,9 @@ struct UpstreamRelay: Sendable {
             call.finish(status: status)
             headers[.contentType] = "application/json"
             headers[.contentLength] = nil
-            return Response(status: .init(code: status), headers: headers,
-                            body: .init(byteBuffer: UpstreamErrorAnswer.enveloped(status: status, body: body, upstream: call.upstream)))
+            return Response(
+                status: .init(code: status), headers: headers,
+                body: .init(byteBuffer: UpstreamErrorAnswer.enveloped(status: status, body: body, upstream: call.upstream)))
         }
         var chunks = upstream.body.makeAsyncIterator()
         var first: ByteBuffer?
@@ -62,8 +67,9 @@ struct UpstreamRelay: Sendable {
                 if let length, length == (first?.readableBytes ?? 0), try await chunks.next() == nil {
                     if wantsJSON, let first { onJSON?(first) }
                     call.finish(status: status)
-                    return Response(status: .init(code: status), headers: headers,
-                                    body: ResponseBody(byteBuffer: first ?? ByteBuffer()))
+                    return Response(
+                        status: .init(code: status), headers: headers,
+                        body: ResponseBody(byteBuffer: first ?? ByteBuffer()))
                 }
             } catch {
                 call.abandon()
@@ -73,60 +79,65 @@ struct UpstreamRelay: Sendable {
         }
         // The body writer below is the iterator's only user from here on (it runs after this function returns).
         nonisolated(unsafe) let remaining = chunks
-        let logger = self.logger, traffic = self.traffic
-        return Response(status: .init(code: status), headers: headers, body: ResponseBody { [first] writer in
-            var chunks = remaining
-            var collected: ByteBuffer? = wantsJSON ? ByteBuffer() : nil
-            var framer = EventStreamFramer()
-            func pass(_ chunk: ByteBuffer) async throws {
-                if let size = collected?.readableBytes, size < Self.capturedLimit {
-                    var copy = chunk
-                    collected?.writeBuffer(&copy)
-                }
-                guard isEventStream else { return try await writer.write(chunk) }
-                if let whole = framer.feed(chunk) { try await writer.write(whole) }
-            }
-            do {
-                if let first { try await pass(first) }
-                var awaitingFirstByte = first == nil
-                while let chunk = try await chunks.next() {
-                    traffic?.noteBytes(from: call.upstream)
-                    if awaitingFirstByte {
-                        call.firstByte()
-                        awaitingFirstByte = false
+        let logger = self.logger
+        let traffic = self.traffic
+        return Response(
+            status: .init(code: status), headers: headers,
+            body: ResponseBody { [first] writer in
+                var chunks = remaining
+                var collected: ByteBuffer? = wantsJSON ? ByteBuffer() : nil
+                var framer = EventStreamFramer()
+                func pass(_ chunk: ByteBuffer) async throws {
+                    if let size = collected?.readableBytes, size < Self.capturedLimit {
+                        var copy = chunk
+                        collected?.writeBuffer(&copy)
                     }
-                    try await pass(chunk)
+                    guard isEventStream else { return try await writer.write(chunk) }
+                    if let whole = framer.feed(chunk) { try await writer.write(whole) }
                 }
-                // The stream ended cleanly: whatever is left (an event without its blank line) goes as it is.
-                if let rest = framer.finish() { try await writer.write(rest) }
-                try await writer.finish(nil)
-                if let collected { onJSON?(collected) }
-                call.finish(status: status)
-            } catch {
-                logger.info("upstream: \(call.route) to \(call.upstream) ended early: \(error)")
-                call.finish(status: 599)
-                // The client left (a write failed) or the upstream broke mid-body. A stream gets a clean error event
-                // before it closes (the partial event held back is dropped); a client that left gets nothing, and
-                // the upstream request is cancelled by leaving the loop.
-                if isEventStream, !(error is CancellationError) {
-                    try? await writer.write(ByteBuffer(string: Self.streamErrorEvent(upstream: call.upstream, error: error)))
-                    try? await writer.finish(nil)
-                    return
+                do {
+                    if let first { try await pass(first) }
+                    var awaitingFirstByte = first == nil
+                    while let chunk = try await chunks.next() {
+                        traffic?.noteBytes(from: call.upstream)
+                        if awaitingFirstByte {
+                            call.firstByte()
+                            awaitingFirstByte = false
+                        }
+                        try await pass(chunk)
+                    }
+                    // The stream ended cleanly: whatever is left (an event without its blank line) goes as it is.
+                    if let rest = framer.finish() { try await writer.write(rest) }
+                    try await writer.finish(nil)
+                    if let collected { onJSON?(collected) }
+                    call.finish(status: status)
+                } catch {
+                    logger.info("upstream: \(call.route) to \(call.upstream) ended early: \(error)")
+                    call.finish(status: 599)
+                    // The client left (a write failed) or the upstream broke mid-body. A stream gets a clean error event
+                    // before it closes (the partial event held back is dropped); a client that left gets nothing, and
+                    // the upstream request is cancelled by leaving the loop.
+                    if isEventStream, !(error is CancellationError) {
+                        try? await writer.write(ByteBuffer(string: Self.streamErrorEvent(upstream: call.upstream, error: error)))
+                        try? await writer.finish(nil)
+                        return
+                    }
+                    // Any other answer cannot be ended cleanly: the error makes the server close the connection, so the
+                    // client sees a cut answer at once instead of waiting for bytes that never come.
+                    throw error
                 }
-                // Any other answer cannot be ended cleanly: the error makes the server close the connection, so the
-                // client sees a cut answer at once instead of waiting for bytes that never come.
-                throw error
-            }
-        })
+            })
     }
 
     /// The event a broken stream ends with, in the OpenAI error envelope.
     static func streamErrorEvent(upstream: String, error: any Error) -> String {
         let message = "The \(upstream) stream broke off: \(error). The answer above is incomplete."
-        let json = JSONValue.object(["error": .object([
-            "message": .string(message), "type": .string("upstream_unavailable"), "code": .string("stream_interrupted"),
-            "param": .null,
-        ])])
+        let json = JSONValue.object([
+            "error": .object([
+                "message": .string(message), "type": .string("upstream_unavailable"), "code": .string("stream_interrupted"),
+                "param": .null,
+            ])
+        ])
         return "data: " + String(decoding: json.encoded(), as: UTF8.self) + "\n\n"
     }
 }

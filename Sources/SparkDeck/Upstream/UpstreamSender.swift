@@ -67,8 +67,10 @@ public struct UpstreamSender: Sendable {
                     // A passive signal: a client just found the service not answering. The health monitor's next
                     // probe (within a quarter second) confirms or clears it.
                     let now = Timestamp.now()
-                    await board.record(.init(kind: .service, id: upstream.id), Observation(
-                        verdict: .failed, cause: "gateway: \(apiError.message)", sentAt: now, finishedAt: now))
+                    await board.record(
+                        .init(kind: .service, id: upstream.id),
+                        Observation(
+                            verdict: .failed, cause: "gateway: \(apiError.message)", sentAt: now, finishedAt: now))
                 }
                 throw apiError
             }
@@ -93,14 +95,16 @@ public struct UpstreamSender: Sendable {
         if let error = error as? APIError { return error }
         if let error = error as? HTTPClientError, error == .deadlineExceeded || error == .readTimeout {
             let timeout = error == .readTimeout && streaming ? settings.idleTimeout : settings.firstByteTimeout
-            return APIError(.gatewayTimeout, type: "upstream_unavailable", code: "upstream_timeout",
-                            message: "The \(upstream) service did not answer within \(timeout).")
+            return APIError(
+                .gatewayTimeout, type: "upstream_unavailable", code: "upstream_timeout",
+                message: "The \(upstream) service did not answer within \(timeout).")
         }
         if error is CancellationError {
             return APIError(.serviceUnavailable, type: "upstream_unavailable", code: "cancelled", message: "The request was cancelled.")
         }
-        return APIError(.badGateway, type: "upstream_unavailable", code: "upstream_unreachable",
-                        message: "Could not reach the \(upstream) service: \(error).")
+        return APIError(
+            .badGateway, type: "upstream_unavailable", code: "upstream_unreachable",
+            message: "Could not reach the \(upstream) service: \(error).")
     }
 }
 

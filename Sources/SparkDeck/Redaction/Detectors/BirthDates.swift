@@ -6,15 +6,16 @@ extension PatternScanner {
         return table
     }()
 
-
     /// Month names and abbreviations, up to their first eight letters packed into an integer ("september" has nine).
-    static let months: [UInt64] = ["jan", "january", "feb", "february", "mar", "march", "apr", "april", "may", "jun",
-                                   "june", "jul", "july", "aug", "august", "sep", "sept", "septembe", "oct", "october",
-                                   "nov", "november", "dec", "december"].map { $0.utf8.reduce(0) { $0 << 8 | UInt64($1) } }
+    static let months: [UInt64] = [
+        "jan", "january", "feb", "february", "mar", "march", "apr", "april", "may", "jun",
+        "june", "jul", "july", "aug", "august", "sep", "sept", "septembe", "oct", "october",
+        "nov", "november", "dec", "december",
+    ].map { $0.utf8.reduce(0) { $0 << 8 | UInt64($1) } }
 
     func isMonth(_ range: Range<Int>) -> Bool {
         guard range.count >= 3, range.count <= 9 else { return false }
-        if range.count == 9 && t[range.lowerBound + 8] | 0x20 != UInt8(ascii: "r") { return false }  // "september" ends in r
+        if range.count == 9 && t[range.lowerBound + 8] | 0x20 != UInt8(ascii: "r") { return false } // "september" ends in r
         var packed: UInt64 = 0
         for index in range.lowerBound..<(range.lowerBound + min(8, range.count)) { packed = packed << 8 | UInt64(t[index] | 0x20) }
         return Self.months.contains(packed)
@@ -33,8 +34,10 @@ extension PatternScanner {
     }
 
     /// `st`, `nd`, `rd`, `th` after a day's number.
-    static let ordinalSuffixes: [(UInt8, UInt8)] = [(UInt8(ascii: "s"), UInt8(ascii: "t")), (UInt8(ascii: "n"), UInt8(ascii: "d")),
-                                                    (UInt8(ascii: "r"), UInt8(ascii: "d")), (UInt8(ascii: "t"), UInt8(ascii: "h"))]
+    static let ordinalSuffixes: [(UInt8, UInt8)] = [
+        (UInt8(ascii: "s"), UInt8(ascii: "t")), (UInt8(ascii: "n"), UInt8(ascii: "d")),
+        (UInt8(ascii: "r"), UInt8(ascii: "d")), (UInt8(ascii: "t"), UInt8(ascii: "h")),
+    ]
 
     func date(at start: Int) -> Int? {
         func ordinal(_ at: Int) -> Int {
@@ -51,8 +54,9 @@ extension PatternScanner {
                 if (1...2).contains(second - run - 1), "/.-".utf8.contains(t[second]), year(second + 1) { return second + 5 }
             }
             if length == 4, t.centuryOfAYear(at: start), t[run] == .hyphen, t.digitsEnd(from: run + 1) == run + 3,
-               t[run + 3] == .hyphen, t.digitsEnd(from: run + 4) == run + 6,
-               !t[run + 6].isWord {
+                t[run + 3] == .hyphen, t.digitsEnd(from: run + 4) == run + 6,
+                !t[run + 6].isWord
+            {
                 return run + 6
             }
             guard length <= 2 else { return nil }

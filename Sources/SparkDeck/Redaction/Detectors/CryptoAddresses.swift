@@ -49,14 +49,14 @@ extension PatternDetectors {
             guard value >= 0 else { return false }
             values.append(Int(value))
         }
-        let generator = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3]
+        let generator = [0x3b6a_57b2, 0x2650_8e6d, 0x1ea1_19fa, 0x3d42_33dd, 0x2a14_62b3]
         var checksum = 1
         for value in values {
             let top = checksum >> 25
             checksum = (checksum & 0x1ffffff) << 5 ^ value
             for bit in 0..<5 where (top >> bit) & 1 == 1 { checksum ^= generator[bit] }
         }
-        return checksum == 1 || checksum == 0x2bc830a3
+        return checksum == 1 || checksum == 0x2bc8_30a3
     }
 }
 
@@ -68,13 +68,15 @@ extension PatternScanner {
         // Most words are too short to be an address: no slice is taken for them.
         guard length >= 14 else { return end }
         if (26...35).contains(length), t[index] == UInt8(ascii: "1") || t[index] == UInt8(ascii: "3"),
-           t.bytes[index..<end].allSatisfy({ PatternDetectors.base58Digits[Int($0)] >= 0 }),
-           PatternDetectors.base58CheckValid(t.bytes[index..<end]) {
+            t.bytes[index..<end].allSatisfy({ PatternDetectors.base58Digits[Int($0)] >= 0 }),
+            PatternDetectors.base58CheckValid(t.bytes[index..<end])
+        {
             add(.cryptoAddress, index..<end)
         } else if (14...74).contains(length), t.matches("bc1", at: index), PatternDetectors.bech32Valid(t.bytes[index..<end]) {
             add(.cryptoAddress, index..<end)
         } else if length == 42, t[index] == UInt8(ascii: "0"), t[index + 1] == UInt8(ascii: "x"),
-                  t.bytes[(index + 2)..<end].allSatisfy(\.isHex) {
+            t.bytes[(index + 2)..<end].allSatisfy(\.isHex)
+        {
             add(.cryptoAddress, index..<end)
         }
         return end

@@ -8,7 +8,10 @@ extension PatternScanner {
     func lettersEnd(from index: Int) -> Int {
         var end = index
         while true {
-            if t[end].isAlpha { end += 1; continue }
+            if t[end].isAlpha {
+                end += 1
+                continue
+            }
             let length = t.nonASCIILetterLength(at: end)
             guard length > 0 else { return end }
             end += length
@@ -19,7 +22,10 @@ extension PatternScanner {
     func domainLabelEnd(from index: Int) -> Int {
         var end = index
         while true {
-            if Self.isDomain(t[end]) { end += 1; continue }
+            if Self.isDomain(t[end]) {
+                end += 1
+                continue
+            }
             let length = t.nonASCIILetterLength(at: end)
             guard length > 0 else { return end }
             end += length
@@ -31,7 +37,10 @@ extension PatternScanner {
     mutating func email(at sign: Int, after cursor: Int) -> Int? {
         var start = sign
         while start > cursor {
-            if Self.isEmailLocal(t[start - 1]) { start -= 1; continue }
+            if Self.isEmailLocal(t[start - 1]) {
+                start -= 1
+                continue
+            }
             let lead = t.scalarStart(before: start)
             guard lead >= cursor, t.nonASCIILetterLength(at: lead) == start - lead else { break }
             start = lead

@@ -1,10 +1,20 @@
-
 /// The kinds of personal data SparkDeck detects; the placeholder is `<TYPE_N>`.
 public enum EntityType: String, Sendable, CaseIterable, Codable {
-    case email = "EMAIL", phone = "PHONE", creditCard = "CREDIT_CARD", ssn = "SSN", iban = "IBAN"
-    case ipAddress = "IP_ADDRESS", url = "URL", macAddress = "MAC_ADDRESS", cryptoAddress = "CRYPTO_ADDRESS"
-    case dateOfBirth = "DATE_OF_BIRTH", address = "ADDRESS", zipCode = "ZIP_CODE", organization = "ORGANIZATION"
-    case person = "PERSON", custom = "CUSTOM"
+    case email = "EMAIL"
+    case phone = "PHONE"
+    case creditCard = "CREDIT_CARD"
+    case ssn = "SSN"
+    case iban = "IBAN"
+    case ipAddress = "IP_ADDRESS"
+    case url = "URL"
+    case macAddress = "MAC_ADDRESS"
+    case cryptoAddress = "CRYPTO_ADDRESS"
+    case dateOfBirth = "DATE_OF_BIRTH"
+    case address = "ADDRESS"
+    case zipCode = "ZIP_CODE"
+    case organization = "ORGANIZATION"
+    case person = "PERSON"
+    case custom = "CUSTOM"
 
     /// Position in `allCases`, for tables indexed by type.
     var ordinal: Int {

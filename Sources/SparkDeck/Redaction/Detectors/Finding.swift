@@ -21,5 +21,6 @@ public struct Finding: Sendable, Equatable {
 
 /// The part of a person's full name that a mention holds on its own.
 public enum NamePart: String, Sendable, Equatable {
-    case first = "FIRST", last = "LAST"
+    case first = "FIRST"
+    case last = "LAST"
 }

@@ -19,7 +19,8 @@ extension PatternScanner {
             return p
         }
         if !before.isWord, t[index + 4] == .dot, t[index + 9] == .dot, !t[index + 14].isWord,
-           (0..<3).allSatisfy({ group in (0..<4).allSatisfy { t[index + group * 5 + $0].isHex } }) {
+            (0..<3).allSatisfy({ group in (0..<4).allSatisfy { t[index + group * 5 + $0].isHex } })
+        {
             add(.macAddress, index..<(index + 14))
             return index + 14
         }

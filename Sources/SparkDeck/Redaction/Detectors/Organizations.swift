@@ -1,14 +1,17 @@
 extension PatternScanner {
     /// Whether a legal form (`Inc`, `GmbH`, ...) starts a word within `distance` bytes after `index`; `next` keeps the
     /// next one found, so the text is searched once in all.
-    func legalFormWithin(_ distance: Int, of index: Int, in bytes: UnsafeBufferPointer<UInt8>, prefixes: [Bool],
-                         after next: inout Int) -> Bool {
+    func legalFormWithin(
+        _ distance: Int, of index: Int, in bytes: UnsafeBufferPointer<UInt8>, prefixes: [Bool],
+        after next: inout Int
+    ) -> Bool {
         if next < index {
             next = Int.max
             var position = index + 1
             while position + 1 < bytes.count {
                 if prefixes[Int(bytes[position]) << 8 | Int(bytes[position + 1])], !bytes[position - 1].isWord,
-                   legalFormEnd(position) != nil {
+                    legalFormEnd(position) != nil
+                {
                     next = position
                     break
                 }
@@ -18,9 +21,11 @@ extension PatternScanner {
         return next != Int.max && next - index <= distance
     }
 
-    static let legalForms: [[UInt8]] = ["Inc", "LLC", "L.L.C.", "Ltd", "Limited", "GmbH", "Corp", "Corporation", "Company",
-                                        "Co", "AG", "SA", "S.A.", "PLC", "LLP", "BV", "B.V.", "Pty", "KG", "SARL", "SpA",
-                                        "S.p.A.", "NV", "N.V."].map { Array($0.utf8) }
+    static let legalForms: [[UInt8]] = [
+        "Inc", "LLC", "L.L.C.", "Ltd", "Limited", "GmbH", "Corp", "Corporation", "Company",
+        "Co", "AG", "SA", "S.A.", "PLC", "LLP", "BV", "B.V.", "Pty", "KG", "SARL", "SpA",
+        "S.p.A.", "NV", "N.V.",
+    ].map { Array($0.utf8) }
     /// Which bytes start a legal form.
     static let legalFormInitials: [Bool] = {
         var table = [Bool](repeating: false, count: 256)
@@ -70,8 +75,11 @@ extension PatternScanner {
             let blanks = t.end(from: q, while: \.isBlank)
             if blanks > q {
                 q = blanks
-                if t.matches("and", at: q), t[q + 3].isBlank, t[q] == UInt8(ascii: "a") { q = t.end(from: q + 3, while: \.isBlank) }
-                else if t[q] == .ampersand, t[q + 1].isBlank { q = t.end(from: q + 1, while: \.isBlank) }
+                if t.matches("and", at: q), t[q + 3].isBlank, t[q] == UInt8(ascii: "a") {
+                    q = t.end(from: q + 3, while: \.isBlank)
+                } else if t[q] == .ampersand, t[q + 1].isBlank {
+                    q = t.end(from: q + 1, while: \.isBlank)
+                }
             } else if t[q] == .ampersand {
                 q = t.end(from: q + 1, while: \.isBlank)
             } else {

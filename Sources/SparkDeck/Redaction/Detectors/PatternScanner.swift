@@ -57,7 +57,8 @@ struct PatternScanner {
                     let second = position + 1 < count ? bytes[position + 1] : 0
                     let nextLower = next | 0x20
                     if (lower == UInt8(ascii: "h") && nextLower == UInt8(ascii: "t"))
-                        || (lower == UInt8(ascii: "w") && nextLower == UInt8(ascii: "w")) {
+                        || (lower == UInt8(ascii: "w") && nextLower == UInt8(ascii: "w"))
+                    {
                         attempt(.url, index) { $0.url(at: $1) }
                     }
                     if byte.isUpper {

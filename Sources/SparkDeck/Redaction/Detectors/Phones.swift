@@ -74,7 +74,8 @@ extension PatternScanner {
     /// more often account or invoice numbers.
     mutating func trunkPhone(at index: Int) -> Int? {
         let before = t[index - 1]
-        guard !before.isWord, before != .plus, before != .hyphen, before != .slash, let end = trunk(at: index) ?? trunkBare(at: index) else {
+        guard !before.isWord, before != .plus, before != .hyphen, before != .slash, let end = trunk(at: index) ?? trunkBare(at: index)
+        else {
             return nil
         }
         add(.phone, index..<end)
@@ -84,8 +85,9 @@ extension PatternScanner {
     func trunk(at start: Int) -> Int? {
         // dd.dd.19dd is a date, not a number
         if t[start].isDigit, t[start + 1].isDigit, ".-/".utf8.contains(t[start + 2]), t[start + 3].isDigit, t[start + 4].isDigit,
-           ".-/".utf8.contains(t[start + 5]), t.digitsEnd(from: start + 6) == start + 10,
-           t.centuryOfAYear(at: start + 6) {
+            ".-/".utf8.contains(t[start + 5]), t.digitsEnd(from: start + 6) == start + 10,
+            t.centuryOfAYear(at: start + 6)
+        {
             return nil
         }
         var p = start

@@ -8,7 +8,8 @@ extension PatternScanner {
         if runEnd - index == 9 {
             end = runEnd
         } else if runEnd - index == 3, t[runEnd] == .hyphen || t[runEnd] == .space, t.digitsEnd(from: runEnd + 1) == runEnd + 3,
-                  t[runEnd + 3] == t[runEnd], t.digitsEnd(from: runEnd + 4) == runEnd + 8 {
+            t[runEnd + 3] == t[runEnd], t.digitsEnd(from: runEnd + 4) == runEnd + 8
+        {
             end = runEnd + 8
             separated = true
         }
@@ -29,8 +30,10 @@ extension PatternScanner {
         while words.last == .space { words.removeLast() }
         if words.last == .colon || words.last == .hash { words.removeLast() }
         while words.last == .space { words.removeLast() }
-        for suffix in ["ssn", "social security", "social security number", "social security no.", "social security no",
-                       "social security #"] where words.count >= suffix.utf8.count && words.suffix(suffix.utf8.count).elementsEqual(suffix.utf8) {
+        for suffix in [
+            "ssn", "social security", "social security number", "social security no.", "social security no",
+            "social security #",
+        ] where words.count >= suffix.utf8.count && words.suffix(suffix.utf8.count).elementsEqual(suffix.utf8) {
             return true
         }
         return false

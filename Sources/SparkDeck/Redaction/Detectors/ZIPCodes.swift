@@ -28,8 +28,10 @@ extension PatternScanner {
         while words.last == .space { words.removeLast() }
         if words.last == .colon || words.last == .hash { words.removeLast() }
         while words.last == .space { words.removeLast() }
-        for cue in ["zip", "zip code", "zipcode", "postal code"] where words.count >= cue.utf8.count
-            && words.suffix(cue.utf8.count).elementsEqual(cue.utf8) {
+        for cue in ["zip", "zip code", "zipcode", "postal code"]
+        where words.count >= cue.utf8.count
+            && words.suffix(cue.utf8.count).elementsEqual(cue.utf8)
+        {
             let before = words.count - cue.utf8.count - 1
             if before < 0 || !words[before].isWord { return true }
         }
