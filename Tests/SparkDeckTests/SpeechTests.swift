@@ -50,16 +50,7 @@ struct SpeechTests {
     }
 
     static func sparkDeck(ttsPort: Int) async throws -> some ApplicationProtocol {
-        let inventory = TestSupport.inventory(services: [("vllm", .vllm, 9), ("tts", .tts, ttsPort)])
-        let dependencies = try AppDependencies(
-            configuration: ServerConfiguration(
-                dataDirectory: try TestSupport.temporaryDirectory(),
-                inventory: inventory), logger: TestSupport.logger)
-        TestSupport.keepAlive(dependencies)
-        let now = Timestamp.now()
-        await dependencies.board.record(
-            .init(kind: .service, id: "tts"),
-            Observation(verdict: .ready, latencyMs: 1, sentAt: now, finishedAt: now))
+        let dependencies = try await TestSupport.dependencies(services: [("vllm", .vllm, 9), ("tts", .tts, ttsPort)], serving: ["tts"])
         return Application(router: buildRouter(dependencies), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
     }
 

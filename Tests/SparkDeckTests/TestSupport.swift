@@ -65,6 +65,21 @@ enum TestSupport {
     }
     private static let kept = Mutex<[AppDependencies]>([])
 
+    /// SparkDeck's dependencies for an inventory of `services`, kept alive for the run, with `serving` marked up on
+    /// the status board (as the health monitor would after its first probe).
+    static func dependencies(services: [(String, ServiceKind, Int)], serving: [String]) async throws -> AppDependencies {
+        let inventory = inventory(services: services)
+        let dependencies = try AppDependencies(
+            configuration: ServerConfiguration(dataDirectory: try temporaryDirectory(), inventory: inventory), logger: logger)
+        keepAlive(dependencies)
+        let now = Timestamp.now()
+        for id in serving {
+            await dependencies.board.record(
+                .init(kind: .service, id: id), Observation(verdict: .ready, latencyMs: 1, sentAt: now, finishedAt: now))
+        }
+        return dependencies
+    }
+
     /// HTTP clients for the whole test run (never shut down: they live as long as the process).
     static let clients = UpstreamClients()
 

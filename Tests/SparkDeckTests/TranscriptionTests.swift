@@ -38,19 +38,11 @@ struct TranscriptionTests {
     }
 
     static func sparkDeck(asrPort: Int, uploadLimit: Int = 200 * 1024 * 1024) async throws -> some ApplicationProtocol {
-        let inventory = TestSupport.inventory(services: [("vllm", .vllm, 9), ("asr", .asr, asrPort)])
-        let dependencies = try AppDependencies(
-            configuration: ServerConfiguration(
-                dataDirectory: try TestSupport.temporaryDirectory(),
-                inventory: inventory), logger: TestSupport.logger)
-        TestSupport.keepAlive(dependencies)
-        let now = Timestamp.now()
-        await dependencies.board.record(
-            .init(kind: .service, id: "asr"),
-            Observation(verdict: .ready, latencyMs: 1, sentAt: now, finishedAt: now))
+        let dependencies = try await TestSupport.dependencies(services: [("vllm", .vllm, 9), ("asr", .asr, asrPort)], serving: ["asr"])
         let router = Router()
         router.add(middleware: RequestIdMiddleware())
-        TranscriptionController(inventory: inventory, core: dependencies.core, uploadLimit: uploadLimit).addRoutes(to: router)
+        TranscriptionController(inventory: dependencies.configuration.inventory, core: dependencies.core, uploadLimit: uploadLimit)
+            .addRoutes(to: router)
         return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
     }
 
