@@ -5,7 +5,7 @@ import { VersionInfo, IMPOSSIBLE } from '@start9labs/start-sdk'
 export const v_0_6_0_0 = VersionInfo.of({
   version: '0.6.0:0',
   releaseNotes:
-    'One upstream core under every outbound call: admission leases that are always given back, retries only when a request never reached a service, one event-stream reader.',
+    'Speech: transcription and text to speech through SparkDeck (audio stays on the LAN). Redaction finds names from many countries and by context, and gives scrubbed text back exactly. Ships as a StartOS package with setup actions. One upstream core under every outbound call.',
   migrations: {
     up: async ({ effects }) => {},
     down: IMPOSSIBLE,
