@@ -63,6 +63,7 @@ struct SpeechTests {
             try await Self.sparkDeck(ttsPort: try #require(upstream.port)).test(.live) { client in
                 try await client.execute(uri: "/v1/audio/voices", method: .get) { response in
                     #expect(response.status == .ok)
+                    #expect(response.headers[UpstreamCore.upstreamHeader] == "tts")
                     #expect(
                         String(buffer: response.body)
                             == #"{"voices":[{"id":"af_bella","name":"af_bella"},{"id":"af_sky","name":"af_sky"},{"id":"jf_alpha","name":"jf_alpha"}]}"#

@@ -15,7 +15,10 @@ struct SpeechController {
     func addRoutes(to router: Router<some RequestContext>) {
         router.get("/v1/audio/voices") { _, _ in
             try await core.observer.observing(route: "voices", upstream: ttsService()?.id ?? "none") {
-                Response.json(try await catalog(of: try requireTTS()).json)
+                let service = try requireTTS()
+                var response = Response.json(try await catalog(of: service).json)
+                response.headers[UpstreamCore.upstreamHeader] = service.id
+                return response
             }
         }
         router.post("/v1/audio/speech") { request, context in
