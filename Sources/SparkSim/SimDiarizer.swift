@@ -6,9 +6,10 @@ import Foundation
 enum SimDiarizer {
     static let slots = 4
     static let trainedSeconds = 90.0
-    // Runs within this distance (in octaves, about 15%) of a speaker's mean pitch are that speaker: espeak-ng's
-    // pitch settings 25 apart differ by about 0.35 octave, one voice's sentences by less than 0.1.
-    static let sameSpeakerOctaves = 0.2
+    // Runs within this distance (in octaves, about 21%) of a speaker's mean pitch are that speaker: espeak-ng's
+    // pitch settings 40 apart differ by about 0.45 octave, while one voice's sentences spread by up to 0.25 (a
+    // tighter bound split the lowest voices' sentences into two speakers).
+    static let sameSpeakerOctaves = 0.28
 
     /// The slot (0-based, numbered by first speech) of each word. Words closer than `runGapSeconds` form a run
     /// (one breath of one speaker) labelled as a whole by its median pitch: a voice's intonation moves single

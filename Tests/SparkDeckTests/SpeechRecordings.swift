@@ -20,10 +20,11 @@ enum SpeechRecordings {
         var words: Int
     }
 
-    /// `text` spoken by espeak-ng at `pitch` (0-99) with clear gaps between words, as 16 kHz samples.
-    static func espeak(_ text: String, pitch: Int) async throws -> [Int16] {
+    /// `text` spoken by espeak-ng at `pitch` (0-99) with clear gaps between words, as 16 kHz samples; `voice` picks
+    /// another espeak-ng voice or variant (`en+f4`: a higher, female one).
+    static func espeak(_ text: String, pitch: Int, voice: String? = nil) async throws -> [Int16] {
         let output = try await SimSubprocess.run(
-            "espeak-ng", ["-p", "\(pitch)", "-g", "20", "-s", "160", "--stdout", "--stdin"],
+            "espeak-ng", (voice.map { ["-v", $0] } ?? []) + ["-p", "\(pitch)", "-g", "20", "-s", "160", "--stdout", "--stdin"],
             input: Data(text.utf8))
         try #require(output.status == 0, "espeak-ng failed: \(output.stderr)")
         return SimAudio.samples(fromWAV: output.stdout, sampleRate: sampleRate)
@@ -31,7 +32,9 @@ enum SpeechRecordings {
 
     /// The turns spoken one after another with `gap` seconds of silence between; each turn's times are where its
     /// samples rise above silence, measured on the samples themselves.
-    static func conversation(_ turns: [(speaker: String, pitch: Int, text: String)], gap: Double = 0.7) async throws
+    static func conversation(
+        _ turns: [(speaker: String, pitch: Int, text: String)], gap: Double = 0.7, voices: [String: String] = [:]
+    ) async throws
         -> (samples: [Int16], turns: [Turn])
     {
         var samples = [Int16](repeating: 0, count: Int(0.3 * Double(sampleRate)))
@@ -43,7 +46,7 @@ enum SpeechRecordings {
             if let cached = rendered[key] {
                 speech = cached
             } else {
-                speech = try await espeak(turn.text, pitch: turn.pitch)
+                speech = try await espeak(turn.text, pitch: turn.pitch, voice: voices[turn.speaker])
                 rendered[key] = speech
             }
             let loud = speech.indices.filter { abs(Int(speech[$0])) > 600 }

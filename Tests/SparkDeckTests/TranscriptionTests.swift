@@ -41,8 +41,10 @@ struct TranscriptionTests {
         let dependencies = try await TestSupport.dependencies(services: [("vllm", .vllm, 9), ("asr", .asr, asrPort)], serving: ["asr"])
         let router = Router()
         router.add(middleware: RequestIdMiddleware())
-        TranscriptionController(inventory: dependencies.configuration.inventory, core: dependencies.core, uploadLimit: uploadLimit)
-            .addRoutes(to: router)
+        TranscriptionController(
+            inventory: dependencies.configuration.inventory, core: dependencies.core, long: nil, uploadLimit: uploadLimit
+        )
+        .addRoutes(to: router)
         return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
     }
 

@@ -47,6 +47,8 @@ public struct AppDependencies: Sendable {
     public let scrubber: Scrubber
     public let vault: PlaceholderVault
     public let actions: MaintenanceActions
+    public let spool: AudioSpool
+    public let audioJobs: AudioJobs
 
     public init(configuration: ServerConfiguration, logger: Logger) throws {
         self.configuration = configuration
@@ -83,6 +85,10 @@ public struct AppDependencies: Sendable {
         actions = try MaintenanceActions(
             inventory: configuration.inventory, runners: runners,
             store: ActionStore(store: store), events: events)
+        spool = try AudioSpool(dataDirectory: configuration.dataDirectory)
+        audioJobs = AudioJobs(
+            store: AudioJobStore(store: store), spool: spool, events: events, inventory: configuration.inventory, core: core,
+            logger: logger)
     }
 }
 
@@ -106,7 +112,11 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<BasicRequestC
         currentSwap: dependencies.orchestrator.current, core: dependencies.core
     ).addRoutes(to: router)
     SpeechController(inventory: dependencies.configuration.inventory, core: dependencies.core, voices: VoiceCache()).addRoutes(to: router)
-    TranscriptionController(inventory: dependencies.configuration.inventory, core: dependencies.core).addRoutes(to: router)
+    let audioJobs = AudioJobsController(
+        jobs: dependencies.audioJobs, spool: dependencies.spool, inventory: dependencies.configuration.inventory,
+        core: dependencies.core)
+    audioJobs.addRoutes(to: router)
+    TranscriptionController(inventory: dependencies.configuration.inventory, core: dependencies.core, long: audioJobs).addRoutes(to: router)
     ActionsController(actions: dependencies.actions).addRoutes(to: router)
     let orchestrator = dependencies.orchestrator
     ServiceLogsController(
@@ -151,6 +161,8 @@ public func buildApplication(
             monitor, EventHeartbeat(events: dependencies.events),
             SwapReconciler(orchestrator: dependencies.orchestrator),
             HTTPClientShutdown(clients: dependencies.httpClients),
+            // After the HTTP clients: services shut down in reverse order, so jobs stop while the clients still work.
+            AudioJobResumer(jobs: dependencies.audioJobs),
             GatewayStatusPublisher(
                 board: dependencies.board, keys: dependencies.keys,
                 gates: dependencies.gates, activity: dependencies.activity),

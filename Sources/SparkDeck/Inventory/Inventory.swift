@@ -15,6 +15,9 @@ public struct Inventory: Sendable, Equatable {
     public var externalModel: ExternalEndpoint?
     /// The model loaded when nothing is known yet (demo start-up; the swaps issue uses it for reconciliation).
     public var defaultModel: String?
+    /// The most one diarization or long-transcription upload may hold (inventory `audio.upload_limit_mb`).
+    public var audioUploadLimit = Inventory.defaultAudioUploadLimitMB * 1024 * 1024
+    public static let defaultAudioUploadLimitMB = 2048
 
     public func node(_ id: String) -> Node? { nodes.first { $0.id == id } }
     public func service(_ id: String) -> ClusterService? { services.first { $0.id == id } }
@@ -66,6 +69,9 @@ public struct SSHSettings: Sendable, Equatable {
 /// The kinds of upstream service SparkDeck knows how to probe and proxy.
 public enum ServiceKind: String, Sendable, Equatable, CaseIterable, Codable {
     case vllm, asr, tts, embeddings, rerank, qdrant
+
+    /// Kinds whose requests carry recordings, transcripts or documents: their addresses must stay on the LAN.
+    static let lanOnly: Set<ServiceKind> = [.asr, .tts, .embeddings, .rerank, .qdrant]
 
     /// The health path each upstream really serves (UPSTREAMS.md).
     public var defaultHealthPath: String {

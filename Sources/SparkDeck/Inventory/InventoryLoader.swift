@@ -60,6 +60,7 @@ struct InventoryValidator {
                 root, at: "",
                 allowedKeys: [
                     "cluster", "nodes", "services", "models", "default_model", "actions", "redaction", "admission_groups",
+                    "audio",
                 ])
         else { return nil }
 
@@ -142,9 +143,15 @@ struct InventoryValidator {
                 terms.append(scalar.string)
             }
         }
-        return Inventory(
+        var audioUploadLimitMB = Inventory.defaultAudioUploadLimitMB
+        if let audio = top["audio"], let a = reader.mapping(audio, at: "audio", allowedKeys: ["upload_limit_mb"]) {
+            audioUploadLimitMB = reader.int(a, "upload_limit_mb", at: "audio", in: 1...65_536, default: audioUploadLimitMB, unit: " MB")!
+        }
+        var inventory = Inventory(
             clusterName: clusterName, nodes: nodes, services: services, models: models,
             actions: actions, redactionTerms: terms, externalModel: external, defaultModel: defaultModel)
+        inventory.audioUploadLimit = audioUploadLimitMB * 1024 * 1024
+        return inventory
     }
 
     // MARK: Entries
@@ -200,7 +207,7 @@ struct InventoryValidator {
             let map = reader.mapping(
                 yaml, at: path,
                 allowedKeys: [
-                    "id", "kind", "node", "port", "url", "health", "limits", "logs",
+                    "id", "kind", "node", "port", "url", "health", "limits", "logs", "allow_public_address",
                 ])
         else { return nil }
         let id = identifier(map, at: path)
@@ -264,6 +271,15 @@ struct InventoryValidator {
             }
         }
         let logs = template(map, "logs", at: path, values: [:], required: false)
+        if let kind, ServiceKind.lanOnly.contains(kind), let baseURL, let host = URL(string: baseURL)?.host,
+            !LANAddress.isLAN(host), reader.bool(map, "allow_public_address", at: path) != true
+        {
+            reader.report(
+                map["url"] != nil ? "\(path).url" : path, map["url"] ?? yaml,
+                "'\(host)' is not a loopback or private-range address, and a \(kind.rawValue) service receives recordings, "
+                    + "transcripts or documents, which must not leave the LAN; use its LAN address, or set "
+                    + "`allow_public_address: true` on this service if it really is yours")
+        }
         guard let id, let kind, let node, let baseURL else { return nil }
         return ClusterService(
             id: id, kind: kind, node: node, baseURL: baseURL, health: health, limits: limits,

@@ -110,6 +110,18 @@ final class YAMLReader {
         return value
     }
 
+    /// `true` or `false`, or nil when the key is absent.
+    func bool(_ mapping: Yams.Node.Mapping, _ key: String, at path: String) -> Bool? {
+        guard let node = mapping[key] else { return nil }
+        switch node.string?.lowercased() {
+        case "true", "yes": return true
+        case "false", "no": return false
+        default:
+            report(join(path, key), node, "must be true or false, got \"\(node.string ?? "")\"")
+            return nil
+        }
+    }
+
     func positiveNumber(_ mapping: Yams.Node.Mapping, _ key: String, at path: String) -> Double? {
         guard let node = mapping[key] else { return nil }
         guard case .scalar(let scalar) = node, let value = Double(scalar.string), value > 0, value.isFinite else {

@@ -15,6 +15,8 @@ final class MultipartTap: Sendable {
         var fileField: String?
         var fileName: String?
         var fileBytes = 0
+        /// The file part ended with its boundary (an upload cut short has not).
+        var fileComplete = false
     }
 
     /// Why the upload was stopped; becomes the answer.
@@ -33,8 +35,12 @@ final class MultipartTap: Sendable {
         var value: [UInt8] = []
         var refusal: APIError?
         var finished = false
+        /// The file's bytes read since they were last taken, when the tap keeps them (a spooled upload).
+        var captured: [ByteBuffer] = []
+        let capturesFile: Bool
 
-        init(boundary: String, limit: Int) {
+        init(boundary: String, limit: Int, capturesFile: Bool) {
+            self.capturesFile = capturesFile
             parser = MultipartParser(boundary: boundary)
             parser.onHeader = { [unowned self] header, value in
                 guard header.lowercased() == "content-disposition" else { return }
@@ -49,6 +55,7 @@ final class MultipartTap: Sendable {
             parser.onBody = { [unowned self] body in
                 if isFile {
                     summary.fileBytes += body.readableBytes
+                    if capturesFile, refusal == nil { captured.append(body) }
                     if summary.fileBytes > limit, refusal == nil {
                         refusal = APIError.invalidRequest(
                             "The file is over \(limit / 1024 / 1024) MB, the most this service takes in one upload.", param: "file",
@@ -59,6 +66,7 @@ final class MultipartTap: Sendable {
                 }
             }
             parser.onPartComplete = { [unowned self] in
+                if isFile { summary.fileComplete = true }
                 if let name, !isFile { summary.fields[name, default: []].append(String(decoding: value, as: UTF8.self)) }
                 name = nil
                 isFile = false
@@ -82,13 +90,14 @@ final class MultipartTap: Sendable {
 
     private let reader: Mutex<Reader>
 
-    /// Nil when `contentType` is not `multipart/form-data` with a boundary.
-    init?(contentType: String?, limit: Int) {
+    /// Nil when `contentType` is not `multipart/form-data` with a boundary. `capturesFile` keeps the file part's
+    /// bytes for `fileContents(of:)` (an upload spooled to disk instead of passed on).
+    init?(contentType: String?, limit: Int, capturesFile: Bool = false) {
         guard let contentType, contentType.lowercased().hasPrefix("multipart/form-data"),
             let boundary = Reader.parameters("x;" + contentType.split(separator: ";").dropFirst().joined(separator: ";"))["boundary"],
             !boundary.isEmpty
         else { return nil }
-        reader = Mutex(Reader(boundary: boundary, limit: limit))
+        reader = Mutex(Reader(boundary: boundary, limit: limit, capturesFile: capturesFile))
     }
 
     /// Reads the next piece of the upload; throws when it must stop (too large, not multipart).
@@ -110,6 +119,45 @@ final class MultipartTap: Sendable {
     var refusal: APIError? { reader.withLock { $0.refusal } }
 
     var summary: Summary { reader.withLock { $0.summary } }
+
+    /// The file part's bytes read so far and not yet taken.
+    func takeCaptured() -> [ByteBuffer] {
+        reader.withLock { reader in
+            defer { reader.captured.removeAll(keepingCapacity: true) }
+            return reader.captured
+        }
+    }
+
+    /// Only the file part's contents of the upload, as it arrives (for a tap that `capturesFile`); the text fields
+    /// are in `summary` once the sequence has ended.
+    func fileContents<Base: AsyncSequence & Sendable>(of base: Base) -> FileContents<Base> where Base.Element == ByteBuffer {
+        FileContents(base: base, tap: self)
+    }
+
+    struct FileContents<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == ByteBuffer {
+        let base: Base
+        let tap: MultipartTap
+
+        struct AsyncIterator: AsyncIteratorProtocol {
+            var base: Base.AsyncIterator
+            let tap: MultipartTap
+            var ready: [ByteBuffer] = []
+
+            mutating func next() async throws -> ByteBuffer? {
+                while ready.isEmpty {
+                    guard let chunk = try await base.next() else {
+                        tap.markFinished()
+                        return nil
+                    }
+                    try tap.feed(chunk)
+                    ready = tap.takeCaptured().reversed()
+                }
+                return ready.removeLast()
+            }
+        }
+
+        func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), tap: tap) }
+    }
 
     /// The upload as it streams to the upstream, read by the tap on the way.
     func tapping<Base: AsyncSequence & Sendable>(_ base: Base) -> Tapped<Base> where Base.Element == ByteBuffer {

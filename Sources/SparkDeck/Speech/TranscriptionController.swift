@@ -8,13 +8,21 @@ import NIOCore
 struct TranscriptionController {
     let inventory: Inventory
     let core: UpstreamCore
-    /// The most one upload may hold: parakeet-asr refuses more than 200 MB.
+    /// Spools, chunks and stitches an upload larger than the ASR takes at once.
+    let long: AudioJobsController?
+    /// The most one upload to the ASR may hold: parakeet-asr refuses more than 200 MB.
     var uploadLimit = 200 * 1024 * 1024
 
     func addRoutes(to router: Router<some RequestContext>) {
-        router.post("/v1/audio/transcriptions") { request, _ in
+        router.post("/v1/audio/transcriptions") { request, context in
             try await core.observer.observing(route: "transcriptions", upstream: asrService()?.id ?? "none") {
-                try await transcribe(request)
+                let length = request.headers[.contentLength].flatMap { Int($0) }
+                // Past what the ASR takes in one call: cut into pieces and stitched (an upload of unknown length
+                // streams through, and is stopped at the limit).
+                if let long, let length, length > uploadLimit + 64 * 1024 {
+                    return try await long.submit(.transcription, request, context: context)
+                }
+                return try await transcribe(request)
             }
         }
     }

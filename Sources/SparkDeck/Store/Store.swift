@@ -101,6 +101,23 @@ public final class Store: Sendable {
             }
             try db.create(index: "action_run_action", on: "action_run", columns: ["action", "started_at"])
         }
+        migrator.registerMigration("v6-audio-jobs") { db in
+            try db.create(table: "audio_job") { t in
+                t.primaryKey("id", .text)
+                t.column("kind", .text).notNull()
+                t.column("state", .text).notNull()
+                t.column("request", .text).notNull()
+                t.column("progress", .text).notNull()
+                t.column("created_at", .double).notNull()
+                t.column("updated_at", .double).notNull()
+                t.column("result", .text)
+                t.column("result_type", .text)
+                t.column("error_code", .text)
+                t.column("error_message", .text)
+                t.column("error_param", .text)
+            }
+            try db.create(index: "audio_job_state", on: "audio_job", columns: ["state", "created_at"])
+        }
         return migrator
     }
 }
