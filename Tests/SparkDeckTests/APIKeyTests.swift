@@ -79,6 +79,7 @@ struct APIKeyTests {
             "POST /scrub": .redaction, "POST /rehydrate": .redaction, "DELETE /scrub/sessions/{id}": .redaction,
             "POST /v1/private/chat/completions": .redaction,
             "GET /v1/audio/voices": .audio, "POST /v1/audio/speech": .audio, "POST /v1/audio/transcriptions": .audio,
+            "POST /v1/audio/diarizations": .audio, "GET /v1/audio/jobs/{id}": .audio, "DELETE /v1/audio/jobs/{id}": .audio,
         ]
         let routes = buildRouter(try APITests.dependencies()).routes
         var seen = Set<String>()
