@@ -80,3 +80,82 @@ def test_a_text_file_named_wav_is_a_4xx_in_the_envelope(client: openai.OpenAI):
         client.audio.transcriptions.create(model="parakeet", file=("notes.wav", b"these are not audio bytes\n" * 40))
     assert 400 <= raised.value.status_code < 500
     assert raised.value.body and raised.value.body.get("message"), raised.value.body
+
+
+def conversation_wav(tmp_path) -> bytes:
+    """Three espeak-ng voices far apart in pitch taking turns, as 16 kHz mono WAV."""
+    import subprocess
+
+    lines = [(10, "so we can start the meeting now"), (50, "yes I think that plan works"), (99, "what about the budget")]
+    parts = []
+    for index in range(6):
+        pitch, text = lines[index % 3]
+        path = tmp_path / f"turn{index}.wav"
+        subprocess.run(["espeak-ng", "-p", str(pitch), "-g", "20", "-w", str(path), text], check=True)
+        parts.append(str(path))
+    out = tmp_path / "conversation.wav"
+    subprocess.run(["sox", *parts, "-r", "16000", str(out)], check=True)
+    return out.read_bytes()
+
+
+def test_diarization_names_speakers_in_order_of_first_speech(demo: Demo, client: openai.OpenAI, tmp_path):
+    audio = conversation_wav(tmp_path)
+    answer = requests.post(
+        demo.url("/v1/audio/diarizations"),
+        files={"file": ("standup.wav", audio, "audio/wav")},
+        data={"speaker_names": "Ann,Ben,Cid", "response_format": "json"},
+        timeout=300,
+    )
+    assert answer.status_code == 200, answer.text[:500]
+    body = answer.json()
+    assert body["speakers"] == ["Ann", "Ben", "Cid"], body
+    assert [s["speaker"] for s in body["segments"]] == ["Ann", "Ben", "Cid", "Ann", "Ben", "Cid"], body["segments"]
+    rttm = requests.post(
+        demo.url("/v1/audio/diarizations"),
+        files={"file": ("standup.wav", audio, "audio/wav")},
+        data={"response_format": "rttm"},
+        timeout=300,
+    )
+    assert rttm.status_code == 200 and rttm.headers["content-type"].startswith("text/plain")
+    assert all(line.startswith("SPEAKER standup 1 ") for line in rttm.text.splitlines()), rttm.text
+
+
+def test_an_async_diarization_is_a_job_to_follow(demo: Demo, client: openai.OpenAI, tmp_path):
+    audio = conversation_wav(tmp_path)
+    accepted = requests.post(
+        demo.url("/v1/audio/diarizations"),
+        files={"file": ("standup.wav", audio, "audio/wav")},
+        data={"async": "true", "response_format": "verbose_json", "chunk_seconds": "20", "overlap_seconds": "5"},
+        timeout=60,
+    )
+    assert accepted.status_code == 202, accepted.text[:500]
+    job = accepted.json()
+    assert job["object"] == "audio.job" and job["state"] in ("queued", "running")
+    assert accepted.headers["location"] == f"/v1/audio/jobs/{job['id']}"
+
+    def finished():
+        state = requests.get(demo.url(accepted.headers["location"]), timeout=30).json()
+        return state["state"] in ("succeeded", "failed", "cancelled"), state
+
+    from e2e_support import poll
+
+    state = poll(finished, 180, "the diarization job to finish", interval=0.5)
+    assert state["state"] == "succeeded", state
+    assert state["progress"]["chunks_done"] == state["progress"]["chunks_planned"] >= 1
+    result = state["result"]
+    assert len(result["speakers"]) == 3 and result["words"], result
+    assert all(word["speaker"] in result["speakers"] for word in result["words"])
+    gone = requests.get(demo.url("/v1/audio/jobs/audjob_nope"), timeout=30)
+    assert gone.status_code == 404 and gone.json()["error"]["code"] == "not_found"
+
+
+def test_a_file_that_is_not_audio_is_refused_in_the_envelope(demo: Demo, client: openai.OpenAI):
+    answer = requests.post(
+        demo.url("/v1/audio/diarizations"),
+        files={"file": ("notes.wav", b"meeting notes, not audio\n", "audio/wav")},
+        timeout=60,
+    )
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert error["param"] == "file" and "ffmpeg could not read" in error["message"], error
+    assert not list((demo.data_dir / "spool").iterdir()), "nothing left in the spool"
