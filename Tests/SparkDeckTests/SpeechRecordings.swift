@@ -98,6 +98,11 @@ enum SpeechRecordings {
         }
     }
 
+    /// A client that waits as long as each call's own timeout allows.
+    static let patientClient = HTTPClient(
+        eventLoopGroupProvider: .singleton,
+        configuration: HTTPClient.Configuration(timeout: .init(connect: .seconds(10), read: .seconds(1800))))
+
     static func send(
         port: Int, _ path: String, method: HTTPMethod = .POST, body: [UInt8]? = nil,
         contentType: String? = nil, timeout: TimeAmount = .seconds(60)
@@ -106,7 +111,8 @@ enum SpeechRecordings {
         request.method = method
         if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-        let response = try await HTTPClient.shared.execute(request, timeout: timeout)
+        // The shared client gives up on a read after a minute of silence; a synchronous diarization may think longer.
+        let response = try await (timeout > .seconds(60) ? patientClient : HTTPClient.shared).execute(request, timeout: timeout)
         var bytes: [UInt8] = []
         var pieces = 0
         for try await piece in response.body {

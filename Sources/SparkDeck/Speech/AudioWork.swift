@@ -88,6 +88,7 @@ struct AudioWork: Sendable {
         } each: { answer in
             pieces.append((answer.chunk, answer.segments.map { Transcript.Word(word: $0.text, start: $0.start, end: $0.end) }))
             await tracker.answered(seconds: answer.chunk.duration)
+            return []
         }
         return TranscriptStitch.words(pieces)
     }
