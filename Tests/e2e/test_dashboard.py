@@ -122,3 +122,39 @@ def test_dashboard_on_a_phone(demo: Demo, browser):
         "return document.documentElement.scrollWidth - document.documentElement.clientWidth;"
     )
     assert overflow <= 1, f"the dashboard scrolls sideways on a 390 px phone by {overflow} px"
+
+
+def test_speech_panel_diarizes_an_upload_and_speaks(demo: Demo, browser, tmp_path):
+    import subprocess
+
+    parts = []
+    for index, (pitch, text) in enumerate([(10, "so we can start the meeting now"), (99, "yes I think that plan works"),
+                                           (10, "what about the budget next week")]):
+        path = tmp_path / f"turn{index}.wav"
+        subprocess.run(["espeak-ng", "-p", str(pitch), "-g", "20", "-w", str(path), text], check=True)
+        parts.append(str(path))
+    recording = tmp_path / "standup.wav"
+    subprocess.run(["sox", *parts, "-r", "16000", str(recording)], check=True)
+
+    open_dashboard(browser, demo, "dashboard-speech-failed.png")
+    browser.find_element(By.ID, "diarize-file").send_keys(str(recording))
+    browser.find_element(By.ID, "diarize-names").send_keys("Ann, Ben")
+    browser.find_element(By.ID, "diarize-run").click()
+    wait_page(browser, lambda d: d.find_element(By.ID, "diarize-state").text.startswith("succeeded"), 120,
+              "the speech panel's job to succeed", "dashboard-speech-failed.png")
+    speakers = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#diarize-speakers li")]
+    assert speakers == ["Ann", "Ben"], speakers
+    turns = [li.find_element(By.TAG_NAME, "strong").text
+             for li in browser.find_elements(By.CSS_SELECTOR, "#diarize-transcript li") if li.find_elements(By.TAG_NAME, "strong")]
+    assert turns == ["Ann", "Ben", "Ann"], turns
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#diarize-timeline .speech-seg")) == 3
+
+    wait_page(browser, lambda d: d.find_element(By.ID, "speak-voice").get_attribute("value") != "", 30,
+              "the voice list to load", "dashboard-speech-failed.png")
+    browser.find_element(By.ID, "speak-input").send_keys("The cluster is ready.")
+    browser.find_element(By.ID, "speak-run").click()
+    wait_page(browser, lambda d: d.find_element(By.ID, "speak-audio").get_attribute("src").startswith("blob:"), 60,
+              "the spoken audio in the player", "dashboard-speech-failed.png")
+    browser.save_screenshot(str(ARTIFACTS / "dashboard-speech.png"))
+    severe = [e for e in console(browser) if e.get("level") == "SEVERE"]
+    assert not severe, "SEVERE browser console entries:\n" + json.dumps(severe, indent=1)

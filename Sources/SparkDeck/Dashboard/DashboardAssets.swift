@@ -59,7 +59,7 @@ public struct DashboardAssets: Sendable {
                         .init("X-Content-Type-Options")!: "nosniff",
                         // The admin key sits in the page's storage: no other site may frame the dashboard (clickjacking).
                         .init("Content-Security-Policy")!:
-                            "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'",
+                            "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; style-src 'self'; frame-ancestors 'none'",
                         .init("X-Frame-Options")!: "DENY",
                         .init("Referrer-Policy")!: "no-referrer",
                     ], body: .init(byteBuffer: asset.bytes))
