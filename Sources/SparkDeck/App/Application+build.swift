@@ -16,7 +16,7 @@ public struct ServerConfiguration: Sendable {
     /// Host names besides IP addresses and local names that requests may name SparkDeck by (`HostPolicy`).
     public var allowedHosts: [String]
     /// How long a connection may stay without a request, or take to send a request's head, before it is closed.
-    public var idleTimeout: Duration = .seconds(30)
+    public var idleTimeout: Duration = .seconds(60)
 
     public init(
         host: String = "0.0.0.0", port: Int = 9999, dataDirectory: String, inventory: Inventory, demo: Bool = false,
