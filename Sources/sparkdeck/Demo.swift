@@ -27,11 +27,13 @@ struct Demo: AsyncParsableCommand {
         } catch {
             throw ValidationError("the generated demo inventory is invalid (a bug): \(error.description)")
         }
-        let configuration = ServerConfiguration(host: host, port: port, dataDirectory: data, inventory: inventory, demo: true)
+        let configuration = ServerConfiguration(
+            host: host, port: port, dataDirectory: data, inventory: inventory, demo: true,
+            allowedHosts: AllowedHosts.fromEnvironment())
         let dependencies = try AppDependencies(configuration: configuration, logger: logger)
         let launcher = DemoModelLauncher(
             inventory: inventory, orchestrator: dependencies.orchestrator,
-            runner: LocalCommandRunner(), logger: logger)
+            runner: LocalCommandRunner(scratchDirectory: try CommandScratch.folder(in: data)), logger: logger)
         let app = buildApplication(dependencies, logger: logger, services: [cluster, launcher]) {
             Console.say(
                 """

@@ -19,6 +19,13 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on.")
     var port = 9999
 
+    @Option(
+        name: .customLong("allowed-host"),
+        help: ArgumentHelp(
+            "A DNS name clients may reach SparkDeck by (repeatable; `.example.lan` admits every name under it; also $SPARKDECK_ALLOWED_HOSTS, comma-separated). IP addresses and local names (localhost, .local, .lan, names without a dot) need none."
+        ))
+    var allowedHosts: [String] = []
+
     func run() async throws {
         let logger = Logging.makeLogger()
         let loaded: Inventory
@@ -28,13 +35,23 @@ struct Serve: AsyncParsableCommand {
             // Refuse to start on an invalid inventory, saying exactly what to fix.
             throw ValidationError(error.description)
         }
-        let configuration = ServerConfiguration(host: host, port: port, dataDirectory: data, inventory: loaded)
+        let configuration = ServerConfiguration(
+            host: host, port: port, dataDirectory: data, inventory: loaded,
+            allowedHosts: allowedHosts + AllowedHosts.fromEnvironment())
         let app = try buildApplication(configuration, logger: logger) {
             Console.say(
                 "SparkDeck \(SparkDeckVersion.version) listening on http://\(host):\(port) (\(loaded.nodes.count) nodes, \(loaded.services.count) services)"
             )
         }
         try await app.runService()
+    }
+}
+
+enum AllowedHosts {
+    /// `SPARKDECK_ALLOWED_HOSTS`: comma-separated names.
+    static func fromEnvironment() -> [String] {
+        (ProcessInfo.processInfo.environment["SPARKDECK_ALLOWED_HOSTS"] ?? "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 }
 

@@ -294,9 +294,11 @@ struct EventStreamTests {
 
     @Test func anEventStreamDroppedBeforeItsBodyRanLeavesNoSubscription() async throws {
         let dependencies = try APITests.dependencies()
-        let controller = StatusController(board: dependencies.board, events: dependencies.events, log: dependencies.log)
+        let controller = StatusController(
+            board: dependencies.board, events: dependencies.events, log: dependencies.log, keys: dependencies.keys,
+            streams: dependencies.streams)
         func openAndDrop() async throws {
-            let response = try await controller.eventStream()
+            let response = try await controller.eventStream(authorization: nil, client: "test")
             #expect(await dependencies.events.subscriberCount == 1 && response.status == .ok)
         }
         try await openAndDrop()

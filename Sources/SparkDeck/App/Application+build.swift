@@ -13,13 +13,21 @@ public struct ServerConfiguration: Sendable {
     public var inventory: Inventory
     /// Demo mode: the cluster is SparkSim on loopback; the dashboard says so.
     public var demo: Bool
+    /// Host names besides IP addresses and local names that requests may name SparkDeck by (`HostPolicy`).
+    public var allowedHosts: [String]
+    /// How long a connection may stay without a request, or take to send a request's head, before it is closed.
+    public var idleTimeout: Duration = .seconds(60)
 
-    public init(host: String = "0.0.0.0", port: Int = 9999, dataDirectory: String, inventory: Inventory, demo: Bool = false) {
+    public init(
+        host: String = "0.0.0.0", port: Int = 9999, dataDirectory: String, inventory: Inventory, demo: Bool = false,
+        allowedHosts: [String] = []
+    ) {
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory
         self.inventory = inventory
         self.demo = demo
+        self.allowedHosts = allowedHosts
     }
 }
 
@@ -49,6 +57,8 @@ public struct AppDependencies: Sendable {
     public let actions: MaintenanceActions
     public let spool: AudioSpool
     public let audioJobs: AudioJobs
+    /// Caps the `/api/events` streams open at once (followed logs have their own, smaller cap).
+    public let streams: StreamLimiter
 
     public init(configuration: ServerConfiguration, logger: Logger) throws {
         self.configuration = configuration
@@ -89,20 +99,28 @@ public struct AppDependencies: Sendable {
         audioJobs = AudioJobs(
             store: AudioJobStore(store: store), spool: spool, events: events, inventory: configuration.inventory, core: core,
             logger: logger)
+        streams = StreamLimiter()
     }
 }
 
 /// Builds the router: every route SparkDeck serves.
-public func buildRouter(_ dependencies: AppDependencies) -> Router<BasicRequestContext> {
-    let router = Router(context: BasicRequestContext.self)
+public func buildRouter(_ dependencies: AppDependencies) -> Router<SparkDeckRequestContext> {
+    // HEAD on every GET route: the GET's status and headers, no body (RFC 9110 9.3.2).
+    let router = Router(context: SparkDeckRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: RequestIdMiddleware())
+    router.add(
+        middleware: HostGuardMiddleware(
+            policy: .forServer(bindAddress: dependencies.configuration.host, listed: dependencies.configuration.allowedHosts)))
     router.add(middleware: APIKeyMiddleware(keys: dependencies.keys))
     SystemController(
         board: dependencies.board, registry: dependencies.registry, events: dependencies.events,
         metrics: dependencies.metrics, gates: dependencies.gates,
         gatewayMetrics: dependencies.gatewayMetrics
     ).addRoutes(to: router)
-    StatusController(board: dependencies.board, events: dependencies.events, log: dependencies.log).addRoutes(to: router)
+    StatusController(
+        board: dependencies.board, events: dependencies.events, log: dependencies.log, keys: dependencies.keys,
+        streams: dependencies.streams
+    ).addRoutes(to: router)
     SwapsController(
         inventory: dependencies.configuration.inventory, orchestrator: dependencies.orchestrator,
         store: dependencies.swapStore
@@ -156,6 +174,8 @@ public func buildApplication(
         runners: dependencies.runners, logger: logger)
     return Application(
         router: buildRouter(dependencies),
+        // The idle timeout also bounds reading a request's head: a client trickling its headers is closed with it.
+        server: .http1(configuration: .init(idleTimeout: .init(configuration.idleTimeout))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "SparkDeck"),
         services: services + [
             monitor, EventHeartbeat(events: dependencies.events),

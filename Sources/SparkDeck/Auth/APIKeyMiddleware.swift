@@ -4,7 +4,8 @@ import Hummingbird
 
 /// Checks `Authorization: Bearer <key>` when API keys exist. Each route needs one scope (`admin` passes them all);
 /// reading the cluster's state (dashboard, status, events, history) and the health endpoints stay open. Service logs
-/// need `admin` even to read: a log can hold prompts and transcripts.
+/// and maintenance actions need `admin` even to read: a log can hold prompts and transcripts, an action's output
+/// whatever its command printed (on `/api/events`, action output goes only to streams opened with an admin key).
 ///
 /// The scope is decided by the route the router matched (`context.endpointPath`), never by the request's path text:
 /// the router reads `//api/swaps` and `/rehydrate/` as `/api/swaps` and `/rehydrate`, and a check on the raw text
@@ -20,8 +21,8 @@ struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
         if route.hasPrefix("/v1/search/") { return .search }
         if route.hasPrefix("/v1/private/") || route.hasPrefix("/scrub") || route == "/rehydrate" { return .redaction }
         if route.hasPrefix("/v1/") { return .chat }
-        if route.hasPrefix("/api/logs/") { return .admin }
-        if route.hasPrefix("/api/"), method != .get { return .admin }
+        if route.hasPrefix("/api/logs/") || route.hasPrefix("/api/actions") { return .admin }
+        if route.hasPrefix("/api/"), method != .get, method != .head { return .admin }
         return nil
     }
 
@@ -40,13 +41,12 @@ struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         }
         if active.isEmpty { return try await next(request, context) }
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+        guard let key = APIKeyStore.bearerKey(request.headers[.authorization]) else {
             throw APIError(
                 .unauthorized, type: "authentication_error", code: "missing_api_key",
                 message:
                     "This SparkDeck requires an API key: send `Authorization: Bearer <key>` (keys are made with `sparkdeck keys create`).")
         }
-        let key = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
         guard let record = active[APIKeyStore.hash(key)] else {
             throw APIError(
                 .unauthorized, type: "authentication_error", code: "invalid_api_key",

@@ -83,6 +83,21 @@ public actor APIKeyStore {
         await activeKeys()?.isEmpty ?? false
     }
 
+    /// Whether a request whose `Authorization` header is `authorization` may see what `scope` guards: true while no
+    /// key exists, false while the keys cannot be read.
+    public nonisolated func grants(_ scope: APIScope, authorization: String?) async -> Bool {
+        guard let active = await activeKeys() else { return false }
+        if active.isEmpty { return true }
+        guard let key = Self.bearerKey(authorization), let record = active[Self.hash(key)] else { return false }
+        return record.scopes.contains(scope) || record.scopes.contains(.admin)
+    }
+
+    /// The key in an `Authorization: Bearer <key>` header.
+    static func bearerKey(_ header: String?) -> String? {
+        guard let header, header.lowercased().hasPrefix("bearer ") else { return nil }
+        return String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+    }
+
     /// The active key with this text, if any.
     public nonisolated func lookup(_ key: String) async -> APIKeyRecord? {
         await activeKeys()?[Self.hash(key)]

@@ -12,8 +12,10 @@ public struct SSHCommandRunner: CommandRunner {
     let scratchDirectory: String
     static let connectTimeoutSeconds = 5
 
-    /// - Parameter dataDirectory: SparkDeck's data folder; `ssh/` inside it holds `known_hosts` and the default key.
-    public init(node: Node, dataDirectory: String) throws {
+    /// - Parameters:
+    ///   - dataDirectory: SparkDeck's data folder; `ssh/` inside it holds `known_hosts` and the default key.
+    ///   - scratchDirectory: where command output is written while a command runs (default: `CommandScratch`).
+    public init(node: Node, dataDirectory: String, scratchDirectory: String? = nil) throws {
         guard let settings = node.ssh else { throw CommandRunnerError.couldNotStart("node \(node.id) has no ssh settings") }
         self.node = node
         self.settings = settings
@@ -24,7 +26,7 @@ public struct SSHCommandRunner: CommandRunner {
         keyPath = settings.keyPath ?? (sshDirectory as NSString).appendingPathComponent("id_ed25519")
         knownHostsPath = (sshDirectory as NSString).appendingPathComponent("known_hosts")
         controlPath = try Self.controlDirectory(for: sshDirectory) + "/%C"
-        scratchDirectory = NSTemporaryDirectory()
+        self.scratchDirectory = try scratchDirectory ?? CommandScratch.folder(in: dataDirectory)
     }
 
     /// Unix socket paths are limited to 108 bytes: a long data path gets its control sockets under /tmp.
@@ -121,12 +123,15 @@ public struct SSHCommandRunner: CommandRunner {
 public struct RunnerPool: Sendable {
     private let runners: [String: any CommandRunner]
 
+    /// Runners for the inventory's nodes, writing command output under `dataDirectory` (emptied first: this is
+    /// made once, at start-up).
     public init(inventory: Inventory, dataDirectory: String) throws {
         var runners: [String: any CommandRunner] = [:]
+        let scratch = try CommandScratch.prepare(dataDirectory: dataDirectory)
         for node in inventory.nodes {
             switch node.transport {
-            case .local: runners[node.id] = LocalCommandRunner(node: node.id)
-            case .ssh: runners[node.id] = try SSHCommandRunner(node: node, dataDirectory: dataDirectory)
+            case .local: runners[node.id] = LocalCommandRunner(node: node.id, scratchDirectory: scratch)
+            case .ssh: runners[node.id] = try SSHCommandRunner(node: node, dataDirectory: dataDirectory, scratchDirectory: scratch)
             }
         }
         self.runners = runners

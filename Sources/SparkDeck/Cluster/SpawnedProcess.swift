@@ -84,7 +84,7 @@ public final class SpawnedProcess: Sendable {
     ) async throws -> TerminationStatus {
         switch output {
         case .file(let path, let truncate):
-            let descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : O_APPEND), 0o644)
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : O_APPEND), 0o600)
             guard descriptor >= 0 else { throw Errno(rawValue: errno) }
             return try await Subprocess.run(
                 executable, arguments: arguments, platformOptions: options, input: .none,

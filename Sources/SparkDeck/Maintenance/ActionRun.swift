@@ -29,6 +29,14 @@ public struct ActionRun: Sendable, Equatable, Codable {
         return "…" + String(decoding: bytes[start...], as: UTF8.self)
     }
 
+    /// The run without what the command printed (`output`, `error`): for readers without the admin scope.
+    func publicJSON() -> JSONValue {
+        guard case .object(var fields) = json() else { return json() }
+        fields["output"] = nil
+        fields["error"] = nil
+        return .object(fields)
+    }
+
     func json() -> JSONValue {
         .object([
             "id": .string(id), "action": .string(action), "node": .string(node),

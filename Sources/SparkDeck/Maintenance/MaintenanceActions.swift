@@ -64,7 +64,7 @@ public final class MaintenanceActions: Sendable {
             running.withLock { _ = $0.removeValue(forKey: action.id) }
             return run
         }
-        await events.publish(.named("action", run.json()))
+        await events.publish(.named("action", run.publicJSON(), admin: run.json()))
         do {
             guard let runner = runners.runner(for: action.node) else {
                 throw CommandRunnerError.couldNotStart("no runner for node \(action.node)")
@@ -82,7 +82,7 @@ public final class MaintenanceActions: Sendable {
         run.endedAt = Timestamp.now()
         try? await store.save(run)
         running.withLock { _ = $0.removeValue(forKey: action.id) }
-        await events.publish(.named("action", run.json()))
+        await events.publish(.named("action", run.publicJSON(), admin: run.json()))
         return run
     }
 }

@@ -668,14 +668,36 @@
     fillList($('action-list'), actions.map(actionCard), 'No maintenance actions in the inventory (`actions:`).');
   }
 
+  // With API keys configured, /api/actions needs an admin key (an action's output can hold anything its command
+  // printed): without one the panel offers to enter it instead of asking on every page load.
   async function loadActions() {
-    try {
-      actions = (await getJSON('/api/actions')).actions || [];
-      renderActions();
-    } catch (_) { /* shown stale; the next event or poll retries */ }
+    let r;
+    try { r = await sendJSON('GET', '/api/actions', undefined, true); } catch (_) { return; /* stale; next event retries */ }
+    if (r.status === 401 || r.status === 403) {
+      actions = [];
+      const enter = h('button', { type: 'button', class: 'btn' }, 'Enter admin key…');
+      enter.addEventListener('click', () => {
+        const entered = window.prompt('Maintenance actions need an admin API key:');
+        if (entered && entered.trim()) {
+          localStorage.setItem('sparkdeck-admin-key', entered.trim());
+          loadActions();
+        }
+      });
+      $('action-list').replaceChildren(h('p', { class: 'empty muted' }, `${errorText(r)} `, enter));
+      return;
+    }
+    if (!r.ok) return;
+    actions = (r.doc && r.doc.actions) || [];
+    renderActions();
   }
 
   function acceptActionRun(run) {
+    // /api/events sends an action's output only to streams opened with an admin key, which EventSource cannot send:
+    // the run without it is the sign to read it, with the key, from /api/actions.
+    if (run && !('output' in run)) {
+      loadActions();
+      return;
+    }
     const a = run && actions.find((x) => x.id === run.action);
     if (!a) return;
     a.last_run = run;
