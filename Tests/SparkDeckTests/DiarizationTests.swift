@@ -414,6 +414,23 @@ struct AudioJobPieceTests {
         #expect(allowed.service("asr")?.baseURL == "http://speech.example.com:8000")
     }
 
+    @Test func parakeetsWordSegmentsBecomeOpenAIsSentencesAndWords() throws {
+        let upstream =
+            #"{"task":"transcribe","language":"en","duration":3.2,"text":"hello there. how are you","#
+            + #""segments":[{"id":0,"start":0.1,"end":0.4,"text":"hello"},{"id":1,"start":0.5,"end":0.9,"text":"there."},"#
+            + #"{"id":2,"start":1.5,"end":1.7,"text":"how"},{"id":3,"start":1.8,"end":1.9,"text":"are"},{"id":4,"start":2.0,"end":2.3,"text":"you"}]}"#
+        let (type, body) = TranscriptionAnswer.normalized(ByteBuffer(string: upstream), format: "verbose_json", words: true)
+        #expect(type == "application/json")
+        let object = try #require(JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any])
+        let segments = try #require(object["segments"] as? [[String: Any]])
+        #expect(segments.map { $0["text"] as? String } == ["hello there.", "how are you"])
+        #expect((object["words"] as? [[String: Any]])?.count == 5)
+        let (_, plain) = TranscriptionAnswer.normalized(ByteBuffer(string: upstream), format: "verbose_json")
+        #expect((try JSONSerialization.jsonObject(with: Data(buffer: plain)) as? [String: Any])?["words"] == nil)
+        let odd = ByteBuffer(string: #"{"text":"a shape SparkDeck does not know"}"#)
+        #expect(TranscriptionAnswer.normalized(odd, format: "verbose_json").body == odd, "an unknown shape passes unchanged")
+    }
+
     @Test func aWAVHeaderSaysHowLongTheFileShouldBe() {
         let header = WAVFile.header(sampleRate: 16_000, dataBytes: 64_000)
         #expect(WAVFile.promisedDuration(header: header) == 2)

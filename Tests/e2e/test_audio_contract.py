@@ -75,6 +75,17 @@ def test_transcription_in_every_format(client: openai.OpenAI, spoken: bytes, res
         assert text.strip()
 
 
+def test_verbose_json_has_openai_sentences_and_words_when_asked(client: openai.OpenAI, spoken: bytes):
+    answer = client.audio.transcriptions.create(model="parakeet", file=("sentence.wav", spoken),
+                                                response_format="verbose_json", timestamp_granularities=["word"])
+    assert answer.words and all(w.end >= w.start for w in answer.words), answer
+    assert len(answer.segments) < len(answer.words), "segments are sentences, not one per word"
+    assert " ".join(w.word for w in answer.words) == answer.text
+    plain = client.audio.transcriptions.create(model="parakeet", file=("sentence.wav", spoken),
+                                               response_format="verbose_json")
+    assert not getattr(plain, "words", None), "words only when asked for"
+
+
 def test_a_text_file_named_wav_is_a_4xx_in_the_envelope(client: openai.OpenAI):
     with pytest.raises(openai.APIStatusError) as raised:
         client.audio.transcriptions.create(model="parakeet", file=("notes.wav", b"these are not audio bytes\n" * 40))

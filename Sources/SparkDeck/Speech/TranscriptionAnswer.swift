@@ -2,12 +2,19 @@ import Foundation
 import NIOCore
 
 /// An ASR service's transcription answer in the form OpenAI's API gives it: parakeet-asr may send `text`, `srt`
-/// and `vtt` back as a JSON string literal; the client gets the text itself, with that format's content type. Pure.
+/// and `vtt` back as a JSON string literal; the client gets the text itself, with that format's content type. Its
+/// `verbose_json` (one segment per word) becomes OpenAI's: sentence segments, and `words` when asked for. Pure.
 enum TranscriptionAnswer {
     static let formats = ["json", "text", "srt", "verbose_json", "vtt"]
 
-    static func normalized(_ body: ByteBuffer, format: String) -> (contentType: String, body: ByteBuffer) {
+    static func normalized(_ body: ByteBuffer, format: String, words: Bool = false) -> (contentType: String, body: ByteBuffer) {
         switch format {
+        case "verbose_json":
+            guard let transcription = try? UpstreamTranscript.transcription(Array(buffer: body)), transcription.segments != nil else {
+                return ("application/json", body)
+            }
+            let rendered = TranscriptFormat.verboseJSON.render(transcription.transcript(), includeWords: words)
+            return (rendered.contentType, ByteBuffer(string: rendered.body))
         case "text", "srt", "vtt":
             let type = format == "vtt" ? "text/vtt; charset=utf-8" : "text/plain; charset=utf-8"
             let data = Data(buffer: body)

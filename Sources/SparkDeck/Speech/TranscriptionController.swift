@@ -65,7 +65,8 @@ struct TranscriptionController {
         }
         let summary = tap.summary
         let format = summary.fields["response_format"]?.last ?? "json"
-        let (type, body) = TranscriptionAnswer.normalized(answer.body, format: format)
+        let granularities = (summary.fields["timestamp_granularities[]"] ?? []) + (summary.fields["timestamp_granularities"] ?? [])
+        let (type, body) = TranscriptionAnswer.normalized(answer.body, format: format, words: granularities.contains("word"))
         headers[.contentType] = type
         return Response(status: .init(code: answer.status), headers: headers, body: .init(byteBuffer: body))
     }
