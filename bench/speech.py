@@ -159,6 +159,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=120)
     parser.add_argument("--voices", type=int, default=4, choices=[2, 3, 4])
     parser.add_argument("--upload-mb", type=float, default=150)
+    parser.add_argument("--upload-only", action="store_true", help="measure only the transcription upload")
     args = parser.parse_args()
     binary = args.bin if Path(args.bin).exists() else ".build/debug/sparkdeck"
 
@@ -185,76 +186,86 @@ def main() -> None:
         cap_match = re.search(r"id: asr\n(?:.*\n)*?\s+max_in_flight: (\d+)", inventory)
         cap = int(cap_match.group(1)) if cap_match else 8
 
-        print(f"binary {binary}; recording {args.minutes:g} min of {args.voices} voices ...", flush=True)
-        wav, truth = recording(args.minutes, args.voices)
-        names = ",".join(v[0] for v in VOICES[: args.voices])
-
-        before_sum, before_count = metric_sum(base, "diarizations")
-        sampler = RSSSampler(demo.pid)
-        sampler.start()
-        started = time.monotonic()
-        answer = requests.post(base + "/v1/audio/diarizations", files={"file": ("long.wav", wav, "audio/wav")},
-                               data={"speaker_names": names}, timeout=6 * 3600)
-        wall = time.monotonic() - started
-        sampler.running = False
-        answer.raise_for_status()
-        body = answer.json()
-        after_sum, after_count = metric_sum(base, "diarizations")
-        upstream = after_sum - before_sum
-        ideal = upstream / cap
-        print(f"\n1. diarization of {len(wav) / 1e6:.0f} MB, {args.minutes:g} min, {args.voices} speakers")
-        print(f"   wall {wall:.1f} s; {after_count - before_count} chunk calls, {upstream:.1f} upstream s at cap {cap} "
-              f"-> {ideal:.1f} s allowed; wall / allowed = {wall / ideal:.2f}")
-        print(f"   SparkDeck peak RSS {sampler.peak / 1024:.0f} MB (VmHWM {status_kb(demo.pid, 'VmHWM') / 1024:.0f} MB; target < 150)")
-        print(f"   speakers found {len(body['speakers'])} ({', '.join(body['speakers'][:10])}); "
-              f"agreement {agreement(truth, body['segments']):.3f} (target >= 0.95); warnings {len(body.get('warnings', []))}")
-
-        started = time.monotonic()
-        direct = requests.post(f"http://127.0.0.1:{asr_port}/v1/audio/diarizations",
-                               files={"file": ("long.wav", wav, "audio/wav")},
-                               data={"speaker_names": "speaker_0,speaker_1,speaker_2,speaker_3"}, timeout=6 * 3600)
-        direct_wall = time.monotonic() - started
-        if direct.status_code == 200:
-            segments = direct.json()["segments"]
-            print(f"   the same file to the sim in one call: {direct_wall:.1f} s, "
-                  f"agreement {best_mapping_agreement(truth, segments):.3f} (best label mapping; one call has 4 slots "
-                  f"and degrades past 90 s)")
-        else:
-            print(f"   the same file to the sim in one call: HTTP {direct.status_code} ({direct.text[:120]})")
-
-        size = int(args.upload_mb * 1e6)
-        frames = size // 2
-        pcm = bytes(struct.pack("<h", 0)) * frames
-        out = io.BytesIO()
-        with wave.open(out, "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(RATE)
-            w.writeframes(pcm)
-        upload = out.getvalue()
-        del pcm
-        rss_before = status_kb(demo.pid, "VmRSS")
-        sampler = RSSSampler(demo.pid)
-        sampler.start()
-        rates = {}
-        for peer, url in (("direct", f"http://127.0.0.1:{asr_port}"), ("sparkdeck", base)):
-            started = time.monotonic()
-            reply = requests.post(url + "/v1/audio/transcriptions", files={"file": ("big.wav", upload, "audio/wav")},
-                                  data={"model": "parakeet"}, timeout=3600)
-            seconds = time.monotonic() - started
-            rates[peer] = len(upload) / seconds / 1e6
-            print(f"\n2. {len(upload) / 1e6:.0f} MB transcription upload {peer}: HTTP {reply.status_code}, {seconds:.1f} s, "
-                  f"{rates[peer]:.1f} MB/s")
-        sampler.running = False
-        print(f"   through / direct = {rates['sparkdeck'] / rates['direct']:.2f} (target >= 0.9); SparkDeck RSS "
-              f"{rss_before / 1024:.0f} MB before, peak {sampler.peak / 1024:.0f} MB during, "
-              f"{status_kb(demo.pid, 'VmRSS') / 1024:.0f} MB after")
+        print(f"binary {binary}", flush=True)
+        if not args.upload_only:
+            diarize(args, base, demo, asr_port, cap)
+        upload(args, base, demo, asr_port)
     finally:
         demo.send_signal(signal.SIGINT)
         try:
             demo.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(demo.pid, signal.SIGKILL)
+
+
+def diarize(args, base: str, demo: subprocess.Popen, asr_port: int, cap: int) -> None:
+    print(f"recording {args.minutes:g} min of {args.voices} voices ...", flush=True)
+    wav, truth = recording(args.minutes, args.voices)
+    names = ",".join(v[0] for v in VOICES[: args.voices])
+
+    before_sum, before_count = metric_sum(base, "diarizations")
+    sampler = RSSSampler(demo.pid)
+    sampler.start()
+    started = time.monotonic()
+    answer = requests.post(base + "/v1/audio/diarizations", files={"file": ("long.wav", wav, "audio/wav")},
+                           data={"speaker_names": names}, timeout=6 * 3600)
+    wall = time.monotonic() - started
+    sampler.running = False
+    answer.raise_for_status()
+    body = answer.json()
+    after_sum, after_count = metric_sum(base, "diarizations")
+    upstream = after_sum - before_sum
+    ideal = upstream / cap
+    print(f"\n1. diarization of {len(wav) / 1e6:.0f} MB, {args.minutes:g} min, {args.voices} speakers")
+    print(f"   wall {wall:.1f} s; {after_count - before_count} chunk calls, {upstream:.1f} upstream s at cap {cap} "
+          f"-> {ideal:.1f} s allowed; wall / allowed = {wall / ideal:.2f}")
+    print(f"   SparkDeck peak RSS {sampler.peak / 1024:.0f} MB (VmHWM {status_kb(demo.pid, 'VmHWM') / 1024:.0f} MB; target < 150)")
+    print(f"   speakers found {len(body['speakers'])} ({', '.join(body['speakers'][:10])}); "
+          f"agreement {agreement(truth, body['segments']):.3f} (target >= 0.95); warnings {len(body.get('warnings', []))}")
+
+    started = time.monotonic()
+    direct = requests.post(f"http://127.0.0.1:{asr_port}/v1/audio/diarizations",
+                           files={"file": ("long.wav", wav, "audio/wav")},
+                           data={"speaker_names": "speaker_0,speaker_1,speaker_2,speaker_3"}, timeout=6 * 3600)
+    direct_wall = time.monotonic() - started
+    if direct.status_code == 200:
+        segments = direct.json()["segments"]
+        print(f"   the same file to the sim in one call: {direct_wall:.1f} s, "
+              f"agreement {best_mapping_agreement(truth, segments):.3f} (best label mapping; one call has 4 slots "
+              f"and degrades past 90 s)")
+    else:
+        print(f"   the same file to the sim in one call: HTTP {direct.status_code} ({direct.text[:120]})")
+
+
+
+def upload(args, base: str, demo: subprocess.Popen, asr_port: int) -> None:
+    size = int(args.upload_mb * 1e6)
+    frames = size // 2
+    pcm = bytes(struct.pack("<h", 0)) * frames
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes(pcm)
+    upload = out.getvalue()
+    del pcm
+    rss_before = status_kb(demo.pid, "VmRSS")
+    sampler = RSSSampler(demo.pid)
+    sampler.start()
+    rates = {}
+    for peer, url in (("direct", f"http://127.0.0.1:{asr_port}"), ("sparkdeck", base)):
+        started = time.monotonic()
+        reply = requests.post(url + "/v1/audio/transcriptions", files={"file": ("big.wav", upload, "audio/wav")},
+                              data={"model": "parakeet"}, timeout=3600)
+        seconds = time.monotonic() - started
+        rates[peer] = len(upload) / seconds / 1e6
+        print(f"\n2. {len(upload) / 1e6:.0f} MB transcription upload {peer}: HTTP {reply.status_code}, {seconds:.1f} s, "
+              f"{rates[peer]:.1f} MB/s")
+    sampler.running = False
+    print(f"   through / direct = {rates['sparkdeck'] / rates['direct']:.2f} (target >= 0.9); SparkDeck RSS "
+          f"{rss_before / 1024:.0f} MB before, peak {sampler.peak / 1024:.0f} MB during, "
+          f"{status_kb(demo.pid, 'VmRSS') / 1024:.0f} MB after")
 
 
 if __name__ == "__main__":
