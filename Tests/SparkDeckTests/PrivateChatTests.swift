@@ -26,7 +26,8 @@ struct PrivateChatTests {
             recorder.bodies.withLock { $0.append(body) }
             recorder.authorizations.withLock { $0.append(request.headers[.authorization] ?? "") }
             if body.contains("SLOW") {
-                try await Task.sleep(for: .milliseconds(300))
+                // Long enough that a second request reaches admission while this one holds the slot, on a busy machine too.
+                try await Task.sleep(for: .seconds(2))
                 return Response(
                     status: .ok, headers: [.contentType: "application/json"],
                     body: .init(byteBuffer: ByteBuffer(string: #"{"object":"chat.completion","choices":[]}"#)))

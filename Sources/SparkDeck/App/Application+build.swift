@@ -54,6 +54,7 @@ public struct AppDependencies: Sendable {
     public let activity: GatewayActivity
     public let scrubber: Scrubber
     public let vault: PlaceholderVault
+    public let redactionWorkers: RedactionWorkers
     public let actions: MaintenanceActions
     public let spool: AudioSpool
     public let audioJobs: AudioJobs
@@ -92,6 +93,7 @@ public struct AppDependencies: Sendable {
         keys = APIKeyStore(store: store)
         scrubber = Scrubber(names: try PersonNameDetector.bundled(), standingTerms: configuration.inventory.redactionTerms)
         vault = try PlaceholderVault(store: store, dataDirectory: configuration.dataDirectory)
+        redactionWorkers = RedactionWorkers(gates: gates)
         actions = try MaintenanceActions(
             inventory: configuration.inventory, runners: runners,
             store: ActionStore(store: store), events: events)
@@ -141,9 +143,10 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<SparkDeckRequ
         inventory: dependencies.configuration.inventory, runners: dependencies.runners,
         activeModel: { await orchestrator.activeModelID() }
     ).addRoutes(to: router)
-    RedactionController(scrubber: dependencies.scrubber, vault: dependencies.vault).addRoutes(to: router)
+    RedactionController(scrubber: dependencies.scrubber, vault: dependencies.vault, workers: dependencies.redactionWorkers)
+        .addRoutes(to: router)
     PrivateChatController(
-        scrubber: dependencies.scrubber, vault: dependencies.vault,
+        scrubber: dependencies.scrubber, vault: dependencies.vault, workers: dependencies.redactionWorkers,
         external: dependencies.configuration.inventory.externalModel,
         core: dependencies.core
     ).addRoutes(to: router)

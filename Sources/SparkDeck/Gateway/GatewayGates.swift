@@ -19,6 +19,17 @@ public final class GatewayGates: Sendable {
         }
     }
 
+    /// The gate named `name`, made with `limits` when first asked for (work that is no upstream but is capped like
+    /// one: redaction).
+    public func gate(named name: String, limits: AdmissionLimits) -> AdmissionGate {
+        gates.withLock { gates in
+            if let gate = gates[name] { return gate }
+            let gate = AdmissionGate(name: name, limits: limits)
+            gates[name] = gate
+            return gate
+        }
+    }
+
     /// Requests holding a slot of a service's gate (0 before its first request).
     public func inFlight(serviceID: String) -> Int {
         gates.withLock { $0[serviceID] }?.inFlight ?? 0

@@ -205,6 +205,30 @@ public struct PersonNameDetector: Sendable {
 
     /// The word without its accents (`renée` is `renee`), for the lists, which are written without them.
     static func withoutMarks(_ word: String) -> String {
+        // Latin letters with accents (most accented names) by table; other scripts through Unicode decomposition.
+        let table = latinWithoutMarks
+        var plain: [UInt8] = []
+        plain.reserveCapacity(word.utf8.count)
+        for scalar in word.unicodeScalars {
+            if scalar.isASCII {
+                plain.append(UInt8(scalar.value))
+                continue
+            }
+            let offset = Int(scalar.value) - 0xC0
+            guard offset >= 0, offset < table.count, let letters = table[offset] else { return decomposedWithoutMarks(word) }
+            plain += letters
+        }
+        return String(decoding: plain, as: UTF8.self)
+    }
+
+    /// `withoutMarks` of each Latin-1 and Latin Extended-A/B letter (U+00C0 to U+024F) that it makes plain ASCII.
+    static let latinWithoutMarks: [[UInt8]?] = (0xC0...0x24F).map { value in
+        guard let scalar = Unicode.Scalar(UInt32(value)) else { return nil }
+        let plain = decomposedWithoutMarks(String(scalar))
+        return plain.unicodeScalars.allSatisfy(\.isASCII) ? Array(plain.utf8) : nil
+    }
+
+    static func decomposedWithoutMarks(_ word: String) -> String {
         var scalars = String.UnicodeScalarView()
         for scalar in word.decomposedStringWithCanonicalMapping.unicodeScalars {
             let category = scalar.properties.generalCategory

@@ -31,7 +31,7 @@ extension PersonNameDetector {
         // A name found alone is known too ("Contact Piotr" makes every "Piotr" a person), unless it is part of a full
         // name: then it is that person.
         for (index, span) in findingTokens.enumerated() where span.count == 1 {
-            guard let single = result[index].canonical, !single.isEmpty, !single.contains(" ") else { continue }
+            guard let single = result[index].canonical, !single.isEmpty, !single.utf8.contains(.space) else { continue }
             if let person = learned[single] {
                 result[index].canonical = person
             } else if !tokens[span.lowerBound].is(.everyday) {
@@ -98,14 +98,22 @@ extension PersonNameDetector {
     /// Marks each mention that holds only the first or only the last part of its person's full name.
     func withParts(_ findings: [Finding], spans: [ClosedRange<Int>], tokens: [Token], t: TextBytes) -> [Finding] {
         var result = findings
+        // Compared as UTF-8: both sides are lowercase words of the same normalized text.
         for (index, span) in spans.enumerated() {
-            guard let canonical = result[index].canonical, let space = canonical.firstIndex(of: " ") else { continue }
-            let named = tokens[span].filter(isNamePart)
-            guard named.count == 1 else { continue }
-            let lower = named[0].lower(t)
-            if lower == canonical[..<space] {
+            guard let canonical = result[index].canonical, let space = canonical.utf8.firstIndex(of: .space) else { continue }
+            var named: Token?
+            var count = 0
+            for token in tokens[span] where isNamePart(token) {
+                named = token
+                count += 1
+            }
+            guard count == 1, let named else { continue }
+            let lower = named.lower(t)
+            if lower.utf8.elementsEqual(canonical.utf8[..<space]) {
                 result[index].part = .first
-            } else if let lastSpace = canonical.lastIndex(of: " "), lower == canonical[canonical.index(after: lastSpace)...] {
+            } else if let lastSpace = canonical.utf8.lastIndex(of: .space),
+                lower.utf8.elementsEqual(canonical.utf8[canonical.utf8.index(after: lastSpace)...])
+            {
                 result[index].part = .last
             }
         }

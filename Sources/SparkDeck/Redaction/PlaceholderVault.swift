@@ -7,9 +7,25 @@ import GRDB
 public actor PlaceholderVault {
     let store: Store
     let key: SymmetricKey
+    let limits: Limits
 
-    public init(store: Store, dataDirectory: String) throws {
+    /// How much the vault holds: per session (its sealed mapping, in bytes) and all sessions together.
+    public struct Limits: Sendable {
+        public var sessionBytes: Int
+        public var totalBytes: Int
+
+        public init(sessionBytes: Int, totalBytes: Int) {
+            self.sessionBytes = sessionBytes
+            self.totalBytes = totalBytes
+        }
+
+        /// 8 MiB per session (about 100,000 distinct values), 256 MiB in all.
+        public static let defaults = Limits(sessionBytes: 8 << 20, totalBytes: 256 << 20)
+    }
+
+    public init(store: Store, dataDirectory: String, limits: Limits = .defaults) throws {
         self.store = store
+        self.limits = limits
         key = try Self.loadOrCreateKey(at: (dataDirectory as NSString).appendingPathComponent("vault.key"))
     }
 
@@ -67,18 +83,38 @@ public actor PlaceholderVault {
         return try JSONDecoder().decode(ScrubSession.self, from: try AES.GCM.open(box, using: key, authenticating: Data(id.utf8)))
     }
 
+    /// Saves the session, unless it is over the per-session limit or the vault would go over its total: then a 413
+    /// (`scrub_session_too_large`, `vault_full`) and the stored session, if any, stays as it was.
     public func save(_ session: ScrubSession) async throws {
         let plain = try JSONEncoder().encode(session)
+        guard plain.count <= limits.sessionBytes else {
+            throw APIError(
+                .contentTooLarge, type: "invalid_request_error", code: "scrub_session_too_large",
+                message:
+                    "The scrub session \(session.id) would hold \(plain.count >> 10) KiB of mappings; a session holds at most \(limits.sessionBytes >> 10) KiB. Nothing was saved: scrub less text per session, or start a new one."
+            )
+        }
         // The id is authenticated with the data: a sealed session cannot be moved under another id.
         guard let sealed = try AES.GCM.seal(plain, using: key, authenticating: Data(session.id.utf8)).combined else { return }
         let now = Timestamp.now()
+        let total = limits.totalBytes
         try await store.database.write { db in
+            try db.execute(sql: "DELETE FROM scrub_session WHERE expires_at <= ?", arguments: [now])
+            let others =
+                try Int.fetchOne(
+                    db, sql: "SELECT COALESCE(SUM(LENGTH(sealed)), 0) FROM scrub_session WHERE id != ?", arguments: [session.id]) ?? 0
+            guard others + sealed.count <= total else {
+                throw APIError(
+                    .contentTooLarge, type: "invalid_request_error", code: "vault_full",
+                    message:
+                        "The vault holds \(others >> 20) MiB of scrub sessions; it holds at most \(total >> 20) MiB. Nothing was saved: delete sessions no longer needed (DELETE /scrub/sessions/{id}) or wait for them to expire."
+                )
+            }
             try db.execute(
                 sql: """
                     INSERT INTO scrub_session (id, expires_at, sealed) VALUES (?, ?, ?)
                     ON CONFLICT(id) DO UPDATE SET expires_at = excluded.expires_at, sealed = excluded.sealed
                     """, arguments: [session.id, session.expiresAt, sealed])
-            try db.execute(sql: "DELETE FROM scrub_session WHERE expires_at <= ?", arguments: [now])
         }
     }
 

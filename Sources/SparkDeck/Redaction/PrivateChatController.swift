@@ -5,6 +5,13 @@ import Hummingbird
 import Logging
 import NIOCore
 
+/// A request body handed to a redaction thread and back. `JSONSerialization`'s objects are only read while it
+/// crosses, by one thread at a time.
+struct JSONObjectBox: @unchecked Sendable {
+    let object: [String: Any]
+    init(_ object: [String: Any]) { self.object = object }
+}
+
 /// `POST /v1/private/chat/completions`: every text of the request is scrubbed (`PrivateChatRequest`), only scrubbed
 /// text goes to the external endpoint in the inventory, and the answer (whole or streamed) is rehydrated on the way
 /// back. Fails closed: if any part of a request cannot be scrubbed, nothing is sent. The outside model is called
@@ -12,6 +19,7 @@ import NIOCore
 struct PrivateChatController {
     let scrubber: Scrubber
     let vault: PlaceholderVault
+    let workers: RedactionWorkers
     let external: ExternalEndpoint?
     let core: UpstreamCore
 
@@ -34,13 +42,23 @@ struct PrivateChatController {
                 message: "No external model is configured: set `redaction.external.url` in the inventory.")
         }
         let id = try sessionID(request)
+        let privateRequest = PrivateChatRequest(scrubber: scrubber)
+        let caller = RedactionController.caller(request)
         let (scrubbed, session) = try await vault.exclusively(id) { [body] in
-            var session = try await vault.session(id) ?? ScrubSession(id: id, expiresAt: 0)
-            session.expiresAt = Timestamp.now() + RedactionController.defaultTTL
-            let scrubbed = try PrivateChatRequest(scrubber: scrubber).scrubbed(body, session: &session)
+            let stored = try await vault.session(id)
+            guard stored?.isUsable(by: caller) ?? true else { throw RedactionController.taken(id) }
+            var loaded = stored ?? ScrubSession(id: id, expiresAt: 0)
+            if stored == nil { loaded.owner = caller }
+            loaded.expiresAt = Timestamp.now() + RedactionController.defaultTTL
+            // The CPU-heavy part, off the threads that serve requests; given up if the client leaves.
+            let (scrubbed, session) = try await workers.run { [loaded, body = JSONObjectBox(body)] stop in
+                var session = loaded
+                let scrubbed = try privateRequest.scrubbed(body.object, session: &session, stop: stop)
+                return (JSONObjectBox(scrubbed), session)
+            }
             // Saved before anything leaves: every placeholder the outside model sees can be rehydrated.
             try await vault.save(session)
-            return (scrubbed, session)
+            return (scrubbed.object, session)
         }
         body = scrubbed
 
@@ -108,7 +126,7 @@ struct PrivateChatController {
         guard let id = request.headers[Self.sessionHeader] else { return "scrub-" + UUID().uuidString.lowercased() }
         guard RedactionController.sessionIDPattern.firstMatch(in: id, range: NSRange(location: 0, length: (id as NSString).length)) != nil
         else {
-            throw APIError.invalidRequest("`X-SparkDeck-Session` must be 8 to 128 letters, digits, '-' or '_'.")
+            throw APIError.invalidRequest("`X-SparkDeck-Session` must be 16 to 128 letters, digits, '-' or '_'.")
         }
         return id
     }

@@ -27,11 +27,11 @@ struct PrivateChatRequest {
     ]
 
     /// The body to send: checked whole first, then scrubbed with `session`.
-    func scrubbed(_ body: [String: Any], session: inout ScrubSession) throws -> [String: Any] {
+    func scrubbed(_ body: [String: Any], session: inout ScrubSession, stop: CancelFlag? = nil) throws -> [String: Any] {
         var reading = Walk(scrubber: scrubber, session: session, texts: [])
         _ = try reading.body(body)
         scrubber.learnNames(in: reading.texts ?? [], session: &session)
-        var scrubbing = Walk(scrubber: scrubber, session: session, texts: nil)
+        var scrubbing = Walk(scrubber: scrubber, session: session, texts: nil, stop: stop)
         let scrubbed = try scrubbing.body(body)
         session = scrubbing.session
         return scrubbed
@@ -55,6 +55,7 @@ struct PrivateChatRequest {
         let scrubber: Scrubber
         var session: ScrubSession
         var texts: [String]?
+        var stop: CancelFlag? = nil
 
         mutating func text(_ value: Any, at path: String) throws -> String {
             guard let value = value as? String else { throw invalid(path, "a string") }
@@ -62,7 +63,31 @@ struct PrivateChatRequest {
                 texts?.append(value)
                 return value
             }
+            if stop?.isSet == true { throw CancellationError() }
             return scrubber.scrub(value, session: &session).text
+        }
+
+        /// A number is sent as written, so its digits must be nothing the scrubber would replace (a card number as
+        /// a `seed` or an `enum` value).
+        mutating func number(_ value: Any, at path: String) throws -> Any {
+            guard isNumber(value) else { throw invalid(path, "a number") }
+            guard texts == nil, let number = value as? NSNumber, !(value is Bool) else { return value }
+            let digits = number.stringValue
+            guard scrubber.scrub(digits, session: &session).text == digits else {
+                throw refused(path, "is a number that holds personal data and is sent as written; change it")
+            }
+            return value
+        }
+
+        /// The model's name is sent as written: a plain model id (letters, digits, `.` `_` `-` `:` `/`) in which
+        /// the scrubber finds nothing; anything else is refused, never sent.
+        mutating func model(_ value: Any) throws -> String {
+            guard let model = value as? String, !model.isEmpty, model.utf8.count <= 128,
+                model.utf8.allSatisfy({ $0.isAlnum || $0 == .dot || $0 == .underscore || $0 == .hyphen || $0 == .colon || $0 == .slash })
+            else {
+                throw refused("model", "is not a model id (letters, digits, '.', '_', '-', ':', '/'; at most 128)")
+            }
+            return try name(model, at: "model")
         }
 
         /// A name is sent as written, so it must hold nothing the scrubber would replace.
@@ -93,14 +118,12 @@ struct PrivateChatRequest {
                 }
                 switch key {
                 case _ where numberFields.contains(key):
-                    guard isNumber(value) else { throw invalid(key, "a number") }
-                    out[key] = value
+                    out[key] = try number(value, at: key)
                 case _ where booleanFields.contains(key):
                     guard isNumber(value) else { throw invalid(key, "true or false") }
                     out[key] = value
                 case "model":
-                    guard value is String else { throw invalid(key, "a string") }
-                    out[key] = value
+                    out[key] = try model(value)
                 case "messages":
                     var scrubbed: [Any] = []
                     for (index, message) in messages.enumerated() { scrubbed.append(try self.message(message, at: "messages[\(index)]")) }
@@ -296,11 +319,15 @@ struct PrivateChatRequest {
                     out[key] = scrubbed
                 case "const", "default":
                     out[key] = try literal(value, at: at)
-                case "$ref", "format", "pattern":
+                case "$ref", "format":
                     out[key] = try name(value, at: at)
+                case "pattern":
+                    // Sent as written; read without its escapes too (`maria@example\\.com` is an address).
+                    guard let pattern = value as? String else { throw invalid(at, "a string") }
+                    _ = try name(pattern.replacingOccurrences(of: "\\", with: ""), at: at)
+                    out[key] = try name(pattern, at: at)
                 case _ where schemaNumbers.contains(key):
-                    guard isNumber(value) else { throw invalid(at, "a number") }
-                    out[key] = value
+                    out[key] = try number(value, at: at)
                 default:
                     throw refused(at)
                 }
@@ -311,7 +338,8 @@ struct PrivateChatRequest {
         /// A value in a schema: a string is scrubbed (the answer's arguments are rehydrated, so a choice among
         /// scrubbed values comes back as the original).
         mutating func literal(_ value: Any, at path: String) throws -> Any {
-            if value is NSNull || isNumber(value) { return value }
+            if value is NSNull || value is Bool { return value }
+            if isNumber(value) { return try number(value, at: path) }
             guard value is String else { throw refused(path, "is not a string, number, boolean or null") }
             return try text(value, at: path)
         }

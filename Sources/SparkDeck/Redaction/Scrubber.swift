@@ -17,13 +17,16 @@ public struct ScrubSession: Codable, Sendable, Equatable {
     /// Parts of names found so far (`maria` -> `maria gonzalez`), so later calls know them too.
     var knownNames: [String: String] = [:]
     public var expiresAt: Double
+    /// Who made the session (`key:` and the hash of the API key), and so who alone may use it; nil when it was made
+    /// with no keys set (or before 0.6.0): then anyone may.
+    public var owner: String?
 
     public init(id: String, expiresAt: Double) {
         self.id = id
         self.expiresAt = expiresAt
     }
 
-    enum CodingKeys: String, CodingKey { case id, values, keys, counters, reserved, knownNames, expiresAt }
+    enum CodingKeys: String, CodingKey { case id, values, keys, counters, reserved, knownNames, expiresAt, owner }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -37,6 +40,7 @@ public struct ScrubSession: Codable, Sendable, Equatable {
         reserved = try container.decode(Set<String>.self, forKey: .reserved)
         knownNames = try container.decode([String: String].self, forKey: .knownNames)
         expiresAt = try container.decode(Double.self, forKey: .expiresAt)
+        owner = try container.decodeIfPresent(String.self, forKey: .owner)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -54,7 +58,11 @@ public struct ScrubSession: Codable, Sendable, Equatable {
         try container.encode(reserved, forKey: .reserved)
         try container.encode(knownNames, forKey: .knownNames)
         try container.encode(expiresAt, forKey: .expiresAt)
+        try container.encodeIfPresent(owner, forKey: .owner)
     }
+
+    /// Whether `caller` (an owner as `RedactionController.caller` says) may use the session.
+    public func isUsable(by caller: String?) -> Bool { owner == nil || owner == caller }
 
     /// Forgets every mapping but keeps the storage, for a tool that scrubs many unrelated texts one after another.
     public mutating func clear() {
@@ -132,31 +140,44 @@ public struct Scrubber: Sendable {
     let names: PersonNameDetector
     /// The owner's own names and companies, always scrubbed (inventory `redaction.custom_terms`).
     let standingTerms: [String]
+    /// The standing terms, ready to match (a request's own terms add to them in a matcher of its own).
+    let standingMatcher: TermMatcher
 
     public init(names: PersonNameDetector, standingTerms: [String] = []) {
         self.names = names
         self.standingTerms = standingTerms
+        standingMatcher = TermMatcher(standingTerms)
     }
 
     public func scrub(
         _ text: String, session: inout ScrubSession, types: Set<EntityType>? = nil,
-        customTerms: [String] = []
+        customTerms: [String] = [], stop: CancelFlag? = nil
     ) -> ScrubResult {
-        let scrubbed = scrub(utf8: Array(text.utf8), session: &session, types: types, customTerms: customTerms)
+        let scrubbed = scrub(utf8: Array(text.utf8), session: &session, types: types, customTerms: customTerms, stop: stop)
         return ScrubResult(text: String(decoding: scrubbed.text, as: UTF8.self), entities: scrubbed.entities, spans: scrubbed.spans)
     }
 
-    /// `scrub` for text given and returned as UTF-8 bytes (line tools skip two conversions per text).
-    public func scrub(utf8 text: [UInt8], session: inout ScrubSession, types: Set<EntityType>? = nil, customTerms: [String] = [])
+    /// `scrub` for text given and returned as UTF-8 bytes (line tools skip two conversions per text). With `stop`,
+    /// the steps stop once it is set, and what comes back is then no scrubbed text: the caller drops it, and the
+    /// session, whatever it holds.
+    public func scrub(
+        utf8 text: [UInt8], session: inout ScrubSession, types: Set<EntityType>? = nil, customTerms: [String] = [],
+        stop: CancelFlag? = nil
+    )
         -> (text: [UInt8], entities: [(placeholder: String, type: EntityType)], spans: [(type: EntityType, range: Range<Int>)])
     {
+        let stopped: () -> Bool = { stop?.isSet ?? false }
         let normalized = NormalizedText(utf8: text)
         let original = normalized.originalBytes
         for placeholder in Self.placeholderLike(in: original) { session.reserved.insert(placeholder) }
+        if stopped() { return ([], [], []) }
         var findings = PatternDetectors.find(in: normalized.bytes)
+        if stopped() { return ([], [], []) }
         findings.append(contentsOf: names.find(in: normalized.bytes, known: &session.knownNames))
-        let terms = standingTerms + customTerms
-        if !terms.isEmpty { findings += Self.termFindings(terms, in: normalized.bytes) }
+        if stopped() { return ([], [], []) }
+        let terms = customTerms.isEmpty ? standingMatcher : TermMatcher(standingTerms + customTerms)
+        if !terms.isEmpty { findings += terms.findings(in: normalized.bytes) }
+        if stopped() { return ([], [], []) }
         if let types { findings = findings.filter { types.contains($0.type) || $0.type == .custom } }
 
         let kept = Self.mergedInOriginal(Self.withoutOverlaps(findings), normalized)
@@ -376,51 +397,6 @@ public struct Scrubber: Sendable {
             }
             return ascii ? collapsed : collapsed.lowercased()
         }
-    }
-
-    /// Each whole-word occurrence of a term (case-insensitive), in the normalized bytes.
-    static func termFindings(_ terms: [String], in bytes: [UInt8]) -> [Finding] {
-        let t = TextBytes(bytes)
-        var findings: [Finding] = []
-        for term in terms {
-            let needle = NormalizedText(term).text.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard needle.count >= 2 else { continue }
-            let folded = Array(needle.lowercased().utf8)
-            let canonical = needle.lowercased()
-            var index = 0
-            while index + folded.count <= t.count {
-                guard t[index].asciiLowercased == folded[0] || t[index] >= 0x80, !isLetterOrDigit(before: index, in: t),
-                    let end = caseInsensitiveMatch(folded, in: t, at: index), !isLetterOrDigit(at: end, in: t)
-                else {
-                    index += 1
-                    continue
-                }
-                findings.append(Finding(type: .custom, range: index..<end, canonical: canonical))
-                index = end
-            }
-        }
-        return findings
-    }
-
-    /// Where a lowercase needle matches at `index` (ASCII folded byte by byte, other characters by their lowercase).
-    static func caseInsensitiveMatch(_ needle: [UInt8], in t: TextBytes, at index: Int) -> Int? {
-        var n = 0
-        var p = index
-        while n < needle.count {
-            let byte = t[p]
-            if byte < 0x80 {
-                guard byte.asciiLowercased == needle[n] else { return nil }
-                n += 1
-                p += 1
-                continue
-            }
-            guard let (scalar, length) = t.scalar(at: p) else { return nil }
-            let lower = Array(String(scalar).lowercased().utf8)
-            guard n + lower.count <= needle.count, needle[n..<(n + lower.count)].elementsEqual(lower) else { return nil }
-            n += lower.count
-            p += length
-        }
-        return p
     }
 
     static func isLetterOrDigit(at index: Int, in t: TextBytes) -> Bool {

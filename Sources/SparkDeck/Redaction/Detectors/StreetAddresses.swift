@@ -40,22 +40,25 @@ extension PatternScanner {
         let first = t.end(from: p, while: \.isBlank)
         guard first > p else { return nil }
         p = first
-        // Words and where each starts; a direction (N, S., ...) first does not count toward the four.
-        var wordStarts: [Int] = []
-        var wordEnds: [Int] = []
-        while wordStarts.count < 6, let end = streetWordEnd(p) {
-            wordStarts.append(p)
-            wordEnds.append(end)
+        // Words and where each starts; a direction (N, S., ...) first does not count toward the four. Kept inline:
+        // this runs at every number of the text.
+        var wordStarts = InlineArray<6, Int>(repeating: 0)
+        var wordEnds = InlineArray<6, Int>(repeating: 0)
+        var words = 0
+        while words < 6, let end = streetWordEnd(p) {
+            wordStarts[words] = p
+            wordEnds[words] = end
+            words += 1
             var next = end
             if t[next] == .dot { next += 1 }
             let gap = t.end(from: next, while: \.isBlank)
             guard gap > next else { break }
             p = gap
         }
-        let direction = wordStarts.first.map { wordEnds[0] - $0 == 1 && "NSEW".utf8.contains(t[$0]) } ?? false
+        guard words >= 2 else { return nil }
+        let direction = wordEnds[0] - wordStarts[0] == 1 && "NSEW".utf8.contains(t[wordStarts[0]])
         let limit = direction ? 5 : 4
-        guard wordStarts.count >= 2 else { return nil }
-        for count in stride(from: min(limit, wordStarts.count - 1), through: 1, by: -1) {
+        for count in stride(from: min(limit, words - 1), through: 1, by: -1) {
             let suffixStart = wordStarts[count]
             let letters = t.end(from: suffixStart, while: \.isAlpha)
             guard !t[letters].isWord, Self.streetSuffixes.contains(t.string(suffixStart..<letters)) else { continue }
