@@ -107,6 +107,9 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<BasicRequestC
     ).addRoutes(to: router)
     SpeechController(inventory: dependencies.configuration.inventory, core: dependencies.core, voices: VoiceCache()).addRoutes(to: router)
     TranscriptionController(inventory: dependencies.configuration.inventory, core: dependencies.core).addRoutes(to: router)
+    EmbeddingsController(inventory: dependencies.configuration.inventory, core: dependencies.core).addRoutes(to: router)
+    SearchController(inventory: dependencies.configuration.inventory, core: dependencies.core, sizes: DenseSizeCache()).addRoutes(
+        to: router)
     ActionsController(actions: dependencies.actions).addRoutes(to: router)
     let orchestrator = dependencies.orchestrator
     ServiceLogsController(
