@@ -25,8 +25,12 @@ public enum SimTextFeatures {
 
     /// FNV-1a, 64 bits: stable across processes (Swift's `Hasher` is seeded per process).
     public static func hash(_ text: String) -> UInt64 {
-        var value: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
+        hash(text.utf8)
+    }
+
+    static func hash(_ bytes: some Sequence<UInt8>, from seed: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
+        var value = seed
+        for byte in bytes {
             value ^= UInt64(byte)
             value = value &* 0x100_0000_01b3
         }
@@ -42,21 +46,27 @@ public enum SimTextFeatures {
     /// a smaller one (so "invoice" and "invoices" are near); stop words count little.
     public static func dense(_ text: String, dimensions: Int = 1024) -> [Float] {
         var vector = [Float](repeating: 0, count: dimensions)
-        func add(_ feature: String, _ weight: Float) {
-            let h = hash(feature)
+        func add(_ h: UInt64, _ weight: Float) {
             let sign: Float = (h >> 63) == 0 ? 1 : -1
             vector[Int(h % UInt64(dimensions))] += sign * weight
         }
+        let wordSeed = hash("w:")
+        let trigramSeed = hash("t:")
         let tokens = words(text)
         for word in tokens {
             let weight: Float = stopWords.contains(word) ? 0.15 : 1
-            add("w:" + word, weight)
-            let padded = Array("#" + word + "#")
-            if padded.count > 3 {
-                for start in 0...(padded.count - 3) { add("t:" + String(padded[start..<start + 3]), weight * 0.35) }
+            add(hash(word.utf8, from: wordSeed), weight)
+            // Character trigrams of "#word#", hashed from their UTF-8 bytes without building strings.
+            let scalars = [Unicode.Scalar("#")] + Array(word.unicodeScalars) + [Unicode.Scalar("#")]
+            if scalars.count > 3 {
+                for start in 0...(scalars.count - 3) {
+                    var h = trigramSeed
+                    for scalar in scalars[start..<start + 3] { h = hash(String(scalar).utf8, from: h) }
+                    add(h, weight * 0.35)
+                }
             }
         }
-        if tokens.isEmpty { add("empty", 1) }
+        if tokens.isEmpty { add(hash("empty"), 1) }
         let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
         return vector.map { $0 / norm }
     }
