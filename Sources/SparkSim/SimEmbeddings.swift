@@ -44,29 +44,37 @@ public enum SimEmbeddings {
         router.post("/v1/embeddings") { request, _ in try await openAIEmbeddings(request, settings) }
         router.post("/embed") { request, _ in
             let inputs = try await texts(request, field: "inputs", settings)
-            let rows = inputs.map {
-                "[" + SimTextFeatures.dense($0, dimensions: settings.dimensions).map(\.description).joined(separator: ",") + "]"
-            }
-            return Response(
-                status: .ok, headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(string: "[" + rows.joined(separator: ",") + "]")))
+            return await modelThread { denseRows(inputs, settings) }
         }
         router.post("/embed_sparse") { request, _ in
             let inputs = try await texts(request, field: "inputs", settings)
-            let vectors = inputs.map(SimTextFeatures.sparse)
-            switch settings.sparseFormat {
-            case .tei:
-                return SimServer.json(vectors.map { $0.map { ["index": $0.index, "value": Double($0.value)] } })
-            case .lexicalWeights:
-                let weights = vectors.map { vector in
-                    Dictionary(vector.map { (String($0.index), Double($0.value)) }, uniquingKeysWith: max)
-                }
-                return SimServer.json(["lexical_weights": weights])
-            }
+            return await modelThread { sparseRows(inputs, settings) }
         }
         router.post("/rerank") { request, _ in try await rerank(request, settings) }
         router.post("/v1/rerank") { request, _ in try await rerank(request, settings) }
         return router
+    }
+
+    static func denseRows(_ inputs: [String], _ settings: Settings) -> Response {
+        let rows = inputs.map {
+            "[" + SimTextFeatures.dense($0, dimensions: settings.dimensions).map(\.description).joined(separator: ",") + "]"
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: "[" + rows.joined(separator: ",") + "]")))
+    }
+
+    static func sparseRows(_ inputs: [String], _ settings: Settings) -> Response {
+        let vectors = inputs.map(SimTextFeatures.sparse)
+        switch settings.sparseFormat {
+        case .tei:
+            return SimServer.json(vectors.map { $0.map { ["index": $0.index, "value": Double($0.value)] } })
+        case .lexicalWeights:
+            let weights = vectors.map { vector in
+                Dictionary(vector.map { (String($0.index), Double($0.value)) }, uniquingKeysWith: max)
+            }
+            return SimServer.json(["lexical_weights": weights])
+        }
     }
 
     struct Refusal: HTTPResponseError {
@@ -119,6 +127,18 @@ public enum SimEmbeddings {
             )
         }
         let base64 = (object["encoding_format"] as? String) == "base64"
+        return await modelThread { vectors(inputs, base64: base64, settings) }
+    }
+
+    /// Runs the model's work on threads of its own, as TEI's backend runs beside its HTTP router: a busy model
+    /// slows embedding requests, never `/health`.
+    static func modelThread(_ work: @escaping @Sendable () -> Response) async -> Response {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async { continuation.resume(returning: work()) }
+        }
+    }
+
+    static func vectors(_ inputs: [String], base64: Bool, _ settings: Settings) -> Response {
         var tokens = 0
         // Written as text: JSONSerialization takes ~5 ms per 1024 doubles, longer than the vectors take to make.
         var text = #"{"object":"list","data":["#

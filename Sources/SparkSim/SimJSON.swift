@@ -11,12 +11,13 @@ public indirect enum SimJSON: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
+        // Numbers first: query vectors are long lists of them, and every failed attempt throws.
+        if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if container.decodeNil() {
             self = .null
         } else if let value = try? container.decode(Bool.self) {
             self = .bool(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
         } else if let value = try? container.decode(String.self) {
             self = .string(value)
         } else if let value = try? container.decode([SimJSON].self) {

@@ -54,7 +54,7 @@ public enum SimQdrant {
             if faults.failsThisUpsert() {
                 throw Failure(error: SimQdrantError(status: 503, message: "Service Unavailable: the node is restarting"))
             }
-            return try answer {
+            return try await searchThreads {
                 let operation = try store.upsert(try context.parameters.require("name"), body: data)
                 return ["operation_id": operation, "status": wait ? "completed" : "acknowledged"]
             }
@@ -62,24 +62,35 @@ public enum SimQdrant {
         router.post("/collections/{name}/points/delete") { request, context in
             let body = try await json(request)
             let wait = request.uri.queryParameters.get("wait") == "true"
-            return try answer {
+            return try await searchThreads {
                 let operation = try store.delete(try context.parameters.require("name"), body: body)
                 return ["operation_id": operation, "status": wait ? "completed" : "acknowledged"]
             }
         }
         router.post("/collections/{name}/points/count") { request, context in
             let body = try await json(request)
-            return try answer { ["count": try store.count(try context.parameters.require("name"), body: body)] }
+            return try await searchThreads { ["count": try store.count(try context.parameters.require("name"), body: body)] }
         }
         router.post("/collections/{name}/points/query") { request, context in
             let body = try await json(request)
-            return try answer { try store.query(try context.parameters.require("name"), body: body) }
+            return try await searchThreads { try store.query(try context.parameters.require("name"), body: body) }
         }
         return router
     }
 
     static func ok(_ result: Any) -> Response {
         SimServer.json(["result": result, "status": "ok", "time": 0.000_05])
+    }
+
+    /// Runs point work on threads of its own, as Qdrant runs searches and writes apart from its API workers: a
+    /// busy collection slows its own requests, never `/readyz`.
+    static func searchThreads(_ work: @escaping @Sendable () throws -> Any) async throws -> Response {
+        let outcome: Result<Response, any Error> = await withCheckedContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async {
+                continuation.resume(returning: Result { try answer(work) })
+            }
+        }
+        return try outcome.get()
     }
 
     static func answer(_ work: () throws -> Any) throws -> Response {

@@ -91,6 +91,11 @@ public struct SimQdrantFilter: Sendable {
     }
 
     static func values(at key: String, in payload: [String: SimJSON]) -> [SimJSON] {
+        if !key.contains("."), !key.hasSuffix("[]") {
+            guard let value = payload[key] else { return [] }
+            if case .array(let items) = value { return items }
+            return [value]
+        }
         var current: [SimJSON] = [.object(payload)]
         for part in key.split(separator: ".") {
             let name = part.hasSuffix("[]") ? String(part.dropLast(2)) : String(part)

@@ -81,16 +81,18 @@ enum QdrantBodies {
         ]).encoded()
     }
 
-    /// Deletes passages left over from a longer earlier version of each document (position >= its count now).
+    /// Deletes passages left over from a longer earlier version of each document (position >= its count now):
+    /// one condition per distinct passage count, so a batch of similar documents stays a short filter.
     static func deleteStalePassages(_ documents: [(id: String, passages: Int)]) -> Data {
-        JSONValue.object([
+        let byCount = Dictionary(grouping: documents, by: \.passages).sorted { $0.key < $1.key }
+        return JSONValue.object([
             "filter": .object([
                 "should": .array(
-                    documents.map { document in
+                    byCount.map { count, documents in
                         .object([
                             "must": .array([
-                                documentMatch([document.id]),
-                                .object(["key": .string("position"), "range": .object(["gte": .number(Double(document.passages))])]),
+                                .object(["key": .string("position"), "range": .object(["gte": .number(Double(count))])]),
+                                documentMatch(documents.map(\.id)),
                             ])
                         ])
                     })
