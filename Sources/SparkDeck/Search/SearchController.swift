@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import Synchronization
 
 /// The hybrid search API over Qdrant (`/v1/search/...`): collections sized by the embedder, documents cut into
 /// passages, embedded dense and sparse in batches and upserted with `wait=true`, and queries (hybrid by RRF,
@@ -9,6 +10,8 @@ struct SearchController {
     let inventory: Inventory
     let core: UpstreamCore
     let sizes: DenseSizeCache
+    /// Collections' vector shapes, read from Qdrant at most every few seconds (each query would otherwise ask).
+    let shapes = CollectionShapeCache()
 
     static let bodyLimit = 64 << 20
     /// Passages per upsert; a document's passages always travel together, so a batch may hold more.
@@ -70,6 +73,7 @@ struct SearchController {
         let embedder = try requireEmbedder()
         let size = try await embedder.denseSize()
         let sparse = embedder.service.api.sparse != .none
+        shapes.forget(name)
         try await qdrant.create(name, denseSize: size, sparse: sparse)
         return answer(
             .object(["name": .string(name), "dense_size": .number(Double(size)), "sparse": .bool(sparse), "distance": .string("Cosine")]),
@@ -78,13 +82,20 @@ struct SearchController {
 
     func drop(_ name: String) async throws -> Response {
         let qdrant = try requireQdrant()
+        shapes.forget(name)
         guard try await qdrant.drop(name) else { throw QdrantClient.unknownCollection(name) }
         return answer(.object(["name": .string(name), "dropped": .bool(true)]), qdrant)
     }
 
     /// The collection, checked against the embedder: a dense size that differs is explained, not sent to Qdrant.
     func checkedCollection(_ name: String, qdrant: QdrantClient, embedder: Embedder) async throws -> QdrantClient.Collection {
-        let collection = try await qdrant.collection(name)
+        let collection: QdrantClient.Collection
+        if let known = shapes.fresh(name) {
+            collection = known
+        } else {
+            collection = try await qdrant.collection(name)
+            shapes.store(collection)
+        }
         let size = try await embedder.denseSize()
         if let held = collection.denseSize, held != size {
             var error = APIError.invalidRequest(
@@ -255,5 +266,30 @@ struct SearchController {
 
     func requireReranker() throws -> Reranker {
         try EmbeddingsController(inventory: inventory, core: core).requireReranker()
+    }
+}
+
+/// The vector shapes of the collections last read, kept a few seconds.
+final class CollectionShapeCache: Sendable {
+    private let entries = Mutex<[String: (collection: QdrantClient.Collection, at: ContinuousClock.Instant)]>([:])
+    let lifetime: Duration
+
+    init(lifetime: Duration = .seconds(5)) {
+        self.lifetime = lifetime
+    }
+
+    func fresh(_ name: String) -> QdrantClient.Collection? {
+        entries.withLock { entries in
+            guard let entry = entries[name], ContinuousClock.now - entry.at < lifetime else { return nil }
+            return entry.collection
+        }
+    }
+
+    func store(_ collection: QdrantClient.Collection) {
+        entries.withLock { $0[collection.name] = (collection, .now) }
+    }
+
+    func forget(_ name: String) {
+        _ = entries.withLock { $0.removeValue(forKey: name) }
     }
 }
