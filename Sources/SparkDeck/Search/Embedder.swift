@@ -20,6 +20,27 @@ struct Embedder: Sendable {
         struct Item: Decodable {
             var index: Int
             var embedding: [Float]
+
+            enum CodingKeys: String, CodingKey { case index, embedding }
+
+            // Asked for as base64 (a quarter of the bytes, and no number parsing); an upstream that answers with
+            // floats anyway is read too.
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                index = try container.decode(Int.self, forKey: .index)
+                if let packed = try? container.decode(String.self, forKey: .embedding) {
+                    guard let data = Data(base64Encoded: packed), data.count % 4 == 0 else {
+                        throw DecodingError.dataCorruptedError(forKey: .embedding, in: container, debugDescription: "not base64 float32")
+                    }
+                    embedding = data.withUnsafeBytes { raw in
+                        (0..<data.count / 4).map {
+                            Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)))
+                        }
+                    }
+                } else {
+                    embedding = try container.decode([Float].self, forKey: .embedding)
+                }
+            }
         }
         struct Usage: Decodable {
             var promptTokens: Int?
@@ -34,7 +55,7 @@ struct Embedder: Sendable {
         var input: [String]
         var model: String?
         var dimensions: Int?
-        var encodingFormat = "float"
+        var encodingFormat = "base64"
         enum CodingKeys: String, CodingKey {
             case input, model, dimensions
             case encodingFormat = "encoding_format"
