@@ -155,3 +155,35 @@ def test_rankings_agree_after_deletes(both):
     assert requests.post(f"{sim}/collections/{name}/points/count", json={}, timeout=10).json()["result"]["count"] == 320
     for body in queries(points):
         assert_same_ranking(sim_query(sim, name, body), local_query(local, name, body))
+
+
+def test_edge_agrees_until_deletes_then_keeps_deleted_points_in_its_idf(sim: str, tmp_path):
+    """The known difference, covered on purpose: `qdrant-edge` (Qdrant's engine in-process) scores sparse idf as
+    SparkSim does, but after deletes it still counts the deleted points; SparkSim follows local mode instead."""
+    edge = pytest.importorskip("qdrant_edge")
+    name = "edge"
+    assert requests.put(f"{sim}/collections/{name}", json=CREATE, timeout=10).status_code == 200
+    shard = edge.EdgeShard.create(str(tmp_path / "shard"), edge.EdgeConfig(
+        vectors={"dense": edge.EdgeVectorParams(size=DIM, distance=edge.Distance.Cosine)},
+        sparse_vectors={"sparse": edge.EdgeSparseVectorParams(modifier=edge.Modifier.Idf)}))
+    points = [p for p in generated_points(120, seed=3) if isinstance(p["id"], int)]
+    requests.put(f"{sim}/collections/{name}/points?wait=true", json={"points": points}, timeout=30).raise_for_status()
+    shard.update(edge.UpdateOperation.upsert_points([
+        edge.Point(id=p["id"], vector={"dense": p["vector"]["dense"], "sparse": edge.SparseVector(**p["vector"]["sparse"])},
+                   payload=p["payload"]) for p in points]))
+    sparse = {"indices": [3, 17, 42, 99, 150], "values": [0.9, 0.4, 0.7, 0.2, 0.5]}
+
+    def compare() -> tuple[list, list]:
+        ours = sim_query(sim, name, {"query": sparse, "using": "sparse", "limit": 20})
+        found = shard.query(edge.QueryRequest(limit=20, query=edge.Query.Nearest(edge.SparseVector(**sparse), using="sparse")))
+        return ours, [(str(p.id), p.score) for p in found]
+
+    assert_same_ranking(*compare())
+    doomed = [p["id"] for p in points if 42 in p["vector"]["sparse"]["indices"]][:3]
+    assert doomed, "the generated points hold token 42"
+    requests.post(f"{sim}/collections/{name}/points/delete?wait=true", json={"points": doomed}, timeout=10).raise_for_status()
+    shard.update(edge.UpdateOperation.delete_points(doomed))
+    ours, theirs = compare()
+    assert [pid for pid, _ in ours] and {pid for pid, _ in ours} == {pid for pid, _ in theirs}
+    assert any(abs(a - b) > 1e-4 for (_, a), (_, b) in zip(sorted(ours), sorted(theirs))), \
+        "edge's idf still counts the deleted points, so some scores differ"
