@@ -1,33 +1,6 @@
 import Foundation
 import Hummingbird
 
-/// An embeddings/rerank server's health endpoint (TEI answers `/health` with 200 once the model is loaded).
-public enum SimEmbeddings {
-    public static func run(_ options: SimOptions) async throws {
-        SimStartup.starting()
-        try await Task.sleep(for: .seconds(options.loadSeconds))
-        let router = SimServer.router(options)
-        router.get("/health") { _, _ in SimServer.json(["status": "ok", "model": "BAAI/bge-m3"]) }
-        try await SimServer.run(router, options: options, name: "embeddings") { SimStartup.running(options) }
-    }
-}
-
-/// Qdrant's health endpoints and collection list (the search issue deepens it).
-public enum SimQdrant {
-    public static func run(_ options: SimOptions) async throws {
-        SimStartup.starting()
-        try await Task.sleep(for: .seconds(options.loadSeconds))
-        let router = SimServer.router(options)
-        router.get("/healthz") { _, _ in SimServer.text("healthz check passed") }
-        router.get("/livez") { _, _ in SimServer.text("healthz check passed") }
-        router.get("/readyz") { _, _ in SimServer.text("all shards are ready") }
-        router.get("/collections") { _, _ in
-            SimServer.json(["result": ["collections": [Any]()], "status": "ok", "time": 0.000012])
-        }
-        try await SimServer.run(router, options: options, name: "qdrant") { SimStartup.running(options) }
-    }
-}
-
 /// A stand-in for `nvidia-smi --query-gpu=... --format=csv,noheader,nounits` on a GB10 board: memory reads
 /// `[N/A]` (unified memory), utilisation, temperature and power follow whether a simulated service is running.
 public enum SimNvidiaSMI {

@@ -89,9 +89,29 @@ struct Sim: AsyncParsableCommand {
     }
 
     struct Embeddings: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "embeddings", abstract: "bge-m3 embeddings (health).")
+        static let configuration = CommandConfiguration(
+            commandName: "embeddings", abstract: "bge-m3 dense and sparse embeddings and a reranker (TEI and Infinity shapes).")
         @OptionGroup var common: Common
-        func run() async throws { try await SimEmbeddings.run(common.options) }
+        @Option(help: "Size of the dense vectors.")
+        var dimensions = 1024
+        @Option(help: "Inputs per request; larger batches get TEI's 413.")
+        var maxBatch = 32
+        @Option(help: "Shape of /embed_sparse answers: tei ([[{index, value}]]) or lexical_weights (FlagEmbedding's).")
+        var sparseFormat = "tei"
+
+        func validate() throws {
+            guard dimensions >= 1, maxBatch >= 1 else { throw ValidationError("--dimensions and --max-batch must be positive") }
+            guard SimEmbeddings.Settings.SparseFormat(rawValue: sparseFormat) != nil else {
+                throw ValidationError("--sparse-format must be tei or lexical_weights; got '\(sparseFormat)'")
+            }
+        }
+
+        func run() async throws {
+            try await SimEmbeddings.run(
+                common.options,
+                settings: .init(
+                    dimensions: dimensions, maxBatch: maxBatch, sparseFormat: SimEmbeddings.Settings.SparseFormat(rawValue: sparseFormat)!))
+        }
     }
 
     struct NvidiaSMI: ParsableCommand {
@@ -108,7 +128,8 @@ struct Sim: AsyncParsableCommand {
     }
 
     struct Qdrant: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "qdrant", abstract: "Qdrant (health, collections).")
+        static let configuration = CommandConfiguration(
+            commandName: "qdrant", abstract: "Qdrant REST subset in memory: collections, points, Query API.")
         @OptionGroup var common: Common
         func run() async throws { try await SimQdrant.run(common.options) }
     }

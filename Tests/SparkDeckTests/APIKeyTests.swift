@@ -81,6 +81,10 @@ struct APIKeyTests {
             "POST /v1/private/chat/completions": .redaction,
             "GET /v1/audio/voices": .audio, "POST /v1/audio/speech": .audio, "POST /v1/audio/transcriptions": .audio,
             "POST /v1/audio/diarizations": .audio, "GET /v1/audio/jobs/{id}": .audio, "DELETE /v1/audio/jobs/{id}": .audio,
+            "POST /v1/embeddings": .embeddings, "POST /v1/embeddings/sparse": .embeddings, "POST /v1/rerank": .embeddings,
+            "GET /v1/search/collections": .search, "PUT /v1/search/collections/{name}": .search,
+            "DELETE /v1/search/collections/{name}": .search, "POST /v1/search/collections/{name}/documents": .search,
+            "DELETE /v1/search/collections/{name}/documents": .search, "POST /v1/search/collections/{name}/query": .search,
         ]
         let routes = buildRouter(try APITests.dependencies()).routes
         var seen = Set<String>()

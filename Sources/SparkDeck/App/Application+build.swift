@@ -137,6 +137,9 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<SparkDeckRequ
         core: dependencies.core)
     audioJobs.addRoutes(to: router)
     TranscriptionController(inventory: dependencies.configuration.inventory, core: dependencies.core, long: audioJobs).addRoutes(to: router)
+    EmbeddingsController(inventory: dependencies.configuration.inventory, core: dependencies.core).addRoutes(to: router)
+    SearchController(inventory: dependencies.configuration.inventory, core: dependencies.core, sizes: DenseSizeCache()).addRoutes(
+        to: router)
     ActionsController(actions: dependencies.actions).addRoutes(to: router)
     let orchestrator = dependencies.orchestrator
     ServiceLogsController(

@@ -39,7 +39,10 @@ public struct DemoCluster: Service {
         let sims = [
             Sim(serviceID: "asr", arguments: ["sim", "asr", "--port", "\(ports[1])", "--load-seconds", "3"] + common),
             Sim(serviceID: "tts", arguments: ["sim", "tts", "--port", "\(ports[2])", "--load-seconds", "1"] + common),
-            Sim(serviceID: "embeddings", arguments: ["sim", "embeddings", "--port", "\(ports[3])", "--load-seconds", "1"] + common),
+            Sim(
+                serviceID: "embeddings",
+                arguments: ["sim", "embeddings", "--port", "\(ports[3])", "--load-seconds", "1", "--sparse-format", "lexical_weights"]
+                    + common),
             Sim(serviceID: "qdrant", arguments: ["sim", "qdrant", "--port", "\(ports[4])", "--load-seconds", "0.5"] + common),
         ]
         let inventoryPath = path(demo, "inventory.yaml")

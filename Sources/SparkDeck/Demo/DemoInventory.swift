@@ -62,6 +62,9 @@ enum DemoInventory {
                 transport: local
             \(probes(busy: "asr", services: ["asr", "tts", "embeddings", "qdrant"]))
 
+            admission_groups:
+              retrieval: { max_in_flight: 4, queue: 256, queue_timeout_ms: 60000 }
+
             services:
               - id: vllm
                 kind: vllm
@@ -83,6 +86,8 @@ enum DemoInventory {
                 node: spark-2
                 port: \(ports[3])
                 logs: \(follow("embeddings"))
+                limits: { group: retrieval, max_in_flight: 4, queue: 256 }
+                api: { model: BAAI/bge-m3, max_batch: 32, sparse: lexical_weights, rerank: cohere }
               - id: qdrant
                 kind: qdrant
                 node: spark-2

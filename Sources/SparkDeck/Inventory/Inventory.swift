@@ -96,6 +96,8 @@ public struct ClusterService: Sendable, Equatable {
     /// Prints the service's log and keeps following it (`docker logs -f --tail 200 <container>`), run on its node.
     /// A `vllm` service without one uses the loaded model's `logs` command.
     public var logs: CommandTemplate? = nil
+    /// How an `embeddings` or `rerank` service speaks (inventory `api:`).
+    public var api = EmbeddingAPI()
 }
 
 /// Admission limits shared by several services: a request needs a slot of its service and one of the group.

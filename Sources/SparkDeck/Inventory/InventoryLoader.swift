@@ -207,7 +207,7 @@ struct InventoryValidator {
             let map = reader.mapping(
                 yaml, at: path,
                 allowedKeys: [
-                    "id", "kind", "node", "port", "url", "health", "limits", "logs", "allow_public_address",
+                    "id", "kind", "node", "port", "url", "health", "limits", "logs", "allow_public_address", "api",
                 ])
         else { return nil }
         let id = identifier(map, at: path)
@@ -280,10 +280,58 @@ struct InventoryValidator {
                     + "transcripts or documents, which must not leave the LAN; use its LAN address, or set "
                     + "`allow_public_address: true` on this service if it really is yours")
         }
+        var api = EmbeddingAPI()
+        if let apiNode = map["api"] {
+            if let kind, kind != .embeddings, kind != .rerank {
+                reader.report("\(path).api", apiNode, "applies only to embeddings and rerank services")
+            } else {
+                api = embeddingAPI(apiNode, at: "\(path).api")
+            }
+        }
         guard let id, let kind, let node, let baseURL else { return nil }
-        return ClusterService(
+        var service = ClusterService(
             id: id, kind: kind, node: node, baseURL: baseURL, health: health, limits: limits,
             admissionGroup: group, logs: logs)
+        service.api = api
+        return service
+    }
+
+    /// `{model, max_batch, sparse, sparse_path, rerank, rerank_path}` of an embeddings or rerank service.
+    private func embeddingAPI(_ yaml: Yams.Node, at path: String) -> EmbeddingAPI {
+        var api = EmbeddingAPI()
+        guard
+            let a = reader.mapping(
+                yaml, at: path, allowedKeys: ["model", "max_batch", "sparse", "sparse_path", "rerank", "rerank_path"])
+        else { return api }
+        api.model = reader.optionalString(a, "model", at: path)
+        api.maxBatch = reader.int(a, "max_batch", at: path, in: 1...4096, default: api.maxBatch)!
+        if let text = reader.optionalString(a, "sparse", at: path) {
+            if let shape = EmbeddingAPI.SparseShape(rawValue: text) {
+                api.sparse = shape
+            } else {
+                reader.report(
+                    "\(path).sparse", a["sparse"],
+                    "must be one of \(list(EmbeddingAPI.SparseShape.allCases.map(\.rawValue))), got '\(text)'")
+            }
+        }
+        if let text = reader.optionalString(a, "rerank", at: path) {
+            if let shape = EmbeddingAPI.RerankShape(rawValue: text) {
+                api.rerank = shape
+            } else {
+                reader.report(
+                    "\(path).rerank", a["rerank"],
+                    "must be one of \(list(EmbeddingAPI.RerankShape.allCases.map(\.rawValue))), got '\(text)'")
+            }
+        }
+        for (key, keyPath) in [("sparse_path", \EmbeddingAPI.sparsePath), ("rerank_path", \EmbeddingAPI.rerankPath)] {
+            guard let text = reader.optionalString(a, key, at: path) else { continue }
+            if text.hasPrefix("/") {
+                api[keyPath: keyPath] = text
+            } else {
+                reader.report("\(path).\(key)", a[key], "must start with '/', got '\(text)'")
+            }
+        }
+        return api
     }
 
     /// `{max_in_flight, queue, queue_timeout_ms}` (and, for a service, the `group` it shares a cap with and

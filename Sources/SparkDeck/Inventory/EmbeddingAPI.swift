@@ -1,0 +1,32 @@
+/// How an embeddings or rerank service speaks (inventory `api:`): bge-m3 servers differ in their sparse and rerank
+/// shapes and in how many inputs one request may carry.
+public struct EmbeddingAPI: Sendable, Equatable {
+    /// The shape of the service's sparse answers.
+    public enum SparseShape: String, Sendable, Equatable, CaseIterable {
+        /// TEI: `POST /embed_sparse {"inputs": [...]}` -> `[[{"index": 1012, "value": 0.99}]]`.
+        case tei
+        /// FlagEmbedding-style: the same request -> `{"lexical_weights": [{"1012": 0.99}]}` (string token ids).
+        case lexicalWeights = "lexical_weights"
+        /// No sparse output (a dense-only embedder): sparse and hybrid search are refused with a clear 400.
+        case none
+    }
+
+    /// The shape of the service's rerank requests and answers.
+    public enum RerankShape: String, Sendable, Equatable, CaseIterable {
+        /// TEI: `{query, texts}` -> `[{index, score}]`.
+        case tei
+        /// Cohere/Infinity: `{query, documents, top_n, return_documents}` -> `{results: [{index, relevance_score}]}`.
+        case cohere
+    }
+
+    /// The model name sent upstream as `model`; nil sends the client's (or, for SparkDeck's own calls, none).
+    public var model: String?
+    /// The most inputs one upstream request may carry (TEI's `max_client_batch_size`); larger batches are split.
+    public var maxBatch = 32
+    public var sparse = SparseShape.tei
+    public var sparsePath = "/embed_sparse"
+    public var rerank = RerankShape.tei
+    public var rerankPath = "/rerank"
+
+    public init() {}
+}
