@@ -89,26 +89,33 @@
     try { return JSON.parse(data); } catch (_) { return null; }
   }
 
-  // Send a JSON body (POST unless told). Resolves {status, ok, doc} whatever the HTTP status; rejects only when the
-  // server is unreachable. With API keys configured, actions need a key (admin for cluster actions, redaction for
-  // /scrub and /rehydrate; an admin key passes both): asked for on 401/403, kept in this browser.
-  async function sendJSON(method, url, body, retried) {
-    const headers = {};
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
+  // fetch with the API key this browser keeps (admin, or the scope the panel needs); on 401/403 the key is asked for
+  // once, kept, and the request sent again. Shared with the search and speech panels (search.js, speech.js).
+  async function keyedFetch(url, init, need, retried) {
+    const headers = { ...(init.headers || {}) };
     const key = localStorage.getItem('sparkdeck-admin-key');
     if (key) headers.Authorization = `Bearer ${key}`;
-    const init = { method, cache: 'no-store', headers };
-    if (body !== undefined) init.body = JSON.stringify(body);
-    const res = await fetch(url, init);
-    let doc = null;
-    try { doc = await res.json(); } catch (_) { /* empty or not JSON */ }
+    const res = await fetch(url, { cache: 'no-store', ...init, headers });
     if ((res.status === 401 || res.status === 403) && !retried) {
-      const entered = window.prompt('This SparkDeck needs an API key for this action:');
+      const entered = window.prompt(`This SparkDeck needs an API key for ${need}:`);
       if (entered && entered.trim()) {
         localStorage.setItem('sparkdeck-admin-key', entered.trim());
-        return sendJSON(method, url, body, true);
+        return keyedFetch(url, init, need, true);
       }
     }
+    return res;
+  }
+  window.sparkdeckFetch = keyedFetch;
+
+  // Send a JSON body (POST unless told). Resolves {status, ok, doc} whatever the HTTP status; rejects only when the
+  // server is unreachable. With API keys configured, actions need a key (admin for cluster actions, redaction for
+  // /scrub and /rehydrate; an admin key passes both). `quiet` never asks for a key (a refresh nobody clicked).
+  async function sendJSON(method, url, body, quiet) {
+    const init = { method, headers: body !== undefined ? { 'Content-Type': 'application/json' } : {} };
+    if (body !== undefined) init.body = JSON.stringify(body);
+    const res = await keyedFetch(url, init, 'this action', quiet);
+    let doc = null;
+    try { doc = await res.json(); } catch (_) { /* empty or not JSON */ }
     return { status: res.status, ok: res.ok, doc };
   }
 

@@ -6,24 +6,13 @@
 (function () {
   const $ = (id) => document.getElementById(id);
 
-  // Like the rest of the dashboard: a key asked for on 401/403 and kept in this browser (search scope, or admin).
-  async function call(method, url, body, retried) {
-    const headers = {};
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    const key = localStorage.getItem('sparkdeck-admin-key');
-    if (key) headers.Authorization = `Bearer ${key}`;
-    const init = { method, cache: 'no-store', headers };
+  // The dashboard's keyed fetch (app.js): a key asked for on 401/403 and kept in this browser (search scope, or admin).
+  async function call(method, url, body) {
+    const init = { method, headers: body !== undefined ? { 'Content-Type': 'application/json' } : {} };
     if (body !== undefined) init.body = JSON.stringify(body);
-    const res = await fetch(url, init);
+    const res = await window.sparkdeckFetch(url, init, 'search (the search scope)');
     let doc = null;
     try { doc = await res.json(); } catch (_) { /* not JSON */ }
-    if ((res.status === 401 || res.status === 403) && !retried) {
-      const entered = window.prompt('This SparkDeck needs an API key with the search scope:');
-      if (entered && entered.trim()) {
-        localStorage.setItem('sparkdeck-admin-key', entered.trim());
-        return call(method, url, body, true);
-      }
-    }
     if (!res.ok) throw new Error((doc && doc.error && doc.error.message) || `HTTP ${res.status}`);
     return doc;
   }

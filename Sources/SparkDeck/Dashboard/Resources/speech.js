@@ -7,23 +7,8 @@
   let job = null;
   let timer = null;
 
-  function headers() {
-    const key = localStorage.getItem('sparkdeck-admin-key');
-    return key ? { Authorization: `Bearer ${key}` } : {};
-  }
-
-  // Resolves {status, doc}; asks for a key once on 401/403, like the rest of the dashboard.
-  async function call(method, url, body, retried) {
-    const res = await fetch(url, { method, body, headers: headers(), cache: 'no-store' });
-    if ((res.status === 401 || res.status === 403) && !retried) {
-      const entered = window.prompt('This SparkDeck needs an API key with the audio scope:');
-      if (entered && entered.trim()) {
-        localStorage.setItem('sparkdeck-admin-key', entered.trim());
-        return call(method, url, body, true);
-      }
-    }
-    return res;
-  }
+  // The dashboard's keyed fetch (app.js): a key asked for on 401/403 and kept in this browser.
+  const call = (method, url, body) => window.sparkdeckFetch(url, { method, body }, 'audio (the audio scope)');
 
   function showError(text) {
     const box = $('speech-error');
@@ -198,9 +183,8 @@
     $('speak-run').disabled = true;
     try {
       const body = JSON.stringify({ model: 'kokoro', input, voice: $('speak-voice').value || undefined, response_format: 'mp3' });
-      const res = await fetch('/v1/audio/speech', {
-        method: 'POST', body, cache: 'no-store', headers: { ...headers(), 'Content-Type': 'application/json' },
-      });
+      const res = await window.sparkdeckFetch(
+        '/v1/audio/speech', { method: 'POST', body, headers: { 'Content-Type': 'application/json' } }, 'audio (the audio scope)');
       if (!res.ok) {
         showError(await errorText(res));
         return;
