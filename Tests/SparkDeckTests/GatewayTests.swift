@@ -64,12 +64,16 @@ struct GatewayTests {
                         throw Boom()
                     })
             case "no-blank-lines":
-                // 100 KB of lines with no blank line between them, then a long pause before the stream ends.
+                // 100 KB of lines with no blank line between them, then a pause until the test has seen them (or a
+                // minute has passed) before the stream ends: the order tells, not a clock.
                 return Response(
                     status: .ok, headers: [.contentType: "text/event-stream"],
                     body: ResponseBody { writer in
                         for _ in 0..<100 { try await writer.write(ByteBuffer(string: String(repeating: "data: x\n", count: 128))) }
-                        try await Task.sleep(for: .seconds(3))
+                        let deadline = ContinuousClock.now + .seconds(60)
+                        while !Self.noBlankLinesSeen.load(ordering: .acquiring), ContinuousClock.now < deadline {
+                            try await Task.sleep(for: .milliseconds(20))
+                        }
                         Self.noBlankLinesPauseOver.store(true, ordering: .releasing)
                         try await writer.write(ByteBuffer(string: "\n"))
                         try await writer.finish(nil)
@@ -111,6 +115,8 @@ struct GatewayTests {
 
     /// Set by the fake upstream when the pause of its `no-blank-lines` stream is over.
     static let noBlankLinesPauseOver = Atomic<Bool>(false)
+    /// Set by the test once the gateway passed the `no-blank-lines` bytes on: ends the upstream's pause.
+    static let noBlankLinesSeen = Atomic<Bool>(false)
 
     /// SparkDeck's gateway routes in front of an upstream on `port`, with the LLM marked up and `fake/model` loaded.
     static func gateway(
@@ -526,6 +532,7 @@ struct GatewayTests {
                 }
                 #expect(received > EventStreamFramer.longestHeld)
                 let pauseOver = Self.noBlankLinesPauseOver.load(ordering: .acquiring)
+                Self.noBlankLinesSeen.store(true, ordering: .releasing)
                 #expect(!pauseOver, "the bytes came before the upstream's pause ended")
             }
         }
