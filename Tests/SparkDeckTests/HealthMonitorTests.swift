@@ -106,6 +106,11 @@ struct HealthMonitorTests {
         #expect(await harness.waitFor("asr", .up, timeout: .seconds(15)))
         // The outage under test spans the kill; a probe slowed by this machine may add one of its own before it.
         let seenAt = killedAt + seenDownAfter
+        // The board says `up` first; the outage row is closed in the log just after (its own write).
+        _ = await TestSupport.eventually(timeout: .seconds(10)) {
+            let rows = (try? await harness.log.outages(since: 0)) ?? []
+            return rows.contains { $0.startedAt <= seenAt && ($0.endedAt ?? 0) >= killedAt }
+        }
         let outages = try await harness.log.outages(since: 0)
         let spanning = outages.filter { $0.startedAt <= seenAt && ($0.endedAt ?? .infinity) >= killedAt }
         #expect(spanning.count == 1, "one kill, one outage: \(outages)")
