@@ -350,6 +350,18 @@ struct DiarizationTests {
 
 @Suite("Audio job pieces")
 struct AudioJobPieceTests {
+    @Test func aChunkCallIsAskedAgainAfterABusyOrBrokenASRButNotAfterARefusal() {
+        // (status, attempt) → asked again, with 8 attempts allowed.
+        let cases: [(Int, Int, Bool)] = [
+            (503, 1, true), (503, 7, true), (503, 8, false),
+            (502, 1, true), (504, 2, true), (504, 3, false), (502, 3, false),
+            (400, 1, false), (413, 1, false), (500, 1, false),
+        ]
+        for (status, attempt, again) in cases {
+            #expect(ASRClient.mayRetry(status: status, attempt: attempt, of: 8) == again, "HTTP \(status), attempt \(attempt)")
+        }
+    }
+
     @Test func stitchingKeepsEachOverlapWordOnceFromThePieceThatHeardItAwayFromItsEdge() {
         let first = ChunkPlan.Chunk(start: 0, end: 60)
         let second = ChunkPlan.Chunk(start: 50, end: 110)

@@ -41,13 +41,13 @@ struct GatewayTests {
                 return Response(
                     status: .ok, headers: [.contentType: "text/event-stream"],
                     body: .init(byteBuffer: ByteBuffer(string: "data: {\"n\":1}\n\ndata: [DONE]\n\n")))
-            case "stall":
+            case let stall where stall.hasPrefix("stall-"):
                 return Response(
                     status: .ok, headers: [.contentType: "text/event-stream"],
                     body: ResponseBody { writer in
                         try await writer.write(ByteBuffer(string: "data: {\"n\":1}\n\n"))
-                        // Silent until the test has seen the cut (it releases `stall-over` at its end), at most 30 s.
-                        for _ in 0..<3000 where !Self.released.withLock({ $0.contains("stall-over") }) {
+                        // Silent until the test has seen the cut (it releases its `stall-...` at its end), at most 30 s.
+                        for _ in 0..<3000 where !Self.released.withLock({ $0.contains(stall) }) {
                             try await Task.sleep(for: .milliseconds(10))
                         }
                         try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
@@ -146,14 +146,16 @@ struct GatewayTests {
         let orchestrator = SwapOrchestrator(
             inventory: inventory, runners: RunnerPool(runners: [:]), store: SwapStore(store: store),
             board: board, events: events, sender: sender, logger: TestSupport.logger)
-        let router = Router()
+        let router = Router(context: SparkDeckRequestContext.self)
+        router.add(middleware: CancelOnDisconnectMiddleware())
         router.add(middleware: RequestIdMiddleware())
         LLMGatewayController(
             inventory: inventory, board: board, currentSwap: currentSwap ?? orchestrator.current,
             core: core
         ).addRoutes(to: router)
         return Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            router: router, server: .http1(configuration: .init(additionalChannelHandlers: [ClientConnectionHandler()])),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             services: [HTTPClientShutdown(clients: clients)])
     }
 
@@ -231,7 +233,7 @@ struct GatewayTests {
         let settings = {
             var settings = UpstreamSettings()
             settings.idleTimeout = .milliseconds(150)
-            settings.firstByteTimeout = .seconds(5)
+            settings.firstByteTimeout = .seconds(60)
             return settings
         }()
         try await Self.fakeUpstream().test(.live) { upstream in
@@ -246,29 +248,41 @@ struct GatewayTests {
     }
 
     @Test func aStreamThatFallsSilentIsCutAtTheIdleTimeout() async throws {
-        // Long enough that a busy machine still gets the head and the first event through; the upstream then stays
-        // silent until the test ends.
-        let settings = {
-            var settings = UpstreamSettings()
-            settings.idleTimeout = .seconds(2)
-            settings.firstByteTimeout = .seconds(30)
-            return settings
-        }()
-        defer { Self.release("stall-over") }
-        try await Self.fakeUpstream().test(.live) { upstream in
-            try await Self.gateway(port: try #require(upstream.port), settings: settings).test(.live) { client in
-                try await client.execute(
-                    uri: "/v1/chat/completions", method: .post, headers: Self.json, body: Self.chat("stall", stream: true)
-                ) { response in
-                    #expect(response.status == .ok)
-                    let text = String(buffer: response.body)
-                    #expect(text.hasPrefix("data: {\"n\":1}\n\n"))
-                    let last = try #require(text.split(separator: "\n\n").last)
-                    #expect(last.contains("stream_interrupted"), "the silent stream ends with an error event: \(text)")
-                    #expect(!text.contains("[DONE]"), "cut at the idle timeout, while the upstream was still silent: \(text)")
+        // The idle timeout also bounds the wait for the head, so on a busy machine the head and first event may not
+        // get through in time: that is a correct 504, and the test then asks again with a longer timeout. The
+        // upstream stays silent after its first event until the test ends.
+        let stall = "stall-" + UUID().uuidString
+        defer { Self.release(stall) }
+        let cut = Mutex<String?>(nil)
+        for seconds in [2, 5, 12] where cut.withLock({ $0 == nil }) {
+            let settings = {
+                var settings = UpstreamSettings()
+                settings.idleTimeout = .seconds(seconds)
+                settings.firstByteTimeout = .seconds(60)
+                return settings
+            }()
+            try await Self.fakeUpstream().test(.live) { upstream in
+                try await Self.gateway(port: try #require(upstream.port), settings: settings).test(.live) { client in
+                    try await client.execute(
+                        uri: "/v1/chat/completions", method: .post, headers: Self.json, body: Self.chat(stall, stream: true)
+                    ) { response in
+                        let text = String(buffer: response.body)
+                        if response.status == .gatewayTimeout, text.contains("upstream_timeout") {
+                            print("the stream's head did not come within \(seconds) s; asking again with a longer timeout")
+                            return
+                        }
+                        #expect(response.status == .ok, "\(text)")
+                        cut.withLock { $0 = text }
+                        Self.release(stall)
+                    }
                 }
             }
         }
+        let text = try #require(cut.withLock { $0 }, "the head came within one of the idle timeouts")
+        #expect(text.hasPrefix("data: {\"n\":1}\n\n"))
+        let last = try #require(text.split(separator: "\n\n").last)
+        #expect(last.contains("stream_interrupted"), "the silent stream ends with an error event: \(text)")
+        #expect(!text.contains("[DONE]"), "cut at the idle timeout, while the upstream was still silent: \(text)")
     }
 
     /// A swap that runs until `ends`, as `SwapOrchestrator.current` would report it.
@@ -403,23 +417,110 @@ struct GatewayTests {
         #expect(!UpstreamSender.neverReachedUpstream(Unrelated()), "decided by the type, never the text")
     }
 
-    @Test func aClientThatLeavesBeforeTheAnswerGivesItsSlotBack() async throws {
+    @Test(arguments: [false, true])
+    func aClientThatLeavesBeforeTheAnswerGivesItsSlotBack(stream: Bool) async throws {
         let gates = GatewayGates()
         try await Self.fakeUpstream().test(.live) { upstream in
             try await Self.gateway(port: try #require(upstream.port), gates: gates).test(.live) { gateway in
                 let http = HTTPClient(eventLoopGroupProvider: .singleton)
                 defer { _ = http.shutdown() }
                 let held = Self.held()
-                let request = Self.request(port: try #require(gateway.port), held, stream: true)
+                defer { Self.release(held) }
+                let request = Self.request(port: try #require(gateway.port), held, stream: stream)
                 // The client gives up (and closes its connection) while the upstream still holds its answer.
-                await #expect(throws: (any Error).self) { _ = try await http.execute(request, timeout: .milliseconds(100)) }
+                let call = Task { try await http.execute(request, timeout: .seconds(60)) }
+                #expect(await TestSupport.eventually(timeout: .seconds(20)) { gates.inFlight(serviceID: "vllm") == 1 })
+                call.cancel()
+                await #expect(throws: (any Error).self) { _ = try await call.value }
                 #expect(
-                    await TestSupport.eventually(timeout: .seconds(10)) { gates.inFlight(serviceID: "vllm") == 1 },
-                    "the upstream request still runs")
-                Self.release(held)
+                    await TestSupport.eventually(timeout: .seconds(20)) { gates.inFlight(serviceID: "vllm") == 0 },
+                    "the slot comes back while the upstream still holds the answer: nobody is left to write it to")
+            }
+        }
+    }
+
+    @Test func aClientThatLeavesTheQueueGivesItsPlaceBack() async throws {
+        let gates = GatewayGates()
+        let limits = AdmissionLimits(maxInFlight: 1, queueDepth: 4, queueTimeoutMs: 60_000)
+        try await Self.fakeUpstream().test(.live) { upstream in
+            try await Self.gateway(port: try #require(upstream.port), limits: limits, gates: gates).test(.live) { gateway in
+                let port = try #require(gateway.port)
+                let http = HTTPClient(eventLoopGroupProvider: .singleton)
+                defer { _ = http.shutdown() }
+                let first = Self.held()
+                defer { Self.release(first) }
+                async let answer = http.execute(Self.request(port: port, first), timeout: .seconds(60))
+                #expect(await TestSupport.eventually(timeout: .seconds(20)) { gates.inFlight(serviceID: "vllm") == 1 })
+                let gate = gates.gate(named: "vllm", limits: limits)
+                // The second client gives up once it is seen queued (cancelling its call closes its connection).
+                let second = Task { try await http.execute(Self.request(port: port, Self.held()), timeout: .seconds(60)) }
+                #expect(await TestSupport.eventually(timeout: .seconds(20)) { gate.queued == 1 }, "the second request queues")
+                second.cancel()
+                await #expect(throws: (any Error).self) { _ = try await second.value }
                 #expect(
-                    await TestSupport.eventually(timeout: .seconds(10)) { gates.inFlight(serviceID: "vllm") == 0 },
-                    "the slot comes back once the upstream answered, though nobody was left to write it to")
+                    await TestSupport.eventually(timeout: .seconds(20)) { gate.queued == 0 },
+                    "the queue place of a client that left is free while the first request still runs")
+                #expect(gate.inFlight == 1, "the first request was not touched")
+                Self.release(first)
+                let response = try await answer
+                #expect(response.status == .ok)
+            }
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func aCallInFlightEndsWhenTheMonitorSeesItsUpstreamGoDown(midStream: Bool) async throws {
+        let gates = GatewayGates()
+        let board = Mutex<StatusBoard?>(nil)
+        // Long timeouts: only the outage can end the call while the test holds it.
+        let settings = {
+            var settings = UpstreamSettings()
+            settings.idleTimeout = .seconds(120)
+            settings.firstByteTimeout = .seconds(120)
+            return settings
+        }()
+        let held = midStream ? "stall-" + UUID().uuidString : Self.held()
+        defer { Self.release(held) }
+        try await Self.fakeUpstream().test(.live) { upstream in
+            try await Self.gateway(
+                port: try #require(upstream.port), settings: settings, gates: gates, onBoard: { seen in board.withLock { $0 = seen } }
+            ).test(.live) { gateway in
+                let http = HTTPClient(eventLoopGroupProvider: .singleton)
+                defer { _ = http.shutdown() }
+                // Released once the call has ended, so the fake upstream can shut down.
+                defer { Self.release(held) }
+                let request = Self.request(port: try #require(gateway.port), held, stream: midStream)
+                let vllm = StatusBoard.Key(kind: .service, id: "vllm")
+                func markDown(_ monitor: StatusBoard) async {
+                    while await monitor.state(of: vllm).isServing {
+                        let now = Timestamp.now()
+                        await monitor.record(vllm, Observation(verdict: .failed, cause: "probe timed out", sentAt: now, finishedAt: now))
+                    }
+                }
+                let monitor = try #require(board.withLock { $0 })
+                if midStream {
+                    // The first event is through before the monitor sees the upstream go down.
+                    let response = try await http.execute(request, timeout: .seconds(120))
+                    #expect(response.status == .ok)
+                    var chunks = response.body.makeAsyncIterator()
+                    var text = String(buffer: try #require(try await chunks.next()))
+                    #expect(text.hasPrefix("data: {\"n\":1}\n\n"), "what came before the outage is kept: \(text)")
+                    await markDown(monitor)
+                    while let chunk = try await chunks.next() { text += String(buffer: chunk) }
+                    #expect(text.contains("stream_interrupted") && text.contains("stop answering"), "\(text)")
+                    #expect(!text.contains("[DONE]"))
+                } else {
+                    async let answer = http.execute(request, timeout: .seconds(120))
+                    #expect(await TestSupport.eventually(timeout: .seconds(20)) { gates.inFlight(serviceID: "vllm") == 1 })
+                    await markDown(monitor)
+                    let response = try await answer
+                    let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
+                    #expect(response.status == .serviceUnavailable)
+                    #expect(text.contains("upstream_down"), "\(text)")
+                    #expect(response.headers.first(name: "retry-after") == "5")
+                }
+                #expect(gates.inFlight(serviceID: "vllm") == 0, "the slot is back")
+                #expect(monitor.outages.waiting == 0, "an ended call leaves no waiter behind")
             }
         }
     }

@@ -109,6 +109,8 @@ public struct AppDependencies: Sendable {
 public func buildRouter(_ dependencies: AppDependencies) -> Router<SparkDeckRequestContext> {
     // HEAD on every GET route: the GET's status and headers, no body (RFC 9110 9.3.2).
     let router = Router(context: SparkDeckRequestContext.self, options: .autoGenerateHeadEndpoints)
+    // Outermost, so the answers the inner middleware make of errors are marked too.
+    router.add(middleware: CancelOnDisconnectMiddleware())
     router.add(middleware: RequestIdMiddleware())
     router.add(
         middleware: HostGuardMiddleware(
@@ -181,7 +183,9 @@ public func buildApplication(
     return Application(
         router: buildRouter(dependencies),
         // The idle timeout also bounds reading a request's head: a client trickling its headers is closed with it.
-        server: .http1(configuration: .init(idleTimeout: .init(configuration.idleTimeout))),
+        server: .http1(
+            configuration: .init(
+                additionalChannelHandlers: [ClientConnectionHandler()], idleTimeout: .init(configuration.idleTimeout))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "SparkDeck"),
         services: services + [
             monitor, EventHeartbeat(events: dependencies.events),

@@ -52,3 +52,35 @@ struct RequestIdMiddleware<Context: RequestContext>: RouterMiddleware {
 extension HTTPField.Name {
     static let requestId = Self("X-Request-Id")!
 }
+
+/// Cancels the work of an API request whose client goes away before its answer is ready: its queue place or
+/// upstream slot is given back and the upstream call is cancelled, instead of running on for nobody. Only routes that
+/// may wait are watched (the `/v1` API and the redaction gateway); dashboard and maintenance routes are not (a swap
+/// must not stop because a browser tab closed). An answer streamed after its head is not watched here: its next write
+/// fails when the client has gone.
+struct CancelOnDisconnectMiddleware: RouterMiddleware {
+    typealias Context = SparkDeckRequestContext
+
+    static func watches(_ request: Request) -> Bool {
+        guard request.method == .post else { return false }
+        let path = request.uri.path
+        return path.hasPrefix("/v1/") || path == "/scrub" || path == "/rehydrate"
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard Self.watches(request), let connection = context.connectionEnd else { return try await next(request, context) }
+        return try await withoutActuallyEscaping(next) { next in
+            // The group below waits for `next` to return before this returns, so it never outlives this call.
+            let handler = UncheckedSendable(next)
+            return try await connection.unlessRaised(ClientConnectionHandler.key, after: 0, else: { CancellationError() }) {
+                try await handler.value(request, context)
+            }
+        }
+    }
+}
+
+/// Lets a value the compiler cannot prove sendable cross into a child task whose lifetime the caller bounds.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

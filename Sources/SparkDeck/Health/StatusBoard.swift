@@ -19,6 +19,8 @@ public actor StatusBoard {
     let demo: Bool
     /// When the gateway last received bytes from each service (a positive passive signal).
     let traffic: TrafficClock?
+    /// Raised when a service stops serving, so the calls in flight to it end at once.
+    public nonisolated let outages = EndSignal()
     private var trackers: [Key: TargetTracker] = [:] {
         didSet { mirrorGatewayView() }
     }
@@ -94,6 +96,7 @@ public actor StatusBoard {
             return
         }
         metrics.stateChanged(target: key.id, kind: key.kind, to: transition.to, outageStarted: transition.outage == .started)
+        if key.kind == .service, transition.from.isServing, !transition.to.isServing { outages.raise(key.id) }
         logger.info(
             "\(key.kind.rawValue) \(key.id): \(transition.from.rawValue) -> \(transition.to.rawValue)",
             metadata: transition.cause.map { ["cause": "\($0)"] } ?? [:])

@@ -22,7 +22,7 @@ struct RedactionController {
         router.post("/rehydrate") { request, context in try await rehydrate(request, context: context) }
         router.delete("/scrub/sessions/:id") { request, context in
             let id = try context.parameters.require("id")
-            let caller = Self.caller(request)
+            let caller = Self.caller(request, context: context)
             // Under the session's lock: a scrub that loaded it before the delete cannot save it back after.
             let deleted = try await vault.exclusively(id) {
                 guard let session = try await vault.session(id), session.isUsable(by: caller) else { return false }
@@ -99,7 +99,7 @@ struct RedactionController {
         } else {
             id = "scrub-" + UUID().uuidString.lowercased()
         }
-        let caller = Self.caller(request)
+        let caller = Self.caller(request, context: context)
         let (result, session) = try await vault.exclusively(id) {
             let stored = try await vault.session(id)
             guard stored?.isUsable(by: caller) ?? true else { throw Self.taken(id) }
@@ -135,17 +135,21 @@ struct RedactionController {
         let body = try await JSONBody.decode(RehydrateRequest.self, request, context: context, limit: Self.bodyLimit)
         let text = body.text
         let id = body.sessionID
-        guard let session = try await vault.session(id), session.isUsable(by: Self.caller(request)) else {
+        guard let session = try await vault.session(id), session.isUsable(by: Self.caller(request, context: context)) else {
             throw APIError.notFound("No scrub session \(id): it expired or was deleted, so its placeholders cannot be filled in.")
         }
         let (output, unresolved) = Rehydrator.rehydrate(text, session: session)
         return Response.json(.object(["text": .string(output), "unresolved": .array(unresolved.map(JSONValue.string))]))
     }
 
-    /// Who is calling, for the sessions they own: the API key's hash, or nil when the request carries no key (no keys
-    /// are set, or the middleware would have refused it).
-    static func caller(_ request: Request) -> String? {
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else { return nil }
+    /// Who is calling, for the sessions they own: the API key's hash; with no key (none are set, or the middleware
+    /// would have refused the request) the client's IP address, so another machine on the LAN cannot read a session's
+    /// values either. Nil only where there is no address (a test router).
+    static func caller(_ request: Request, context: some RequestContext) -> String? {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+            let address = context.clientAddress
+            return address == "unknown" ? nil : "client:" + address
+        }
         return "key:" + APIKeyStore.hash(String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces))
     }
 
@@ -153,7 +157,7 @@ struct RedactionController {
     static func taken(_ id: String) -> APIError {
         APIError(
             .conflict, type: "invalid_request_error", code: "session_id_taken",
-            message: "The session id \(id) belongs to another API key; choose another, or leave `session_id` out for a new one.",
+            message: "The session id \(id) belongs to another API key or client; choose another, or leave `session_id` out for a new one.",
             param: "session_id")
     }
 

@@ -50,20 +50,32 @@ struct ASRClient: Sendable {
             do {
                 let answer = try await core.exchange(request, to: upstream)
                 if answer.status < 400 { return answer.body }
-                guard answer.status == 503, attempt < attempts else {
+                guard Self.mayRetry(status: answer.status, attempt: attempt, of: attempts) else {
                     throw APIError(
                         .badGateway, type: "upstream_error", code: "upstream_error",
                         message: "The \(service.id) service answered HTTP \(answer.status) for \(label): "
                             + String(String(buffer: answer.body).prefix(300)))
                 }
                 retryAfter = 2
-            } catch let error as APIError where error.status == .serviceUnavailable && attempt < attempts {
+            } catch let error as APIError
+                where error.code != "upstream_bad_answer" && Self.mayRetry(status: error.status.code, attempt: attempt, of: attempts)
+            {
                 retryAfter = error.headers[.retryAfter].flatMap(Int.init) ?? 2
             }
             // Backs off a little more each time, within what the ASR asked for and half a minute.
             let wait = min(30, max(1, retryAfter ?? 2) * min(attempt, 4))
             try await Task.sleep(for: .seconds(wait))
             attempt += 1
+        }
+    }
+
+    /// A chunk call is idempotent, so it is asked again: while the ASR is busy or loading (503) up to `attempts`
+    /// times; after a gateway error (a reset, a timeout: 502, 504) twice more, since one may cost a long timeout.
+    static func mayRetry(status: Int, attempt: Int, of attempts: Int) -> Bool {
+        switch status {
+        case 503: attempt < attempts
+        case 502, 504: attempt < min(3, attempts)
+        default: false
         }
     }
 

@@ -56,7 +56,12 @@ struct AudioJobsController {
             response.headers[.location] = "/v1/audio/jobs/\(id)"
             return response
         }
-        let rendered = try await task.value
+        // A synchronous job is nobody's once its client leaves: it stops with the request.
+        let rendered = try await withTaskCancellationHandler {
+            try await task.value
+        } onCancel: {
+            task.cancel()
+        }
         return Response(
             status: .ok, headers: [.contentType: rendered.contentType, UpstreamCore.upstreamHeader: asrID],
             body: .init(byteBuffer: .init(string: rendered.body)))

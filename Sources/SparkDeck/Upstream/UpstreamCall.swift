@@ -13,11 +13,14 @@ final class UpstreamCall: Sendable {
     private let lease: AdmissionLease
     private let observer: GatewayObserver
     private let settled = Atomic<Bool>(false)
+    /// For a service the monitor watches: its outage signal and how many outages it had when the call began.
+    private let outage: (signal: EndSignal, epoch: UInt64)?
 
     init(
         route: String, upstream: String, arrived: ContinuousClock.Instant, waited: Duration, lease: AdmissionLease,
-        observer: GatewayObserver
+        observer: GatewayObserver, outage: (signal: EndSignal, epoch: UInt64)? = nil
     ) {
+        self.outage = outage
         self.route = route
         self.upstream = upstream
         self.arrived = arrived
@@ -41,6 +44,14 @@ final class UpstreamCall: Sendable {
 
     func firstByte() {
         observer.firstByte(route: route, upstream: upstream, after: ContinuousClock.now - arrived)
+    }
+
+    /// Runs one wait on the upstream (its head, a chunk of its body); it ends with `ServiceWentDown` as soon as the
+    /// monitor sees the service stop serving after the call began.
+    func unlessDown<Value: Sendable>(_ operation: @escaping @Sendable () async throws -> Value) async throws -> Value {
+        guard let outage else { return try await operation() }
+        let upstream = upstream
+        return try await outage.signal.unlessRaised(upstream, after: outage.epoch, else: { ServiceWentDown(service: upstream) }, operation)
     }
 
     var isSettled: Bool { settled.load(ordering: .acquiring) }

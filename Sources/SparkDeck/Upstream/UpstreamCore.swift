@@ -61,11 +61,17 @@ public struct UpstreamCore: Sendable {
         let call = try await admit(request, to: upstream)
         let answer = try await send(request, on: call, to: upstream)
         do {
-            let body = try await answer.body.collect(upTo: limit)
+            let body = try await call.unlessDown { try await answer.body.collect(upTo: limit) }
             call.finish(status: Int(answer.status.code))
             return WholeAnswer(
                 status: Int(answer.status.code), contentType: answer.headers.first(name: "content-type"), body: body,
                 waited: call.waited)
+        } catch is ServiceWentDown {
+            call.abandon()
+            throw UpstreamSender.apiError(
+                for: ServiceWentDown(service: upstream.id), upstream: upstream.id, settings: sender.settings, streaming: false
+            )
+            .naming(upstream.id, waited: call.waited)
         } catch {
             call.abandon()
             throw APIError(
@@ -81,6 +87,7 @@ public struct UpstreamCore: Sendable {
     /// its wait ran out.
     func admit(_ request: UpstreamRequest, to upstream: Upstream, serving: Bool = false) async throws -> UpstreamCall {
         let arrived = ContinuousClock.now
+        let epoch = board.outages.epoch(of: upstream.id)
         if upstream.watched, !serving {
             let state = await board.state(of: .init(kind: .service, id: upstream.id))
             guard state.isServing else {
@@ -96,7 +103,8 @@ public struct UpstreamCore: Sendable {
             let lease = try await AdmissionLease.acquire(serviceGates)
             return UpstreamCall(
                 route: request.route, upstream: upstream.id, arrived: arrived,
-                waited: request.waited + lease.waited, lease: lease, observer: observer)
+                waited: request.waited + lease.waited, lease: lease, observer: observer,
+                outage: upstream.watched ? (board.outages, epoch) : nil)
         } catch {
             let gate = serviceGates.first { $0.name == error.gate } ?? serviceGates[0]
             let what =
@@ -117,7 +125,7 @@ public struct UpstreamCore: Sendable {
     /// upstream.
     func send(_ request: UpstreamRequest, on call: UpstreamCall, to upstream: Upstream) async throws -> HTTPClientResponse {
         do {
-            return try await sender.send(request, to: upstream)
+            return try await sender.send(request, to: upstream, during: call)
         } catch {
             call.abandon()
             throw UpstreamSender.apiError(for: error, upstream: upstream.id, settings: sender.settings, streaming: request.streaming)

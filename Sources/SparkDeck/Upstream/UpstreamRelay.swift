@@ -53,7 +53,7 @@ struct UpstreamRelay: Sendable {
                 status: .init(code: status), headers: headers,
                 body: .init(byteBuffer: UpstreamErrorAnswer.enveloped(status: status, body: body, upstream: call.upstream)))
         }
-        var chunks = upstream.body.makeAsyncIterator()
+        let chunks = AnswerChunks(upstream.body, call: call)
         var first: ByteBuffer?
         if !isEventStream {
             // A plain answer comes with its head or right after it. Waiting for its first bytes lets an answer that
@@ -77,14 +77,11 @@ struct UpstreamRelay: Sendable {
                     .naming(call.upstream, waited: call.waited)
             }
         }
-        // The body writer below is the iterator's only user from here on (it runs after this function returns).
-        nonisolated(unsafe) let remaining = chunks
         let logger = self.logger
         let traffic = self.traffic
         return Response(
             status: .init(code: status), headers: headers,
             body: ResponseBody { [first] writer in
-                var chunks = remaining
                 var collected: ByteBuffer? = wantsJSON ? ByteBuffer() : nil
                 var framer = EventStreamFramer()
                 func pass(_ chunk: ByteBuffer) async throws {
@@ -139,5 +136,22 @@ struct UpstreamRelay: Sendable {
             ])
         ])
         return "data: " + String(decoding: json.encoded(), as: UTF8.self) + "\n\n"
+    }
+}
+
+/// An upstream's answer body read a chunk at a time. Each wait for a chunk ends with `ServiceWentDown` as soon as
+/// the monitor sees the service stop serving, so a hung service does not hold its client until the idle timeout.
+final class AnswerChunks: @unchecked Sendable {
+    // Read by one task at a time: the relay, then the body writer it hands the rest to.
+    private var iterator: HTTPClientResponse.Body.AsyncIterator
+    private let call: UpstreamCall
+
+    init(_ body: HTTPClientResponse.Body, call: UpstreamCall) {
+        iterator = body.makeAsyncIterator()
+        self.call = call
+    }
+
+    func next() async throws -> ByteBuffer? {
+        try await call.unlessDown { try await self.iterator.next() }
     }
 }

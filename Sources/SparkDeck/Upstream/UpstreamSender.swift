@@ -34,7 +34,9 @@ public struct UpstreamSender: Sendable {
         self.logger = logger
     }
 
-    func send(_ request: UpstreamRequest, to upstream: Upstream) async throws -> HTTPClientResponse {
+    /// - Parameter call: the admitted call this send belongs to; waiting for the head ends when the monitor sees the
+    ///   upstream go down meanwhile.
+    func send(_ request: UpstreamRequest, to upstream: Upstream, during call: UpstreamCall? = nil) async throws -> HTTPClientResponse {
         let client = request.streaming ? clients.streaming : clients.whole
         var outbound = HTTPClientRequest(url: upstream.baseURL + request.path)
         outbound.method = .init(rawValue: request.method.rawValue)
@@ -52,7 +54,10 @@ public struct UpstreamSender: Sendable {
         while true {
             attempt += 1
             do {
-                return try await client.execute(outbound, timeout: .init(request.timeout ?? settings.firstByteTimeout), logger: logger)
+                let timeout = TimeAmount(request.timeout ?? settings.firstByteTimeout)
+                let (logger, attemptRequest) = (logger, outbound)
+                guard let call else { return try await client.execute(attemptRequest, timeout: timeout, logger: logger) }
+                return try await call.unlessDown { try await client.execute(attemptRequest, timeout: timeout, logger: logger) }
             } catch {
                 if Self.neverReachedUpstream(error), attempt < attempts, !Task.isCancelled {
                     let jitter = Double.random(in: 0.5...1.5)
@@ -98,6 +103,13 @@ public struct UpstreamSender: Sendable {
             return APIError(
                 .gatewayTimeout, type: "upstream_unavailable", code: "upstream_timeout",
                 message: "The \(upstream) service did not answer within \(timeout).")
+        }
+        if let error = error as? ServiceWentDown {
+            var apiError = APIError(
+                .serviceUnavailable, type: "upstream_unavailable", code: "upstream_down",
+                message: "The \(upstream) service stopped answering while this request waited for it (\(error)). Retry shortly.")
+            apiError.headers[.retryAfter] = "5"
+            return apiError
         }
         if error is CancellationError {
             return APIError(.serviceUnavailable, type: "upstream_unavailable", code: "cancelled", message: "The request was cancelled.")
