@@ -441,12 +441,26 @@ struct AudioJobPieceTests {
         #expect((try JSONSerialization.jsonObject(with: Data(buffer: plain)) as? [String: Any])?["words"] == nil)
         let odd = ByteBuffer(string: #"{"text":"a shape SparkDeck does not know"}"#)
         #expect(TranscriptionAnswer.normalized(odd, format: "verbose_json").body == odd, "an unknown shape passes unchanged")
+        let whisper = ByteBuffer(
+            string: #"{"task":"transcribe","language":"en","duration":3.0,"text":" Hello there. How are you?","#
+                + #""segments":[{"id":0,"seek":0,"start":0.0,"end":1.2,"text":" Hello there.","tokens":[50364],"avg_logprob":-0.3},"#
+                + #"{"id":1,"seek":0,"start":1.4,"end":2.6,"text":" How are you?","tokens":[50420],"avg_logprob":-0.2}]}"#)
+        #expect(
+            TranscriptionAnswer.normalized(whisper, format: "verbose_json", words: true).body == whisper,
+            "segments already in sentences (a Whisper server, OpenAI's shape) pass unchanged")
     }
 
     @Test func aWAVHeaderSaysHowLongTheFileShouldBe() {
         let header = WAVFile.header(sampleRate: 16_000, dataBytes: 64_000)
         #expect(WAVFile.promisedDuration(header: header) == 2)
         #expect(WAVFile.promisedDuration(header: WAVFile.header(sampleRate: 16_000, dataBytes: 0)) == nil, "a streamed WAV leaves it open")
+        // Streaming servers' placeholders: the data size at the maximum, or set so the RIFF size is.
+        for placeholder in [0xFFFF_FFFF, 0xFFFF_FFFF - 36] {
+            var streamed = WAVFile.header(sampleRate: 24_000, dataBytes: placeholder)
+            #expect(WAVFile.promisedDuration(header: streamed) == nil, "data size \(placeholder)")
+            streamed.replaceSubrange(4..<8, with: [0xFF, 0xFF, 0xFF, 0xFF])
+            #expect(WAVFile.promisedDuration(header: streamed) == nil, "RIFF size 0xFFFFFFFF")
+        }
         #expect(WAVFile.promisedDuration(header: Array("ID3 not a wav at all".utf8)) == nil)
     }
 

@@ -1,3 +1,4 @@
+import Prometheus
 import Synchronization
 import Testing
 
@@ -74,5 +75,29 @@ struct EndSignalTests {
         let wasCancelled = cancelled.load(ordering: .relaxed)
         #expect(wasCancelled, "the operation was cancelled, not left running")
         #expect(signal.waiting == 0)
+    }
+
+    @Test func callsInFlightAreEndedOnlyOnceAServiceHasStayedDownLongEnough() async throws {
+        let inventory = TestSupport.inventory(services: [("tts", .tts, 9)], grace: 0)
+        let board = try StatusBoard(
+            inventory: inventory, log: ConnectivityLog(store: try Store(dataDirectory: try TestSupport.temporaryDirectory())),
+            events: EventBroadcaster(), metrics: HealthMetrics(registry: PrometheusCollectorRegistry()), demo: false,
+            logger: TestSupport.logger, startedAt: 0, inFlightCutAfter: 5)
+        let tts = StatusBoard.Key(kind: .service, id: "tts")
+        let start = Timestamp.now()
+        // (seconds after start, the probe's verdict) → outages raised so far.
+        let steps: [(Double, Observation.Verdict, UInt64)] = [
+            (0, .ready, 0),
+            (1, .failed, 0), (3, .failed, 0), // a 3 s stall: no cut
+            (4, .ready, 0),
+            (10, .failed, 0), (14, .failed, 0), (16, .failed, 1), // down for 6 s: cut once
+            (20, .failed, 1), // and only once per outage
+            (21, .ready, 1), (22, .failed, 1), (28, .failed, 2),
+        ]
+        for (offset, verdict, raised) in steps {
+            let at = start + offset
+            await board.record(tts, Observation(verdict: verdict, latencyMs: verdict == .ready ? 1 : nil, sentAt: at, finishedAt: at))
+            #expect(board.outages.epoch(of: "tts") == raised, "after the probe at +\(offset) s")
+        }
     }
 }

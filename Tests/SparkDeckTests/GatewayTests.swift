@@ -133,7 +133,7 @@ struct GatewayTests {
         let events = EventBroadcaster()
         let board = try StatusBoard(
             inventory: inventory, log: ConnectivityLog(store: store), events: events,
-            metrics: HealthMetrics(registry: registry), demo: false, logger: TestSupport.logger)
+            metrics: HealthMetrics(registry: registry), demo: false, logger: TestSupport.logger, inFlightCutAfter: 0)
         let now = Timestamp.now()
         await board.record(.init(kind: .service, id: "vllm"), Observation(verdict: .ready, latencyMs: 1, sentAt: now, finishedAt: now))
         await board.setServedModels(["fake/model"])

@@ -227,6 +227,24 @@ struct InventoryTests {
         expectIssue(issues(replacing: "- id: asr\n", with: "- id: vllm\n"), path: "services", contains: "used by more than one entry")
     }
 
+    @Test func speechServicesNameTheirModelAndTheFormatsTheyAnswer() throws {
+        let asrAPI = "    limits: { max_in_flight: 2, queue: 4, queue_timeout_ms: 10000 }\n"
+        let inventory = try InventoryLoader.parse(
+            Self.valid.replacingOccurrences(of: asrAPI, with: asrAPI + "    api: { model: whisper-tiny, formats: [json, verbose_json] }\n"),
+            file: "t")
+        let asr = try #require(inventory.services.first { $0.kind == .asr })
+        #expect(asr.api.model == "whisper-tiny" && asr.api.formats == ["json", "verbose_json"])
+        expectIssue(
+            issues(replacing: asrAPI, with: asrAPI + "    api: { formats: [json, docx] }\n"), path: "services[1].api.formats",
+            contains: "got docx")
+        expectIssue(
+            issues(replacing: asrAPI, with: asrAPI + "    api: { max_batch: 4 }\n"), path: "services[1].api.max_batch",
+            contains: "unknown key")
+        expectIssue(
+            issues(replacing: "    port: 8888\n", with: "    port: 8888\n    api: { model: x }\n"), path: "services[0].api",
+            contains: "applies only to asr, tts, embeddings and rerank services")
+    }
+
     @Test func healthAndLimits() {
         expectIssue(
             issues(replacing: "path: /health,", with: "path: health,"), path: "services[1].health.path", contains: "must start with '/'")

@@ -14,7 +14,7 @@ struct SearchGatewayTests {
     static let json: HTTPFields = [.contentType: "application/json"]
 
     static func withGateway(
-        sim: SimEmbeddings.Settings = .init(maxBatch: 4), api: EmbeddingAPI = EmbeddingAPI(), store: SimQdrantStore = SimQdrantStore(),
+        sim: SimEmbeddings.Settings = .init(maxBatch: 4), api: ServiceAPI = ServiceAPI(), store: SimQdrantStore = SimQdrantStore(),
         faults: SimQdrantFaults = SimQdrantFaults(), _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
     ) async throws {
         let options = SimOptions(port: 0, loadSeconds: 0)
@@ -79,6 +79,18 @@ struct SearchGatewayTests {
         }
     }
 
+    @Test func theModelListNamesTheEmbeddingModelWhileItsServiceServes() async throws {
+        var api = ServiceAPI()
+        api.model = "BAAI/bge-m3"
+        try await Self.withGateway(api: api) { client in
+            try await client.execute(uri: "/v1/models", method: .get) { response in
+                let data = try Self.object(response.body)["data"] as? [[String: Any]] ?? []
+                #expect(data.map { $0["id"] as? String } == ["BAAI/bge-m3"], "\(data)")
+                #expect(data.first?["kind"] as? String == "embeddings")
+            }
+        }
+    }
+
     @Test func anUpstreamRefusalIsPassedOnReadably() async throws {
         try await Self.withGateway { client in
             let answer = try await Self.post(client, "/v1/embeddings", ["input": ["a"], "dimensions": 256])
@@ -93,7 +105,7 @@ struct SearchGatewayTests {
 
     @Test(arguments: [SimEmbeddings.Settings.SparseFormat.tei, .lexicalWeights])
     func sparseVectorsComeSortedAndUnique(format: SimEmbeddings.Settings.SparseFormat) async throws {
-        var api = EmbeddingAPI()
+        var api = ServiceAPI()
         api.sparse = format == .tei ? .tei : .lexicalWeights
         let texts = (0..<6).map { "zebra apple zebra mango number \($0) apple" }
         try await Self.withGateway(sim: .init(maxBatch: 4, sparseFormat: format), api: api) { client in
@@ -110,9 +122,9 @@ struct SearchGatewayTests {
         }
     }
 
-    @Test(arguments: [EmbeddingAPI.RerankShape.tei, .cohere])
-    func rerankAnswersInCohereShapeWhateverTheUpstreamSpeaks(shape: EmbeddingAPI.RerankShape) async throws {
-        var api = EmbeddingAPI()
+    @Test(arguments: [ServiceAPI.RerankShape.tei, .cohere])
+    func rerankAnswersInCohereShapeWhateverTheUpstreamSpeaks(shape: ServiceAPI.RerankShape) async throws {
+        var api = ServiceAPI()
         api.rerank = shape
         try await Self.withGateway(api: api) { client in
             let documents: [Any] = [

@@ -107,6 +107,9 @@ struct ReadinessRuleTests {
     @Test func asrLoadingIsLoadingNotUp() {
         #expect(ReadinessRule.verdict(kind: .asr, answer: .http(status: 200, body: #"{"status":"loading","model":"m"}"#)).0 == .loading)
         #expect(ReadinessRule.verdict(kind: .asr, answer: .http(status: 200, body: #"{"status":"ready"}"#)).0 == .ready)
+        #expect(
+            ReadinessRule.verdict(kind: .asr, answer: .http(status: 200, body: #"{"status":"ok"}"#)).0 == .ready,
+            "faster-whisper-server's answer once it serves")
         #expect(ReadinessRule.verdict(kind: .asr, answer: .http(status: 503, body: "")).0 == .loading)
         let odd = ReadinessRule.verdict(kind: .asr, answer: .http(status: 200, body: "<html>"))
         #expect(odd.0 == .failed && odd.1 == "health status missing")

@@ -22,13 +22,20 @@ def client(demo: Demo) -> openai.OpenAI:
     return openai.OpenAI(base_url=demo.url("/v1"), api_key="unused-while-open", max_retries=0, timeout=30)
 
 
+def llm_models(client: openai.OpenAI) -> list[str]:
+    return [m.id for m in client.models.list().data if getattr(m, "kind", None) == "llm"]
+
+
 def loaded_model(client: openai.OpenAI) -> str:
-    models = poll(lambda: (len(ids := [m.id for m in client.models.list().data]) == 1, ids), 20.0, "one loaded model")
+    models = poll(lambda: (len(ids := llm_models(client)) == 1, ids), 20.0, "one loaded model")
     return models[0]
 
 
-def test_models_list_names_the_loaded_model(client: openai.OpenAI):
+def test_models_list_names_the_loaded_model_first_then_the_speech_and_embedding_models(client: openai.OpenAI):
     assert loaded_model(client) == "sparksim/small-8b"
+    listed = [(m.id, getattr(m, "kind", None)) for m in client.models.list().data]
+    assert listed[0] == ("sparksim/small-8b", "llm"), listed
+    assert set(listed[1:]) == {("parakeet", "transcription"), ("kokoro", "speech"), ("BAAI/bge-m3", "embeddings")}, listed
 
 
 def test_chat_non_stream_and_stream_give_the_same_text(client: openai.OpenAI):

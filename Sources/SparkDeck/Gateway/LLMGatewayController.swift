@@ -29,12 +29,28 @@ struct LLMGatewayController {
         let created = Double(Int(Date().timeIntervalSince1970))
         // Only what a serving LLM lists: a model whose vLLM died is not offered (the status board says so too).
         let view = llmService().map { board.gatewayView(of: $0.id) }
-        let served = view.map { $0.state.isServing ? $0.served : [] } ?? []
-        let entries: [JSONValue] = served.map { name in
-            .object(["id": .string(name), "object": .string("model"), "created": .number(created), "owned_by": .string("sparkdeck")])
+        var entries: [(id: String, kind: ServiceKind)] = (view.map { $0.state.isServing ? $0.served : [] } ?? []).map { ($0, .vllm) }
+        // Then the speech, embedding and rerank models, while their services serve.
+        for service in inventory.services where service.kind != .vllm && service.kind != .qdrant {
+            guard let model = service.api.model ?? Self.defaultModel[service.kind], !entries.contains(where: { $0.id == model }),
+                board.gatewayView(of: service.id).state.isServing
+            else { continue }
+            entries.append((model, service.kind))
         }
-        return Response.json(.object(["object": .string("list"), "data": .array(entries)]))
+        let data: [JSONValue] = entries.map { entry in
+            .object([
+                "id": .string(entry.id), "object": .string("model"), "created": .number(created), "owned_by": .string("sparkdeck"),
+                "kind": .string(Self.kindName[entry.kind] ?? entry.kind.rawValue),
+            ])
+        }
+        return Response.json(.object(["object": .string("list"), "data": .array(data)]))
     }
+
+    /// The model a speech service is listed under when the inventory names none (`services[].api.model`): the names
+    /// the upstreams answer to (UPSTREAMS.md). An embedder or reranker is listed only when the inventory names it.
+    static let defaultModel: [ServiceKind: String] = [.asr: "parakeet", .tts: "kokoro"]
+    /// `kind` of a listed model, so an app can tell the LLM from the others.
+    static let kindName: [ServiceKind: String] = [.vllm: "llm", .asr: "transcription", .tts: "speech"]
 
     func complete(_ request: Request, context: some RequestContext, route: String, path: String) async throws -> Response {
         let (bytes, body) = try await JSONBody.scan(request, context: context, limit: Self.bodyLimit)

@@ -20,7 +20,8 @@ public enum ReadinessRule {
             case (.asr, 200):
                 // parakeet-asr answers 200 with {"status":"loading"} while its model loads.
                 switch jsonStatus(body) {
-                case "ready": return (.ready, nil)
+                // Other ASR servers (faster-whisper-server) answer "ok" once they serve.
+                case "ready", "ok", "healthy": return (.ready, nil)
                 case "loading": return (.loading, "model loading")
                 case let other: return (.failed, "health status \(other.map { "'\($0)'" } ?? "missing")")
                 }

@@ -19,8 +19,14 @@ public actor StatusBoard {
     let demo: Bool
     /// When the gateway last received bytes from each service (a positive passive signal).
     let traffic: TrafficClock?
-    /// Raised when a service stops serving, so the calls in flight to it end at once.
+    /// Raised when a service has stopped serving for `inFlightCutAfter` seconds, so the calls in flight to it end.
     public nonisolated let outages = EndSignal()
+    /// How long a service must have been seen down before its calls in flight are ended. A missed probe or a GPU stall
+    /// of a few seconds (UPSTREAMS.md: 1-4 s under load) must not cut answers that would still come; a hung or dead
+    /// service should not hold its clients for the 120 s / 300 s timeouts either.
+    let inFlightCutAfter: Double
+    /// When each service stopped serving (cleared when it serves again), and whether its calls were ended since.
+    private var stoppedServing: [String: (at: Double, cut: Bool)] = [:]
     private var trackers: [Key: TargetTracker] = [:] {
         didSet { mirrorGatewayView() }
     }
@@ -48,8 +54,9 @@ public actor StatusBoard {
 
     public init(
         inventory: Inventory, log: ConnectivityLog, events: EventBroadcaster, metrics: HealthMetrics,
-        demo: Bool, logger: Logger, traffic: TrafficClock? = nil, startedAt: Double = Timestamp.now()
+        demo: Bool, logger: Logger, traffic: TrafficClock? = nil, startedAt: Double = Timestamp.now(), inFlightCutAfter: Double = 5
     ) throws {
+        self.inFlightCutAfter = inFlightCutAfter
         self.inventory = inventory
         self.traffic = traffic
         self.log = log
@@ -88,6 +95,7 @@ public actor StatusBoard {
         }
         let transition = tracker.apply(observation)
         trackers[key] = tracker
+        if key.kind == .service { endCallsIfStillDown(key.id, state: tracker.state, at: observation.finishedAt) }
         metrics.probeFinished(
             target: key.id, kind: key.kind, latencyMs: observation.latencyMs,
             ok: observation.verdict == .ready)
@@ -96,7 +104,6 @@ public actor StatusBoard {
             return
         }
         metrics.stateChanged(target: key.id, kind: key.kind, to: transition.to, outageStarted: transition.outage == .started)
-        if key.kind == .service, transition.from.isServing, !transition.to.isServing { outages.raise(key.id) }
         logger.info(
             "\(key.kind.rawValue) \(key.id): \(transition.from.rawValue) -> \(transition.to.rawValue)",
             metadata: transition.cause.map { ["cause": "\($0)"] } ?? [:])
@@ -116,6 +123,19 @@ public actor StatusBoard {
                 ])))
         if let ended { await events.publish(.named("outage", .object(ended.json(now: Timestamp.now())))) }
         await publishStatus()
+    }
+
+    /// Ends the calls in flight to a service once it has been down for `inFlightCutAfter` seconds (once per outage).
+    private func endCallsIfStillDown(_ id: String, state: HealthState, at now: Double) {
+        guard !state.isServing else {
+            stoppedServing[id] = nil
+            return
+        }
+        let stopped = stoppedServing[id] ?? (now, false)
+        stoppedServing[id] = stopped
+        guard !stopped.cut, now - stopped.at >= inFlightCutAfter else { return }
+        stoppedServing[id] = (stopped.at, true)
+        outages.raise(id)
     }
 
     /// Records a node's GPU and container reading; sent with the next `status` event.

@@ -97,7 +97,7 @@ public struct ClusterService: Sendable, Equatable {
     /// A `vllm` service without one uses the loaded model's `logs` command.
     public var logs: CommandTemplate? = nil
     /// How an `embeddings` or `rerank` service speaks (inventory `api:`).
-    public var api = EmbeddingAPI()
+    public var api = ServiceAPI()
 }
 
 /// Admission limits shared by several services: a request needs a slot of its service and one of the group.

@@ -280,11 +280,14 @@ struct InventoryValidator {
                     + "transcripts or documents, which must not leave the LAN; use its LAN address, or set "
                     + "`allow_public_address: true` on this service if it really is yours")
         }
-        var api = EmbeddingAPI()
+        var api = ServiceAPI()
         if let apiNode = map["api"] {
-            if let kind, kind != .embeddings, kind != .rerank {
-                reader.report("\(path).api", apiNode, "applies only to embeddings and rerank services")
-            } else {
+            switch kind {
+            case .vllm, .qdrant:
+                reader.report("\(path).api", apiNode, "applies only to asr, tts, embeddings and rerank services")
+            case .asr, .tts:
+                api = speechAPI(apiNode, at: "\(path).api", kind: kind ?? .asr)
+            default:
                 api = embeddingAPI(apiNode, at: "\(path).api")
             }
         }
@@ -296,9 +299,30 @@ struct InventoryValidator {
         return service
     }
 
+    /// `{model}` of a tts service, `{model, formats}` of an asr service.
+    private func speechAPI(_ yaml: Yams.Node, at path: String, kind: ServiceKind) -> ServiceAPI {
+        var api = ServiceAPI()
+        guard let a = reader.mapping(yaml, at: path, allowedKeys: kind == .asr ? ["model", "formats"] : ["model"]) else {
+            return api
+        }
+        api.model = reader.optionalString(a, "model", at: path)
+        guard let node = a["formats"] else { return api }
+        let formats = node.sequence?.compactMap(\.string) ?? []
+        let unknown = formats.filter { !TranscriptionAnswer.formats.contains($0) }
+        if formats.isEmpty || !unknown.isEmpty || node.sequence?.count != formats.count {
+            reader.report(
+                "\(path).formats", node,
+                "must be a list of the formats the ASR answers, from \(list(TranscriptionAnswer.formats))"
+                    + (unknown.isEmpty ? "" : "; got \(list(unknown))"))
+        } else {
+            api.formats = formats
+        }
+        return api
+    }
+
     /// `{model, max_batch, sparse, sparse_path, rerank, rerank_path}` of an embeddings or rerank service.
-    private func embeddingAPI(_ yaml: Yams.Node, at path: String) -> EmbeddingAPI {
-        var api = EmbeddingAPI()
+    private func embeddingAPI(_ yaml: Yams.Node, at path: String) -> ServiceAPI {
+        var api = ServiceAPI()
         guard
             let a = reader.mapping(
                 yaml, at: path, allowedKeys: ["model", "max_batch", "sparse", "sparse_path", "rerank", "rerank_path"])
@@ -306,24 +330,24 @@ struct InventoryValidator {
         api.model = reader.optionalString(a, "model", at: path)
         api.maxBatch = reader.int(a, "max_batch", at: path, in: 1...4096, default: api.maxBatch)!
         if let text = reader.optionalString(a, "sparse", at: path) {
-            if let shape = EmbeddingAPI.SparseShape(rawValue: text) {
+            if let shape = ServiceAPI.SparseShape(rawValue: text) {
                 api.sparse = shape
             } else {
                 reader.report(
                     "\(path).sparse", a["sparse"],
-                    "must be one of \(list(EmbeddingAPI.SparseShape.allCases.map(\.rawValue))), got '\(text)'")
+                    "must be one of \(list(ServiceAPI.SparseShape.allCases.map(\.rawValue))), got '\(text)'")
             }
         }
         if let text = reader.optionalString(a, "rerank", at: path) {
-            if let shape = EmbeddingAPI.RerankShape(rawValue: text) {
+            if let shape = ServiceAPI.RerankShape(rawValue: text) {
                 api.rerank = shape
             } else {
                 reader.report(
                     "\(path).rerank", a["rerank"],
-                    "must be one of \(list(EmbeddingAPI.RerankShape.allCases.map(\.rawValue))), got '\(text)'")
+                    "must be one of \(list(ServiceAPI.RerankShape.allCases.map(\.rawValue))), got '\(text)'")
             }
         }
-        for (key, keyPath) in [("sparse_path", \EmbeddingAPI.sparsePath), ("rerank_path", \EmbeddingAPI.rerankPath)] {
+        for (key, keyPath) in [("sparse_path", \ServiceAPI.sparsePath), ("rerank_path", \ServiceAPI.rerankPath)] {
             guard let text = reader.optionalString(a, key, at: path) else { continue }
             if text.hasPrefix("/") {
                 api[keyPath: keyPath] = text

@@ -165,7 +165,7 @@ struct Reranker: Sendable {
 
     /// Scores by document index from TEI's `[{index, score}]` or Cohere's `{results: [{index, relevance_score}]}`;
     /// nil unless every document got one.
-    static func parse(_ data: Data, shape: EmbeddingAPI.RerankShape, count: Int) -> [Double]? {
+    static func parse(_ data: Data, shape: ServiceAPI.RerankShape, count: Int) -> [Double]? {
         guard let parsed = try? JSONSerialization.jsonObject(with: data) else { return nil }
         let items: [[String: Any]]?
         let scoreKey: String

@@ -34,7 +34,7 @@ public struct SparseVector: Sendable, Equatable, Codable {
 
     /// The vectors of an upstream's sparse answer, in input order; nil when the answer has another shape or
     /// another count.
-    static func parse(_ data: Data, shape: EmbeddingAPI.SparseShape, count: Int) -> [SparseVector]? {
+    static func parse(_ data: Data, shape: ServiceAPI.SparseShape, count: Int) -> [SparseVector]? {
         guard let parsed = try? JSONSerialization.jsonObject(with: data) else { return nil }
         var vectors: [SparseVector] = []
         switch shape {

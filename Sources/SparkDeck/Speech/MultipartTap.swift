@@ -4,9 +4,9 @@ import MultipartKit
 import NIOCore
 import Synchronization
 
-/// Watches a `multipart/form-data` upload as it streams past on its way to an upstream: keeps its small text fields
-/// (`response_format`, `model`, ...), counts the file's bytes, and stops the upload past a size limit. The bytes
-/// pass on unchanged and are never held whole.
+/// Watches a `multipart/form-data` upload as it streams past: keeps its small text fields (`response_format`,
+/// `model`, ...), counts the file's bytes, and stops the upload past a size limit. The bytes pass on unchanged to an
+/// upstream, or (`capturesFile`) only the file part's contents go on, to the spool; they are never held whole.
 final class MultipartTap: Sendable {
     /// What the upload held, once it has passed.
     struct Summary: Sendable, Equatable {
@@ -34,7 +34,6 @@ final class MultipartTap: Sendable {
         var isFile = false
         var value: [UInt8] = []
         var refusal: APIError?
-        var finished = false
         /// The file's bytes read since they were last taken, when the tap keeps them (a spooled upload).
         var captured: [ByteBuffer] = []
         let capturesFile: Bool
@@ -89,15 +88,17 @@ final class MultipartTap: Sendable {
     }
 
     private let reader: Mutex<Reader>
+    /// The tap keeps the file part's bytes and yields only them (an upload spooled to disk instead of passed on).
+    let capturesFile: Bool
 
-    /// Nil when `contentType` is not `multipart/form-data` with a boundary. `capturesFile` keeps the file part's
-    /// bytes for `fileContents(of:)` (an upload spooled to disk instead of passed on).
+    /// Nil when `contentType` is not `multipart/form-data` with a boundary.
     init?(contentType: String?, limit: Int, capturesFile: Bool = false) {
         guard let contentType, contentType.lowercased().hasPrefix("multipart/form-data"),
             let boundary = Reader.parameters("x;" + contentType.split(separator: ";").dropFirst().joined(separator: ";"))["boundary"],
             !boundary.isEmpty
         else { return nil }
         reader = Mutex(Reader(boundary: boundary, limit: limit, capturesFile: capturesFile))
+        self.capturesFile = capturesFile
     }
 
     /// Reads the next piece of the upload; throws when it must stop (too large, not multipart).
@@ -113,8 +114,6 @@ final class MultipartTap: Sendable {
         }
     }
 
-    func markFinished() { reader.withLock { $0.finished = true } }
-
     /// Why the upload was stopped, if it was.
     var refusal: APIError? { reader.withLock { $0.refusal } }
 
@@ -128,38 +127,8 @@ final class MultipartTap: Sendable {
         }
     }
 
-    /// Only the file part's contents of the upload, as it arrives (for a tap that `capturesFile`); the text fields
-    /// are in `summary` once the sequence has ended.
-    func fileContents<Base: AsyncSequence & Sendable>(of base: Base) -> FileContents<Base> where Base.Element == ByteBuffer {
-        FileContents(base: base, tap: self)
-    }
-
-    struct FileContents<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == ByteBuffer {
-        let base: Base
-        let tap: MultipartTap
-
-        struct AsyncIterator: AsyncIteratorProtocol {
-            var base: Base.AsyncIterator
-            let tap: MultipartTap
-            var ready: [ByteBuffer] = []
-
-            mutating func next() async throws -> ByteBuffer? {
-                while ready.isEmpty {
-                    guard let chunk = try await base.next() else {
-                        tap.markFinished()
-                        return nil
-                    }
-                    try tap.feed(chunk)
-                    ready = tap.takeCaptured().reversed()
-                }
-                return ready.removeLast()
-            }
-        }
-
-        func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), tap: tap) }
-    }
-
-    /// The upload as it streams to the upstream, read by the tap on the way.
+    /// The upload as it streams past, read by the tap on the way: passed on unchanged, or for a tap that
+    /// `capturesFile`, only the file part's contents (the text fields are in `summary` once the sequence has ended).
     func tapping<Base: AsyncSequence & Sendable>(_ base: Base) -> Tapped<Base> where Base.Element == ByteBuffer {
         Tapped(base: base, tap: self)
     }
@@ -171,14 +140,15 @@ final class MultipartTap: Sendable {
         struct AsyncIterator: AsyncIteratorProtocol {
             var base: Base.AsyncIterator
             let tap: MultipartTap
+            var ready: [ByteBuffer] = []
 
             mutating func next() async throws -> ByteBuffer? {
-                guard let chunk = try await base.next() else {
-                    tap.markFinished()
-                    return nil
+                while ready.isEmpty {
+                    guard let chunk = try await base.next() else { return nil }
+                    try tap.feed(chunk)
+                    ready = tap.capturesFile ? tap.takeCaptured().reversed() : [chunk]
                 }
-                try tap.feed(chunk)
-                return chunk
+                return ready.removeLast()
             }
         }
 

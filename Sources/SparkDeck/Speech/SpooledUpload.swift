@@ -19,7 +19,7 @@ enum SpooledUpload {
         }
         do {
             _ = try spool.folder(for: id)
-            try await FileIO().writeFile(contents: tap.fileContents(of: request.body), path: spool.uploadPath(for: id), context: context)
+            try await FileIO().writeFile(contents: tap.tapping(request.body), path: spool.uploadPath(for: id), context: context)
         } catch {
             spool.remove(id)
             if let refusal = tap.refusal { throw refusal }

@@ -22,6 +22,11 @@ struct TranscriptionController {
                 if let long, let length, length > uploadLimit + 64 * 1024 {
                     return try await long.submit(.transcription, request, context: context)
                 }
+                // An ASR that answers only some formats: the same path, which asks for verbose_json and renders the
+                // format asked for itself (the format is inside the upload, so it cannot be known before).
+                if let long, asrService()?.api.formats != nil {
+                    return try await long.submit(.transcription, request, context: context)
+                }
                 return try await transcribe(request)
             }
         }

@@ -769,7 +769,7 @@
   }
 
   // Follows /api/logs/{service} with fetch (EventSource cannot send an API key), keeping the last LOG_LINES lines.
-  async function openLog(id, retried) {
+  async function openLog(id) {
     stopLog();
     const controller = new AbortController();
     logStream = controller;
@@ -780,23 +780,16 @@
     section.hidden = false;
     text.textContent = '';
     state.textContent = 'connecting…';
-    if (!retried) section.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
-    const headers = { Accept: 'text/event-stream' };
-    const key = localStorage.getItem('sparkdeck-admin-key');
-    if (key) headers.Authorization = `Bearer ${key}`;
+    section.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
     let lines = [];
     try {
-      const res = await fetch(`/api/logs/${encodeURIComponent(id)}`, { headers, cache: 'no-store', signal: controller.signal });
+      const res = await keyedFetch(
+        `/api/logs/${encodeURIComponent(id)}`,
+        { headers: { Accept: 'text/event-stream' }, signal: controller.signal },
+        'service logs (an admin key)');
       if (!res.ok) {
         let doc = null;
         try { doc = await res.json(); } catch (_) { /* not JSON */ }
-        if ((res.status === 401 || res.status === 403) && !retried) {
-          const entered = window.prompt('Service logs need an admin API key:');
-          if (entered && entered.trim()) {
-            localStorage.setItem('sparkdeck-admin-key', entered.trim());
-            return openLog(id, true);
-          }
-        }
         state.textContent = errorText({ status: res.status, doc });
         return;
       }

@@ -1,6 +1,6 @@
-/// How an embeddings or rerank service speaks (inventory `api:`): bge-m3 servers differ in their sparse and rerank
-/// shapes and in how many inputs one request may carry.
-public struct EmbeddingAPI: Sendable, Equatable {
+/// How a service speaks where servers of its kind differ (inventory `api:`): bge-m3 servers in their sparse and rerank
+/// shapes and in how many inputs one request may carry; ASR servers in the transcription formats they answer.
+public struct ServiceAPI: Sendable, Equatable {
     /// The shape of the service's sparse answers.
     public enum SparseShape: String, Sendable, Equatable, CaseIterable {
         /// TEI: `POST /embed_sparse {"inputs": [...]}` -> `[[{"index": 1012, "value": 0.99}]]`.
@@ -19,8 +19,13 @@ public struct EmbeddingAPI: Sendable, Equatable {
         case cohere
     }
 
-    /// The model name sent upstream as `model`; nil sends the client's (or, for SparkDeck's own calls, none).
+    /// An embedder's or reranker's model name sent upstream as `model` (nil sends the client's, or for SparkDeck's own
+    /// calls none); for every service, the name `GET /v1/models` lists it under.
     public var model: String?
+    /// The transcription formats an ASR service answers itself; nil: all of OpenAI's. With a list (faster-whisper-server
+    /// answers only `json` and `verbose_json`), SparkDeck spools each upload, asks for `verbose_json` and renders the
+    /// format asked for itself.
+    public var formats: [String]?
     /// The most inputs one upstream request may carry (TEI's `max_client_batch_size`); larger batches are split.
     public var maxBatch = 32
     public var sparse = SparseShape.tei
