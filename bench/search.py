@@ -9,11 +9,14 @@ batch limit 32) and Qdrant (`sparkdeck sim qdrant`), and `sparkdeck serve` in fr
            limit, as a client must), then PUT /collections/c/points?wait=true — what a client of its own does.
            sparkdeck: POST /v1/search/collections/c/documents with the same batches.
            Printed: documents/s for each and sparkdeck/direct (target >= 0.9).
-  query    --queries hybrid queries at 16 concurrent. direct: dense + sparse embedding of the query, then the Query
+  query    --queries hybrid queries, --concurrency at a time (16). direct: dense + sparse embedding of the query, then the Query
            API (two prefetches fused by RRF); sparkdeck: POST .../query (group false, no rerank: the same work).
            Printed: p50/p99 of each and the added p50/p99 (targets < 2 ms and < 5 ms).
 
 Usage: python3 bench/search.py [--bin .build/release/sparkdeck] [--docs 3000] [--batch 64] [--queries 2000]
+                               [--concurrency 16]
+On 2 cores 16 concurrent queries saturate both, so the added latency there is mostly queueing for CPU; --concurrency 1
+shows what one query costs on top of its direct calls.
 """
 
 from __future__ import annotations
@@ -116,6 +119,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--parallel", type=int, default=2)
     parser.add_argument("--queries", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="sparkdeck-bench-search-"))
@@ -179,9 +183,9 @@ def main() -> None:
 
         latency = {}
         for name, work in (("direct", lambda t: direct.query("direct", t)), ("sparkdeck", deck_query)):
-            run_parallel(work, texts[:100], 16)  # warm-up
-            latency[name] = [x * 1000 for x in run_parallel(work, texts, 16)]
-        print(f"query: {args.queries} hybrid queries at 16 concurrent (ms):")
+            run_parallel(work, texts[:100], args.concurrency)  # warm-up
+            latency[name] = [x * 1000 for x in run_parallel(work, texts, args.concurrency)]
+        print(f"query: {args.queries} hybrid queries at {args.concurrency} concurrent (ms):")
         for name in ("direct", "sparkdeck"):
             print(f"  {name:9} p50 {statistics.median(latency[name]):7.2f}  p99 {percentile(latency[name], 99):7.2f}")
         added50 = statistics.median(latency["sparkdeck"]) - statistics.median(latency["direct"])
