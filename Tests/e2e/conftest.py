@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -12,15 +11,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from e2e_support import ARTIFACTS, SPARKDECK_BIN, Demo, log_tail, stop_demo
+from e2e_support import ARTIFACTS, SPARKDECK_BIN, Demo, free_port, log_tail, stop_demo
 
 READY_TIMEOUT = 60.0
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_ready(demo: Demo, timeout: float) -> None:

