@@ -37,6 +37,20 @@ struct NameLeakSuiteTests {
         Name(origin: "Korean", first: "Jiwoo", last: "Park"),
         Name(origin: "Nigerian", first: "Chukwuemeka", last: "Adeyemi"),
         Name(origin: "Ghanaian", first: "Kwame", last: "Mensah"),
+        // Given names that are English words too (Lei, Fang, Bin): found before a listed surname.
+        Name(origin: "Chinese", first: "Lei", last: "Zhang"),
+        Name(origin: "Chinese", first: "Fang", last: "Huang"),
+    ]
+
+    /// Names of two words no list holds, in sentences whose wording is no cue: the two unknown capitalised words
+    /// together say it is a name. Written by hand (Zulu, Xhosa, Yoruba, Igbo, Amharic, Malagasy).
+    static let unknownPairs = [
+        "The refund should go to Thembeka Ngcobo before Friday.",
+        "Our Durban partner Siyabonga Mthembu (procurement) signed off.",
+        "You can also reach Olamide Adebisi on the shared line.",
+        "The form was countersigned, Chidiebube Nwankwo being the witness.",
+        "Emergency contact, Tadesse Gebremariam, lives nearby.",
+        "Funds were released for Hery Rakotondrabe yesterday.",
     ]
 
     /// Made-up names that no list holds and that are no English words: only their context says they are names.
@@ -96,6 +110,26 @@ struct NameLeakSuiteTests {
         let back = Rehydrator.rehydrate(scrubbed, session: session)
         #expect(back.text == leak.text, "round trip (\(leak)): \(scrubbed)")
         #expect(back.unresolved.isEmpty)
+    }
+
+    @Test(arguments: unknownPairs)
+    func twoUnknownCapitalisedWordsAreAName(_ text: String) throws {
+        var session = ScrubSession(id: "pairs", expiresAt: .infinity)
+        let result = RedactionTests.scrubber.scrub(text, session: &session)
+        #expect(result.entities.map(\.type) == [.person], "\(result.text)")
+        #expect(result.text.contains("<PERSON_1>"), "one placeholder for the whole name: \(result.text)")
+        #expect(Rehydrator.rehydrate(result.text, session: session).text == text)
+    }
+
+    @Test func englishWordsThatAreGivenNamesCountOnlyBeforeASurname() {
+        var session = ScrubSession(id: "given", expiresAt: .infinity)
+        let named = RedactionTests.scrubber.scrub("Please copy Fang Huang and Lei Zhang on the gang sheet.", session: &session)
+        #expect(named.text == "Please copy <PERSON_1> and <PERSON_2> on the gang sheet.", "\(named.text)")
+        session = ScrubSession(id: "words", expiresAt: .infinity)
+        for text in ["The Gang Review is on Monday.", "Our Fang Test bench broke.", "The Bin Baker report is late."] {
+            let plain = RedactionTests.scrubber.scrub(text, session: &session)
+            #expect(plain.text == text, "no surname after the word: not a name: \(plain.text)")
+        }
     }
 
     @Test func aFullNameInLowercaseIsOnePlaceholder() {

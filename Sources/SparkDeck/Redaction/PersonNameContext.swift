@@ -43,9 +43,26 @@ extension PersonNameDetector {
         token.is(.firstName) || !isEnglish(token, t)
     }
 
-    func isEnglish(_ token: Token, _ t: TextBytes) -> Bool {
-        guard t.bytes[token.range].allSatisfy({ $0 < 0x80 }) else { return false }
-        return englishWords.value(t.bytes, token.range, hash: token.hash) != nil
+    func isEnglish(_ token: Token, _ t: TextBytes) -> Bool { englishValue(token, t) != 0 }
+
+    /// The token's `EnglishWord` value, 0 for no English word.
+    func englishValue(_ token: Token, _ t: TextBytes) -> UInt8 {
+        guard t.bytes[token.range].allSatisfy({ $0 < 0x80 }) else { return 0 }
+        return englishWords.value(t.bytes, token.range, hash: token.hash) ?? 0
+    }
+
+    /// Two capitalised words next to each other on one line that no list holds and that are no English words, each
+    /// of three letters or more: a name from anywhere (`Thalente Mlalane`, `Bolatito Ogunde`). Both must be unknown:
+    /// one listed word is left to the rules that know it.
+    func unknownPair(_ index: Int, _ end: Int, tokens: [Token], t: TextBytes) -> Bool {
+        guard end == index + 1 else { return false }
+        let first = tokens[index]
+        let second = tokens[end]
+        guard first.shape == .title, second.shape == .title, first.letters >= 3, second.letters >= 3,
+            first.kind.isEmpty, second.kind.isEmpty, !isEnglish(first, t), !isEnglish(second, t),
+            !t.bytes[first.range.upperBound..<second.range.lowerBound].contains(.newline)
+        else { return false }
+        return true
     }
 
     /// Whether the word after the name ending at token `end` is a verb of speech or action (one space between).

@@ -8,8 +8,15 @@ import Foundation
 public struct PersonNameDetector: Sendable {
     /// Every listed word (lowercase) with the lists it is on.
     let wordKinds: WordTable
-    /// Lowercase English words: a capitalised word found by its context is a name only if it is none of them.
+    /// Lowercase English words: a capitalised word found by its context is a name only if it is none of them. Each
+    /// has the value `EnglishWord.plain`, or also `.givenName` when name lists of many countries hold it as a given
+    /// name (`Lei`, `Fang`): then it is a name right before a listed surname (`Lei Kong`).
     let englishWords: WordTable
+
+    enum EnglishWord {
+        static let plain: UInt8 = 1
+        static let givenName: UInt8 = 2
+    }
 
     /// Which word lists a word is on.
     struct WordKind: OptionSet, Hashable {
@@ -97,9 +104,10 @@ public struct PersonNameDetector: Sendable {
 
     /// A detector with name lists given as newline-separated lowercase words (the Census lists' file format), and
     /// the English words that a name found only by its context must not be.
-    public init(firstNames: [UInt8], surnames: [UInt8], englishWords: [UInt8] = []) {
-        var english = WordTable(expected: englishWords.count(where: { $0 == 10 }) + 1)
-        english.insertLines(englishWords, value: 1)
+    public init(firstNames: [UInt8], surnames: [UInt8], englishWords: [UInt8] = [], givenNameWords: [UInt8] = []) {
+        var english = WordTable(expected: englishWords.count(where: { $0 == 10 }) + givenNameWords.count(where: { $0 == 10 }) + 1)
+        english.insertLines(englishWords, value: EnglishWord.plain)
+        english.insertLines(givenNameWords, value: EnglishWord.plain | EnglishWord.givenName)
         self.englishWords = english
         let lines = firstNames.count(where: { $0 == 10 }) + surnames.count(where: { $0 == 10 })
         var table = WordTable(expected: lines + 800)
@@ -135,7 +143,7 @@ public struct PersonNameDetector: Sendable {
         }
         return PersonNameDetector(
             firstNames: try list("first-names"), surnames: try list("surnames"),
-            englishWords: try list("english-words"))
+            englishWords: try list("english-words"), givenNameWords: try list("given-name-words"))
     }
 
     struct MissingList: Error, CustomStringConvertible {
@@ -427,7 +435,10 @@ public struct PersonNameDetector: Sendable {
                 if !lineBreak,
                     token.isInitial
                         || (next - start <= 2 && token.is(.firstName) && next + 1 < tokens.count
-                            && adjacent(token, tokens[next + 1], in: t) && tokens[next + 1].isCapitalized)
+                            && adjacent(token, tokens[next + 1], in: t) && tokens[next + 1].isCapitalized
+                            // A middle name and the surname after it stand on one line: after a line break the
+                            // next word starts something else ("Lei Zhang\n\nPS").
+                            && !t.bytes[token.range.upperBound..<tokens[next + 1].range.lowerBound].contains(.newline))
                 {
                     end = next
                     next += 1
@@ -496,11 +507,22 @@ public struct PersonNameDetector: Sendable {
                 let end = extend(from: index, requireSurname: false) ?? index
                 if lines.inList(tokens[index]) || (lines.startsLine(index) && t[tokens[end].range.upperBound] == .colon)
                     || verbAfter(end, tokens: tokens, t: t) || unknownBeforeSurname(index, end, tokens: tokens, t: t)
+                    || unknownPair(index, end, tokens: tokens, t: t)
                 {
                     add(index, end)
                     index = end + 1
                     continue
                 }
+            }
+            // An English word that is also a given name, right before a listed surname that is no English word:
+            // "Lei Kong", "Fang Huang" (not "Ping Test").
+            if token.isCapitalized, !token.is(.firstName), !token.is(.function), !token.is(.honorific),
+                englishValue(token, t) & EnglishWord.givenName != 0, let end = extend(from: index, requireSurname: true),
+                tokens[end].is(.surname), !tokens[end].is(.everyday), !isEnglish(tokens[end], t)
+            {
+                add(index, end)
+                index = end + 1
+                continue
             }
             // "Dougherty, Michael": a known surname, a comma, a known first name.
             if token.isCapitalized, token.is(.surname), !token.is(.everyday), index + 1 < tokens.count,

@@ -56,8 +56,13 @@ extension PersonNameDetector {
             guard bloom[Int(token.hash & 1023) >> 6] & (1 << (token.hash & 63)) != 0,
                 let part = learnedHashes[token.hash]
             else { continue }
-            // "Mark" the person, not "mark" the verb; "grant" the word, not "Grant" the person.
-            if token.shape == .lower, token.is(.everyday) || token.is(.function) || isEnglish(token, t) { continue }
+            // "Mark" the person, not "mark" the verb; "grant" the word, not "Grant" the person; but "lei" right
+            // before the rest of Lei Zhang's name is Lei ("ping lei zhang").
+            if token.shape == .lower, token.is(.everyday) || token.is(.function) || isEnglish(token, t),
+                !beginsLearnedFullName(position, part: part, tokens: tokens, learnedHashes: learnedHashes, learned: learned, t: t)
+            {
+                continue
+            }
             while next < found.count, found[next].upperBound <= token.range.lowerBound { next += 1 }
             if next < found.count, found[next].overlaps(token.range) { continue }
             guard token.lower(t) == part, let canonical = learned[part] else { continue }
@@ -71,6 +76,20 @@ extension PersonNameDetector {
             spans = order.map { spans[$0] }
         }
         return mergedNeighbours(withParts(result, spans: spans, tokens: tokens, t: t), t: t)
+    }
+
+    /// Whether the token at `position` (learned as `part`) is followed, on its line, by another part of the same
+    /// person's name: then both together are a mention of the person, whatever words they also are.
+    func beginsLearnedFullName(
+        _ position: Int, part: String, tokens: [Token], learnedHashes: [UInt64: String], learned: [String: String], t: TextBytes
+    ) -> Bool {
+        guard position + 1 < tokens.count, adjacent(tokens[position], tokens[position + 1], in: t),
+            !t.bytes[tokens[position].range.upperBound..<tokens[position + 1].range.lowerBound].contains(.newline),
+            let nextPart = learnedHashes[tokens[position + 1].hash], nextPart != part,
+            tokens[position + 1].lower(t) == nextPart, tokens[position].lower(t) == part,
+            let person = learned[part], person.contains(" "), learned[nextPart] == person
+        else { return false }
+        return true
     }
 
     /// Whether a token counts as a part of a person's name (not an initial, suffix or honorific).
