@@ -72,6 +72,8 @@ struct APIKeyTests {
         let expected: [String: APIScope?] = [
             "GET /healthz": nil, "GET /readyz": nil, "GET /metrics": nil, "GET /openapi.json": nil, "GET /api/version": nil,
             "GET /api/status": nil, "GET /api/events": nil, "GET /api/models": nil, "GET /api/connectivity": nil,
+            "GET /api/activity": nil, "GET /api/activity/log": nil, // counts and a log of routes and statuses, no bodies
+            "GET /api/guidance": nil,
             "GET /api/swaps": nil, "GET /api/swaps/{id}": nil,
             "GET /api/actions": .admin, // an action's output can hold anything its command printed
             "POST /api/swaps": .admin, "POST /api/swaps/{id}/cancel": .admin, "POST /api/actions/{id}": .admin,

@@ -286,6 +286,50 @@ struct InventoryTests {
             path: "admission_groups.audio.burst", contains: "unknown key")
     }
 
+    @Test func aServiceWithoutLimitsGetsTheDefaultsOfItsKind() throws {
+        var yaml = Self.valid.replacingOccurrences(of: "    limits: { max_in_flight: 2, queue: 4, queue_timeout_ms: 10000 }\n", with: "")
+        var inventory = try InventoryLoader.parse(yaml, file: "test.yaml")
+        let vllm = try #require(inventory.service("vllm"))
+        #expect(vllm.limits.maxInFlight == AdmissionLimits.vllmDefaultMaxNumSeqs, "vLLM batches 256 sequences by default")
+        #expect(vllm.limits.queueDepth == AdmissionLimits.vllmDefaultMaxNumSeqs)
+        #expect(vllm.limitsOrigin == .kindDefault)
+        #expect(inventory.service("asr")?.limits == AdmissionLimits(maxInFlight: 2, queueDepth: 32, queueTimeoutMs: 60_000))
+        #expect(inventory.service("qdrant")?.limits.maxInFlight == 16)
+
+        // A recipe that says how many sequences vLLM batches sets the cap: the largest of the service's recipes.
+        yaml = yaml.replacingOccurrences(of: "--port {port}", with: "--port {port} --max-num-seqs 64")
+        inventory = try InventoryLoader.parse(yaml, file: "test.yaml")
+        #expect(inventory.service("vllm")?.limits.maxInFlight == 64)
+        let withParam = yaml.replacingOccurrences(
+            of: "params: { recipe: small-recipe,", with: "params: { max_num_seqs: \"128\", recipe: small-recipe,")
+        #expect(try InventoryLoader.parse(withParam, file: "test.yaml").service("vllm")?.limits.maxInFlight == 128)
+
+        // What the inventory sets wins; what it leaves out follows the kind.
+        let partial = yaml.replacingOccurrences(of: "  - id: vllm\n", with: "  - id: vllm\n    limits: { queue: 10 }\n")
+        let partialVLLM = try #require(try InventoryLoader.parse(partial, file: "test.yaml").service("vllm"))
+        #expect(partialVLLM.limits.maxInFlight == 64 && partialVLLM.limits.queueDepth == 10)
+        let explicit = yaml.replacingOccurrences(of: "  - id: vllm\n", with: "  - id: vllm\n    limits: { max_in_flight: 8 }\n")
+        let explicitVLLM = try #require(try InventoryLoader.parse(explicit, file: "test.yaml").service("vllm"))
+        #expect(explicitVLLM.limits.maxInFlight == 8 && explicitVLLM.limitsOrigin == .inventory)
+    }
+
+    @Test func maxNumSeqsIsReadFromTheRecipe() throws {
+        func recipe(_ launch: String, params: [String: String] = [:]) throws -> ModelRecipe {
+            ModelRecipe(
+                id: "m", name: "m", servedName: "m", service: "vllm", nodes: [], memoryGiB: nil, expectedLoadSeconds: 1,
+                params: params,
+                commands: RecipeCommands(
+                    launch: try CommandTemplate(launch), stop: try CommandTemplate("x"), logs: try CommandTemplate("x"), status: nil))
+        }
+        #expect(try recipe("vllm serve m --max-num-seqs 48").maxNumSeqs == 48)
+        #expect(try recipe("vllm serve m --max-num-seqs=12 --port 8000").maxNumSeqs == 12)
+        #expect(try recipe("vllm serve m \\\n  --max-num-seqs 32").maxNumSeqs == 32)
+        #expect(try recipe("vllm serve m --max-num-seqs {seqs}", params: ["seqs": "9"]).maxNumSeqs == nil, "a template value: unknown")
+        #expect(try recipe("vllm serve m", params: ["max_num_seqs": "300"]).maxNumSeqs == 300)
+        #expect(try recipe("vllm serve m --max-num-seqs 0").maxNumSeqs == nil)
+        #expect(try recipe("vllm serve m --max-num-batched-tokens 4096").maxNumSeqs == nil)
+    }
+
     @Test func swapWaitIsForLLMServicesOnly() throws {
         let waiting = Self.valid.replacingOccurrences(of: "  - id: vllm\n", with: "  - id: vllm\n    limits: { swap_wait_ms: 5000 }\n")
         let inventory = try InventoryLoader.parse(waiting, file: "test.yaml")

@@ -52,6 +52,8 @@ public struct AppDependencies: Sendable {
     public let core: UpstreamCore
     public let keys: APIKeyStore
     public let activity: GatewayActivity
+    /// Per-app activity: the request log and per-minute counts (`/api/activity`).
+    public let apps: AppActivity
     public let scrubber: Scrubber
     public let vault: PlaceholderVault
     public let redactionWorkers: RedactionWorkers
@@ -87,8 +89,9 @@ public struct AppDependencies: Sendable {
             logger: logger)
         gatewayMetrics = GatewayMetrics(registry: registry)
         activity = GatewayActivity()
+        apps = AppActivity(store: ActivityStore(store: store))
         core = UpstreamCore(
-            sender: sender, gates: gates, observer: GatewayObserver(metrics: gatewayMetrics, activity: activity),
+            sender: sender, gates: gates, observer: GatewayObserver(metrics: gatewayMetrics, activity: activity, apps: apps),
             traffic: traffic)
         keys = APIKeyStore(store: store)
         scrubber = Scrubber(names: try PersonNameDetector.bundled(), standingTerms: configuration.inventory.redactionTerms)
@@ -143,6 +146,8 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<SparkDeckRequ
     SearchController(inventory: dependencies.configuration.inventory, core: dependencies.core, sizes: DenseSizeCache()).addRoutes(
         to: router)
     ActionsController(actions: dependencies.actions).addRoutes(to: router)
+    ActivityController(apps: dependencies.apps).addRoutes(to: router)
+    GuidanceController(inventory: dependencies.configuration.inventory).addRoutes(to: router)
     let orchestrator = dependencies.orchestrator
     ServiceLogsController(
         inventory: dependencies.configuration.inventory, runners: dependencies.runners,
@@ -188,6 +193,8 @@ public func buildApplication(
                 additionalChannelHandlers: [ClientConnectionHandler()], idleTimeout: .init(configuration.idleTimeout))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "SparkDeck"),
         services: services + [
+            // First, so it stops last (services stop in reverse order): the counts of every request are in.
+            ActivityFlusher(apps: dependencies.apps, logger: logger),
             monitor, EventHeartbeat(events: dependencies.events),
             SwapReconciler(orchestrator: dependencies.orchestrator),
             HTTPClientShutdown(clients: dependencies.httpClients),

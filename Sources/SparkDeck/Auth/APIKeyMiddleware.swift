@@ -40,7 +40,11 @@ struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
             error.headers[.retryAfter] = "2"
             throw error
         }
-        if active.isEmpty { return try await next(request, context) }
+        if active.isEmpty {
+            return try await RequestApp.$current.withValue(RequestApp(name: context.clientAddress, isKey: false)) {
+                try await next(request, context)
+            }
+        }
         guard let key = APIKeyStore.bearerKey(request.headers[.authorization]) else {
             throw APIError(
                 .unauthorized, type: "authentication_error", code: "missing_api_key",
@@ -59,6 +63,9 @@ struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
                     "The key '\(record.name)' lacks the `\(scope.rawValue)` scope this endpoint needs (it has: \(record.scopes.map(\.rawValue).sorted().joined(separator: ", ")))."
             )
         }
-        return try await next(request, context)
+        // The request belongs to the app its key was made for (`sparkdeck keys create --name`).
+        return try await RequestApp.$current.withValue(RequestApp(name: record.name, isKey: true)) {
+            try await next(request, context)
+        }
     }
 }

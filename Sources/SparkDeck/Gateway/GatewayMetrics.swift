@@ -22,16 +22,20 @@ public struct GatewayMetrics: Sendable {
         let gates = Mutex<[String: (inFlight: Gauge, queued: Gauge)]>([:])
     }
 
-    func finished(route: String, upstream: String, status: Int, duration: Duration) {
+    func finished(route: String, upstream: String, status: Int, duration: Duration, app: RequestApp? = nil) {
         let statusClass = status >= 100 && status < 600 ? ["1xx", "2xx", "3xx", "4xx", "5xx"][status / 100 - 1] : "\(status / 100)xx"
-        let key = [route, upstream, statusClass]
+        let appLabel = app?.metricLabel ?? "open"
+        let key = [route, upstream, statusClass, appLabel]
         let histogram = series.durations.withLock { cache in
             if let known = cache[key] { return known }
             let made = registry.makeDurationHistogram(
                 descriptor: .init(
                     namespace: "sparkdeck", subsystem: "gateway", metricName: "request_duration", unitName: "seconds",
-                    helpText: "Gateway requests from arrival to the last byte, by route, upstream and status class"),
-                labels: [("route", route), ("upstream", upstream), ("status", statusClass)], buckets: Self.latencyBuckets)
+                    helpText:
+                        "Gateway requests from arrival to the last byte, by route, upstream, status class and app (API key name; open while no keys are set)"
+                ),
+                labels: [("route", route), ("upstream", upstream), ("status", statusClass), ("app", appLabel)],
+                buckets: Self.latencyBuckets)
             cache[key] = made
             return made
         }

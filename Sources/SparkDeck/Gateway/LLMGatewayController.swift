@@ -114,8 +114,9 @@ struct LLMGatewayController {
             if let swap = currentSwap() { throw Self.swapping(swap) }
         }
         let outbound = UpstreamRequest(route: route, path: path, body: .bytes(payload), streaming: streaming, waited: swapWait)
+        let app = RequestApp.current
         return try await core.forward(outbound, to: Upstream(service: service), serving: true, whenAdmitted: noSwapBegun) { answer in
-            if let usage = TokenUsage(in: answer) { observer.tokens(upstream: service.id, usage: usage) }
+            if let usage = TokenUsage(in: answer) { observer.tokens(route: route, upstream: service.id, usage: usage, app: app) }
         }
     }
 

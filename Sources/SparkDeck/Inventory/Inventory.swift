@@ -98,6 +98,8 @@ public struct ClusterService: Sendable, Equatable {
     public var logs: CommandTemplate? = nil
     /// How an `embeddings` or `rerank` service speaks (inventory `api:`).
     public var api = ServiceAPI()
+    /// Whether `limits.max_in_flight` was set in the inventory or follows the service's kind.
+    public var limitsOrigin = LimitsOrigin.inventory
 }
 
 /// Admission limits shared by several services: a request needs a slot of its service and one of the group.
@@ -140,6 +142,33 @@ public struct AdmissionLimits: Sendable, Equatable {
     }
 
     public static let defaults = AdmissionLimits(maxInFlight: 8, queueDepth: 32, queueTimeoutMs: 30_000)
+
+    /// vLLM's own default `--max-num-seqs`: how many sequences it batches at once when a recipe does not say.
+    public static let vllmDefaultMaxNumSeqs = 256
+
+    /// The limits of a service whose inventory sets none, by what the service is. An LLM batches as many requests as
+    /// vLLM's `max_num_seqs` (the largest of its recipes', else vLLM's default), so the gate lets that many through
+    /// and queues as many again; speech runs on one GPU that stalls past 2 requests at once (measured on the Spark:
+    /// UPSTREAMS.md), so it takes 2 and queues the rest for up to a minute; embeddings and rerank batch on the GPU;
+    /// Qdrant is CPU-bound and fast.
+    public static func defaults(for kind: ServiceKind, recipes: [ModelRecipe] = []) -> AdmissionLimits {
+        switch kind {
+        case .vllm:
+            let seqs = recipes.compactMap(\.maxNumSeqs).max() ?? vllmDefaultMaxNumSeqs
+            return AdmissionLimits(maxInFlight: seqs, queueDepth: seqs, queueTimeoutMs: 30_000)
+        case .asr, .tts: return AdmissionLimits(maxInFlight: 2, queueDepth: 32, queueTimeoutMs: 60_000)
+        case .embeddings, .rerank: return AdmissionLimits(maxInFlight: 8, queueDepth: 64, queueTimeoutMs: 60_000)
+        case .qdrant: return AdmissionLimits(maxInFlight: 16, queueDepth: 128, queueTimeoutMs: 30_000)
+        }
+    }
+}
+
+/// Where a service's admission limits come from.
+public enum LimitsOrigin: String, Sendable, Equatable, Codable {
+    /// The inventory's `limits:` gives `max_in_flight`.
+    case inventory
+    /// None given: `AdmissionLimits.defaults(for:recipes:)`.
+    case kindDefault = "kind_default"
 }
 
 /// A model the LLM node(s) can load, with the commands that launch, stop and follow it.
@@ -156,6 +185,18 @@ public struct ModelRecipe: Sendable, Equatable {
     /// Named values the command templates may use, besides `model_id` and `served_name`.
     public var params: [String: String]
     public var commands: RecipeCommands
+
+    /// How many sequences vLLM batches at once with this recipe: its `max_num_seqs` parameter, or the number after
+    /// `--max-num-seqs` in its launch command; nil when neither says (vLLM then uses its default).
+    public var maxNumSeqs: Int? {
+        if let value = params["max_num_seqs"].flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }), value > 0 { return value }
+        let words = commands.launch.source.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\\" })
+        for (index, word) in words.enumerated() {
+            if word.hasPrefix("--max-num-seqs=") { return Int(word.dropFirst("--max-num-seqs=".count)).flatMap { $0 > 0 ? $0 : nil } }
+            if word == "--max-num-seqs", index + 1 < words.count { return Int(words[index + 1]).flatMap { $0 > 0 ? $0 : nil } }
+        }
+        return nil
+    }
 
     /// Every value a template of this recipe may name.
     public var templateValues: [String: String] {

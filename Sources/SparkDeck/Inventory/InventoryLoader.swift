@@ -83,7 +83,7 @@ struct InventoryValidator {
                 groups[name] = admissionLimits(value, at: "admission_groups.\(name)", allowGroup: false).limits
             }
         }
-        let services = uniqueIDs(
+        var services = uniqueIDs(
             reader.sequence(top, "services", at: "", required: true).enumerated()
                 .compactMap { service($1, at: "services[\($0)]", nodes: nodes, groups: groups) }, list: "services")
         for name in groups.keys.sorted() where services.contains(where: { $0.id == name }) {
@@ -92,6 +92,12 @@ struct InventoryValidator {
         let models = uniqueIDs(
             reader.sequence(top, "models", at: "", required: false).enumerated()
                 .compactMap { model($1, at: "models[\($0)]", nodeIDs: nodeIDs, services: services) }, list: "models")
+        // An LLM service that sets no cap lets through as many requests as vLLM batches with its recipes.
+        for index in services.indices where services[index].kind == .vllm && services[index].limitsOrigin == .kindDefault {
+            let capacity = AdmissionLimits.defaults(for: .vllm, recipes: models.filter { $0.service == services[index].id })
+            services[index].limits.maxInFlight = capacity.maxInFlight
+            if !Self.sets("queue", in: top, service: services[index].id) { services[index].limits.queueDepth = capacity.queueDepth }
+        }
         // SparkDeck knows which model is loaded from the served name vLLM lists: two recipes that serve the same
         // name on one service could not be told apart (a rollback could relaunch the wrong one).
         var servedBy: [String: String] = [:]
@@ -152,6 +158,14 @@ struct InventoryValidator {
             actions: actions, redactionTerms: terms, externalModel: external, defaultModel: defaultModel)
         inventory.audioUploadLimit = audioUploadLimitMB * 1024 * 1024
         return inventory
+    }
+
+    /// Whether the service `id`'s `limits:` in the YAML sets `key`.
+    static func sets(_ key: String, in top: Yams.Node.Mapping, service id: String) -> Bool {
+        guard case .sequence(let entries)? = top["services"] else { return false }
+        return entries.contains { entry in
+            entry.mapping?["id"]?.string == id && entry.mapping?["limits"]?.mapping?[key] != nil
+        }
     }
 
     // MARK: Entries
@@ -252,10 +266,12 @@ struct InventoryValidator {
                     "must be below timeout_ms (\(health.timeoutMs)); a probe that slow has already failed")
             }
         }
-        var limits = AdmissionLimits.defaults
+        var limits = kind.map { AdmissionLimits.defaults(for: $0) } ?? .defaults
         var group: AdmissionGroup?
+        var limitsOrigin = LimitsOrigin.kindDefault
         if let limitsNode = map["limits"] {
-            let parsed = admissionLimits(limitsNode, at: "\(path).limits", allowGroup: true)
+            if limitsNode.mapping?["max_in_flight"] != nil { limitsOrigin = .inventory }
+            let parsed = admissionLimits(limitsNode, at: "\(path).limits", allowGroup: true, base: limits)
             limits = parsed.limits
             if limits.swapWaitMs > 0, let kind, kind != .vllm, let l = limitsNode.mapping {
                 reader.report("\(path).limits.swap_wait_ms", l["swap_wait_ms"], "applies only to vllm services (the ones a swap reloads)")
@@ -296,6 +312,7 @@ struct InventoryValidator {
             id: id, kind: kind, node: node, baseURL: baseURL, health: health, limits: limits,
             admissionGroup: group, logs: logs)
         service.api = api
+        service.limitsOrigin = limitsOrigin
         return service
     }
 
@@ -360,8 +377,10 @@ struct InventoryValidator {
 
     /// `{max_in_flight, queue, queue_timeout_ms}` (and, for a service, the `group` it shares a cap with and
     /// `swap_wait_ms`).
-    private func admissionLimits(_ yaml: Yams.Node, at path: String, allowGroup: Bool) -> (limits: AdmissionLimits, group: String?) {
-        var limits = AdmissionLimits.defaults
+    private func admissionLimits(
+        _ yaml: Yams.Node, at path: String, allowGroup: Bool, base: AdmissionLimits = .defaults
+    ) -> (limits: AdmissionLimits, group: String?) {
+        var limits = base
         let serviceKeys = allowGroup ? ["group", "swap_wait_ms"] : []
         guard let l = reader.mapping(yaml, at: path, allowedKeys: Set(["max_in_flight", "queue", "queue_timeout_ms"] + serviceKeys)) else {
             return (limits, nil)

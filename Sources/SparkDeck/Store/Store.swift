@@ -118,6 +118,24 @@ public final class Store: Sendable {
             }
             try db.create(index: "audio_job_state", on: "audio_job", columns: ["state", "created_at"])
         }
+        migrator.registerMigration("v7-activity") { db in
+            try db.create(table: "activity_minute") { t in
+                t.column("minute", .integer).notNull()
+                t.column("app", .text).notNull()
+                t.column("route", .text).notNull()
+                t.column("upstream", .text).notNull()
+                t.column("requests", .integer).notNull()
+                t.column("client_errors", .integer).notNull()
+                t.column("overloaded", .integer).notNull()
+                t.column("swapping", .integer).notNull()
+                t.column("upstream_errors", .integer).notNull()
+                t.column("latency", .text).notNull()
+                t.column("queue_ms", .double).notNull()
+                t.column("tokens_in", .integer).notNull()
+                t.column("tokens_out", .integer).notNull()
+                t.primaryKey(["minute", "app", "route", "upstream"])
+            }
+        }
         return migrator
     }
 }

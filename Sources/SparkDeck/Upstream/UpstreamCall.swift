@@ -15,6 +15,8 @@ final class UpstreamCall: Sendable {
     private let settled = Atomic<Bool>(false)
     /// For a service the monitor watches: its outage signal and how many outages it had when the call began.
     private let outage: (signal: EndSignal, epoch: UInt64)?
+    /// The app the request came from (read where the call is made: the answer ends in another task).
+    let app = RequestApp.current
 
     init(
         route: String, upstream: String, arrived: ContinuousClock.Instant, waited: Duration, lease: AdmissionLease,
@@ -33,7 +35,8 @@ final class UpstreamCall: Sendable {
     func finish(status: Int) {
         guard !settled.exchange(true, ordering: .acquiringAndReleasing) else { return }
         lease.release()
-        observer.answered(route: route, upstream: upstream, status: status, duration: ContinuousClock.now - arrived)
+        observer.answered(
+            route: route, upstream: upstream, status: status, duration: ContinuousClock.now - arrived, queued: waited, app: app)
     }
 
     /// The call ends with an error the route throws: the slots go back, the count is the route's.
