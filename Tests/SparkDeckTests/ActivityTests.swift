@@ -64,6 +64,7 @@ struct ActivityTests {
             apps.record(app: app, route: "chat", upstream: "vllm", outcome: RequestOutcome(status: 200, durationMs: 12), at: now - 120)
             apps.record(app: app, route: "chat", upstream: "vllm", outcome: RequestOutcome(status: 200, durationMs: 30), at: now)
             apps.tokens(app: app, route: "chat", upstream: "vllm", prompt: 5, completion: 9, at: now)
+            apps.documents(app: app, route: "chat", upstream: "vllm", count: 3, at: now)
             try await apps.flush(now: now)
             #expect(apps.unsavedCounts(since: 0).count == 1, "the running minute stays in memory")
             try await apps.flush(everything: true, now: now)
@@ -80,6 +81,7 @@ struct ActivityTests {
         #expect(notes.requests == 3)
         #expect(notes.errors(.overloaded) == 1)
         #expect(notes.tokensIn == 5 && notes.tokensOut == 9)
+        #expect(notes.documents == 3)
         #expect(perMinute.values.map(\.requests).sorted() == [1, 2])
         let (recent, _) = try await apps.summary(minutes: 1, byRoute: false, now: now)
         #expect(recent.values.map(\.requests) == [2], "only the last minute")
@@ -141,6 +143,25 @@ struct ActivityTests {
                 }
             }
         }
+    }
+
+    @Test func scrubAndRehydrateAreCountedToTheirAppToo() async throws {
+        let dependencies = try APITests.dependencies()
+        let (key, _) = try await dependencies.keys.create(name: "notes-app", scopes: [.redaction])
+        try await APITests.app(dependencies).test(.router) { client in
+            let headers: HTTPFields = [.contentType: "application/json", .authorization: "Bearer \(key)"]
+            try await client.execute(
+                uri: "/scrub", method: .post, headers: headers, body: ByteBuffer(string: #"{"text":"Call Maria Gonzalez."}"#)
+            ) { #expect($0.status == .ok) }
+            try await client.execute(
+                uri: "/rehydrate", method: .post, headers: headers,
+                body: ByteBuffer(string: #"{"text":"x","session_id":"no-such-session-0000"}"#)
+            ) { #expect($0.status == .notFound) }
+        }
+        let log = dependencies.apps.log(limit: 10)
+        #expect(log.map(\.route) == ["rehydrate", "scrub"])
+        #expect(log.map(\.status) == [404, 200])
+        #expect(log.allSatisfy { $0.app == "notes-app" && $0.upstream == "local" })
     }
 
     @Test func whileTheAPIIsOpenRequestsBelongToTheClientAddressButMetricsSayOpen() async throws {

@@ -17,7 +17,9 @@ struct RedactionLimitsTests {
         let dependencies = try APITests.dependencies()
         let workers = RedactionWorkers(gates: GatewayGates(), limits: limits)
         let router = Router(context: BasicRequestContext.self)
-        RedactionController(scrubber: dependencies.scrubber, vault: dependencies.vault, workers: workers).addRoutes(to: router)
+        RedactionController(
+            scrubber: dependencies.scrubber, vault: dependencies.vault, workers: workers, observer: dependencies.core.observer
+        ).addRoutes(to: router)
         return (Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0))), workers)
     }
 

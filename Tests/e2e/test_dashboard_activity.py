@@ -63,6 +63,12 @@ def test_activity_section_shows_the_requests_just_made(demo: Demo, browser):  # 
     wait_page(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#activity-log tbody tr")) >= 4, 10,
               "the last requests in the log", "dashboard-activity-failed.png")
     assert browser.find_elements(By.CSS_SELECTOR, "#activity-chart rect"), "the chart has bars"
+    browser.find_element(By.ID, "activity-log-errors").click()
+
+    def only_errors(d):
+        statuses = [r.find_elements(By.TAG_NAME, "td")[4].text for r in d.find_elements(By.CSS_SELECTOR, "#activity-log tbody tr")]
+        return statuses and all(int(s.split()[0]) >= 400 for s in statuses) and statuses
+    wait_page(browser, only_errors, 10, "the log filtered to errors", "dashboard-activity-failed.png")
     browser.save_screenshot(str(ARTIFACTS / "dashboard-activity.png"))
 
 

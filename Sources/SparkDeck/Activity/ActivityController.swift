@@ -92,9 +92,10 @@ struct ActivityAnswer: ResponseEncodable {
         var queueMsAverage: Double
         var tokensIn: Int
         var tokensOut: Int
+        var documents: Int
 
         enum CodingKeys: String, CodingKey {
-            case app, route, upstream, requests, errors
+            case app, route, upstream, requests, errors, documents
             case latencyP50Ms = "latency_p50_ms"
             case latencyP95Ms = "latency_p95_ms"
             case queueMsAverage = "queue_ms_avg"
@@ -113,6 +114,7 @@ struct ActivityAnswer: ResponseEncodable {
             queueMsAverage = counts.requests > 0 ? (counts.queueMs / Double(counts.requests) * 10).rounded() / 10 : 0
             tokensIn = counts.tokensIn
             tokensOut = counts.tokensOut
+            documents = counts.documents
         }
     }
 

@@ -46,6 +46,8 @@ public struct ActivityCounts: Sendable, Equatable {
     public var queueMs = 0.0
     public var tokensIn = 0
     public var tokensOut = 0
+    /// Texts embedded (dense or sparse) for the app.
+    public var documents = 0
 
     /// Upper bounds of the latency buckets, in ms: about three per decade, enough for p50/p95 within a bucket.
     public static let latencyBoundsMs: [Double] = [
@@ -69,6 +71,7 @@ public struct ActivityCounts: Sendable, Equatable {
         queueMs += other.queueMs
         tokensIn += other.tokensIn
         tokensOut += other.tokensOut
+        documents += other.documents
     }
 
     public func errors(_ kind: RequestOutcome.ErrorKind) -> Int { errors[kind.index] }

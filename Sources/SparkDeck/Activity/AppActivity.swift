@@ -40,6 +40,12 @@ public final class AppActivity: Sendable {
         }
     }
 
+    /// Texts an answer embedded, counted to the minute it ended in.
+    public func documents(app: RequestApp?, route: String, upstream: String, count: Int, at time: Double = Timestamp.now()) {
+        let key = ActivityKey(minute: Int(time) / 60, app: app?.name ?? "unknown", route: route, upstream: upstream)
+        state.withLock { state in state.minutes[key, default: ActivityCounts()].documents += count }
+    }
+
     /// The log, newest first, filtered; at most `limit` entries.
     public func log(app: String? = nil, route: String? = nil, errorsOnly: Bool = false, limit: Int = 200) -> [RequestLogEntry] {
         state.withLock { state in

@@ -153,8 +153,10 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<SparkDeckRequ
         inventory: dependencies.configuration.inventory, runners: dependencies.runners,
         activeModel: { await orchestrator.activeModelID() }
     ).addRoutes(to: router)
-    RedactionController(scrubber: dependencies.scrubber, vault: dependencies.vault, workers: dependencies.redactionWorkers)
-        .addRoutes(to: router)
+    RedactionController(
+        scrubber: dependencies.scrubber, vault: dependencies.vault, workers: dependencies.redactionWorkers,
+        observer: dependencies.core.observer
+    ).addRoutes(to: router)
     PrivateChatController(
         scrubber: dependencies.scrubber, vault: dependencies.vault, workers: dependencies.redactionWorkers,
         external: dependencies.configuration.inventory.externalModel,

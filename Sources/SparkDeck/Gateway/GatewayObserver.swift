@@ -46,6 +46,23 @@ public struct GatewayObserver: Sendable {
         apps.tokens(app: app, route: route, upstream: upstream, prompt: usage.prompt, completion: usage.completion)
     }
 
+    /// Texts embedded for the request being served (read in its task).
+    func documents(route: String, upstream: String, count: Int) {
+        apps.documents(app: RequestApp.current, route: route, upstream: upstream, count: count)
+    }
+
+    /// Runs a route that SparkDeck answers itself, with no upstream (`/scrub`, `/rehydrate`), and counts its answer or
+    /// its error under `upstream` "local".
+    func local(route: String, _ handle: () async throws -> Response) async throws -> Response {
+        let arrived = ContinuousClock.now
+        let app = RequestApp.current
+        let response = try await observing(route: route, upstream: "local", handle)
+        answered(
+            route: route, upstream: "local", status: Int(response.status.code), duration: ContinuousClock.now - arrived,
+            queued: .zero, app: app)
+        return response
+    }
+
     /// Runs a gateway route and counts the error it throws, if any (answers count themselves when they end).
     func observing(route: String, upstream: String, _ handle: () async throws -> Response) async throws -> Response {
         let arrived = ContinuousClock.now

@@ -6,6 +6,8 @@ struct RedactionController {
     let scrubber: Scrubber
     let vault: PlaceholderVault
     let workers: RedactionWorkers
+    /// Counts each call to its app, like the gateway's routes.
+    let observer: GatewayObserver
 
     static let defaultTTL = 3600.0
     static let maxTTL = 7 * 24 * 3600.0
@@ -18,8 +20,12 @@ struct RedactionController {
     static let maxTermCharacters = 100
 
     func addRoutes(to router: Router<some RequestContext>) {
-        router.post("/scrub") { request, context in try await scrub(request, context: context) }
-        router.post("/rehydrate") { request, context in try await rehydrate(request, context: context) }
+        router.post("/scrub") { request, context in
+            try await observer.local(route: "scrub") { try await scrub(request, context: context) }
+        }
+        router.post("/rehydrate") { request, context in
+            try await observer.local(route: "rehydrate") { try await rehydrate(request, context: context) }
+        }
         router.delete("/scrub/sessions/:id") { request, context in
             let id = try context.parameters.require("id")
             let caller = Self.caller(request, context: context)

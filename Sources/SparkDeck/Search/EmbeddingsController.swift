@@ -33,6 +33,7 @@ struct EmbeddingsController {
         let body = try await JSONBody.decode(EmbeddingsRequest.self, request, context: context, limit: Self.bodyLimit)
         let (texts, base64) = try body.validated()
         let result = try await embedder.dense(texts, model: body.model, dimensions: body.dimensions, route: "embeddings")
+        core.observer.documents(route: "embeddings", upstream: embedder.service.id, count: texts.count)
         var json = JSONText()
         json.raw(#"{"object":"list","data":["#)
         for (index, vector) in result.vectors.enumerated() {
@@ -51,6 +52,7 @@ struct EmbeddingsController {
         let embedder = try requireEmbedder()
         let body = try await JSONBody.decode(SparseEmbeddingsRequest.self, request, context: context, limit: Self.bodyLimit)
         let vectors = try await embedder.sparse(try body.input.checked("input"), route: "sparse_embeddings")
+        core.observer.documents(route: "sparse_embeddings", upstream: embedder.service.id, count: vectors.count)
         var json = JSONText()
         json.raw(#"{"object":"list","data":["#)
         for (index, vector) in vectors.enumerated() {

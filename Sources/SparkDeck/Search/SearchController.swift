@@ -136,6 +136,8 @@ struct SearchController {
         }
         let failures = outcomes.compactMap { $0 }
         let passages = documents.reduce(0) { $0 + $1.passages.count }
+        let indexed = documents.count - failures.reduce(0) { $0 + $1.ids.count }
+        core.observer.documents(route: "search", upstream: qdrant.service.id, count: indexed)
         guard let first = failures.first else {
             return answer(
                 .object([

@@ -133,6 +133,7 @@ public final class Store: Sendable {
                 t.column("queue_ms", .double).notNull()
                 t.column("tokens_in", .integer).notNull()
                 t.column("tokens_out", .integer).notNull()
+                t.column("documents", .integer).notNull()
                 t.primaryKey(["minute", "app", "route", "upstream"])
             }
         }

@@ -27,7 +27,8 @@
         cell(String(g.errors.client), 'num'), cell(String(g.errors.overloaded), g.errors.overloaded ? 'num err' : 'num'),
         cell(String(g.errors.swapping), 'num'), cell(String(g.errors.upstream), g.errors.upstream ? 'num err' : 'num'),
         cell(ms(g.latency_p50_ms), 'num'), cell(ms(g.latency_p95_ms), 'num'), cell(ms(g.queue_ms_avg), 'num'),
-        cell(g.tokens_in || g.tokens_out ? `${g.tokens_in} / ${g.tokens_out}` : '—', 'num'));
+        cell(g.tokens_in || g.tokens_out ? `${g.tokens_in} / ${g.tokens_out}` : '—', 'num'),
+        cell(g.documents ? String(g.documents) : '—', 'num'));
       return tr;
     });
     $('activity-wrap').hidden = rows.length === 0;
@@ -98,13 +99,28 @@
     $('activity-log').tBodies[0].replaceChildren(...rows);
   }
 
+  // The filter choices follow the apps and routes of the period; a chosen one stays while it is gone.
+  function fillChoices(select, values) {
+    const chosen = select.value;
+    const all = [...new Set(values.concat(chosen ? [chosen] : []))].sort();
+    const options = [new Option('all', '')].concat(all.map((v) => new Option(v, v)));
+    select.replaceChildren(...options);
+    select.value = chosen;
+  }
+
   async function refresh() {
     const minutes = Number($('activity-minutes').value);
+    const query = new URLSearchParams({ limit: '20' });
+    if ($('activity-log-app').value) query.set('app', $('activity-log-app').value);
+    if ($('activity-log-route').value) query.set('route', $('activity-log-route').value);
+    if ($('activity-log-errors').checked) query.set('errors', 'true');
     try {
       const [summary, log] = await Promise.all([
         fetch(`/api/activity?by=route&minutes=${minutes}`, { cache: 'no-store' }).then((r) => r.json()),
-        fetch('/api/activity/log?limit=20', { cache: 'no-store' }).then((r) => r.json()),
+        fetch(`/api/activity/log?${query}`, { cache: 'no-store' }).then((r) => r.json()),
       ]);
+      fillChoices($('activity-log-app'), summary.groups.map((g) => g.app));
+      fillChoices($('activity-log-route'), summary.groups.map((g) => g.route));
       const total = summary.groups.reduce((n, g) => n + g.requests, 0);
       $('activity-status').textContent = total ? `${total} requests` : 'No API requests in this period.';
       renderGroups(summary.groups);
@@ -116,7 +132,9 @@
   }
 
   function start() {
-    $('activity-minutes').addEventListener('change', refresh);
+    for (const id of ['activity-minutes', 'activity-log-app', 'activity-log-route', 'activity-log-errors']) {
+      $(id).addEventListener('change', refresh);
+    }
     refresh();
     setInterval(refresh, 5000);
   }

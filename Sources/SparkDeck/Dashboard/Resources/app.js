@@ -769,6 +769,33 @@
   }
 
   // Follows /api/logs/{service} with fetch (EventSource cannot send an API key), keeping the last LOG_LINES lines.
+  // Reads an event stream from a fetch body: calls onEvent(name, data) per event (name undefined when the event has
+  // none; data the `data:` lines joined), across chunk boundaries, until the body ends or onEvent returns false.
+  // Shared with the playground (playground.js).
+  async function readEventStream(body, onEvent) {
+    const reader = body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += decoder.decode(value, { stream: true });
+      let cut;
+      while ((cut = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        const name = (block.match(/^event: ?(.*)$/m) || [])[1];
+        const data = block.split('\n').filter((l) => l.startsWith('data:'))
+          .map((l) => l.slice(l.startsWith('data: ') ? 6 : 5)).join('\n');
+        if (onEvent(name, data) === false) {
+          reader.cancel().catch(() => {});
+          return;
+        }
+      }
+    }
+  }
+  window.sparkdeckReadEvents = readEventStream;
+
   async function openLog(id) {
     stopLog();
     const controller = new AbortController();
@@ -793,30 +820,18 @@
         state.textContent = errorText({ status: res.status, doc });
         return;
       }
-      const reader = res.body.getReader();
-      const decoder = new TextDecoder();
-      let buffer = '';
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += decoder.decode(value, { stream: true });
-        let cut;
-        while ((cut = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
-          const name = (block.match(/^event: (.*)$/m) || [])[1];
-          const data = parse(block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n'));
-          if (name === 'open' && data) state.textContent = `following on ${data.node}: ${data.command}`;
-          if (name === 'log' && data) {
-            lines.push(visibleLine(data.line));
-            if (lines.length > LOG_LINES) lines = lines.slice(-LOG_LINES);
-            const atEnd = text.scrollTop + text.clientHeight >= text.scrollHeight - 4;
-            text.textContent = lines.join('\n');
-            if (atEnd) text.scrollTop = text.scrollHeight;
-          }
-          if (name === 'end') state.textContent = data && data.error ? `ended: ${data.error}` : 'the log command ended';
+      await readEventStream(res.body, (name, raw) => {
+        const data = parse(raw);
+        if (name === 'open' && data) state.textContent = `following on ${data.node}: ${data.command}`;
+        if (name === 'log' && data) {
+          lines.push(visibleLine(data.line));
+          if (lines.length > LOG_LINES) lines = lines.slice(-LOG_LINES);
+          const atEnd = text.scrollTop + text.clientHeight >= text.scrollHeight - 4;
+          text.textContent = lines.join('\n');
+          if (atEnd) text.scrollTop = text.scrollHeight;
         }
-      }
+        if (name === 'end') state.textContent = data && data.error ? `ended: ${data.error}` : 'the log command ended';
+      });
     } catch (e) {
       if (controller.signal.aborted) return;
       state.textContent = `disconnected (${e.message})`;

@@ -21,25 +21,6 @@
     return llm.id;
   }
 
-  // Reads an event stream: calls onData with each `data:` payload, across chunk boundaries.
-  async function readEvents(body, onData) {
-    const reader = body.getReader();
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      let end;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const event = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const data = event.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n');
-        if (data && onData(data) === false) return;
-      }
-    }
-  }
-
   async function send() {
     const prompt = $('playground-input').value.trim();
     if (!prompt || running) return;
@@ -65,7 +46,8 @@
         try { message = (await res.json()).error.message || message; } catch (_) { /* not JSON */ }
         throw new Error(message);
       }
-      await readEvents(res.body, (data) => {
+      await window.sparkdeckReadEvents(res.body, (_, data) => {
+        if (!data) return true;
         if (data === '[DONE]') return false;
         let doc;
         try { doc = JSON.parse(data); } catch (_) { return true; }
