@@ -201,6 +201,10 @@ struct DiarizationTests {
             let srt = try #require(done["result"] as? String)
             #expect(srt.hasPrefix("1\n00:00:0"), "\(srt.prefix(80))")
             #expect(srt.contains("speaker_0") && srt.contains("speaker_2"))
+            let (groups, _) = try await dependencies.apps.summary(minutes: 5, byRoute: true)
+            let counted = groups.filter { $0.key.route == "diarizations" }.values.reduce(0) { $0 + $1.audioSeconds }
+            let audio = try #require(progress["audio_seconds"] as? Double)
+            #expect(abs(counted - audio) < 0.2, "the job's audio is counted to its app: \(counted) s of \(audio) s")
         }
         #expect(dependencies.spool.entries().isEmpty)
     }
@@ -219,6 +223,34 @@ struct DiarizationTests {
                 return Response(status: .ok)
             }
             return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        }
+    }
+
+    @Test func aJobIsItsSubmittersAlone() async throws {
+        let asr = HangingASR()
+        let recording = try await SpeechSimTests.threeVoices()
+        try await asr.app().test(.live) { upstream in
+            let dependencies = try await Self.sparkDeck(asrPort: try #require(upstream.port))
+            let (mine, _) = try await dependencies.keys.create(name: "call-recaps", scopes: [.audio])
+            let (theirs, _) = try await dependencies.keys.create(name: "other-app", scopes: [.audio])
+            try await Self.app(dependencies).test(.live) { client in
+                let gateway = try #require(client.port)
+                let accepted = try await SpeechRecordings.upload(
+                    port: gateway, "/v1/audio/diarizations", [("async", "true"), ("chunk_seconds", "20"), ("overlap_seconds", "5")],
+                    file: SpeechRecordings.wav(recording.samples), key: mine)
+                let job = try #require(try accepted.json()["id"] as? String)
+                let path = "/v1/audio/jobs/\(job)"
+                #expect(try await SpeechRecordings.send(port: gateway, path, method: .GET, key: theirs).status == 404)
+                #expect(try await SpeechRecordings.send(port: gateway, path, method: .DELETE, key: theirs).status == 404)
+                let own = try await SpeechRecordings.send(port: gateway, path, method: .GET, key: mine)
+                #expect(own.status == 200)
+                #expect(["queued", "running"].contains(try own.json()["state"] as? String ?? ""), "another key cannot cancel it")
+                let stored = try #require(try await AudioJobStore(store: dependencies.store).job(job))
+                #expect(stored.owner?.hasPrefix("key:") == true, "the owner is kept with the job, so it holds after a restart")
+                let cancelled = try await SpeechRecordings.send(port: gateway, path, method: .DELETE, key: mine)
+                #expect(try cancelled.json()["state"] as? String == "cancelled")
+            }
+            asr.released.withLock { $0 = true }
         }
     }
 

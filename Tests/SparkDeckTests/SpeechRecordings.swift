@@ -105,11 +105,12 @@ enum SpeechRecordings {
 
     static func send(
         port: Int, _ path: String, method: HTTPMethod = .POST, body: [UInt8]? = nil,
-        contentType: String? = nil, timeout: TimeAmount = .seconds(60)
+        contentType: String? = nil, timeout: TimeAmount = .seconds(60), key: String? = nil
     ) async throws -> Answer {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         request.method = method
         if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
+        if let key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         // The shared client gives up on a read after a minute of silence; a synchronous diarization may think longer.
         let response = try await (timeout > .seconds(60) ? patientClient : HTTPClient.shared).execute(request, timeout: timeout)
@@ -124,10 +125,10 @@ enum SpeechRecordings {
 
     static func upload(
         port: Int, _ path: String, _ fields: [(String, String)], file: [UInt8]?,
-        filename: String = "audio.wav"
+        filename: String = "audio.wav", key: String? = nil
     ) async throws -> Answer {
         let form = form(fields, file: file, filename: filename)
-        return try await send(port: port, path, body: form.body, contentType: form.contentType)
+        return try await send(port: port, path, body: form.body, contentType: form.contentType, key: key)
     }
 
     /// Starts a sim and waits until `readyPath` answers 200.

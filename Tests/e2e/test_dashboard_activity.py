@@ -12,6 +12,14 @@ from test_dashboard import browser, open_dashboard, wait_page  # noqa: F401 - `b
 SECTIONS = ["nodes", "models", "playground", "speech", "search", "scrub", "activity", "connectivity", "maintenance"]
 
 
+def table_rows(driver, table: str) -> list[list[str]]:
+    """The cells' text of a table's body rows, read in one go in the page: the panel re-renders its tables every
+    5 s, so elements found one by one could go stale in between."""
+    return driver.execute_script(
+        "return [...document.querySelectorAll(`#${arguments[0]} tbody tr`)]"
+        ".map(r => [...r.cells].map(c => c.textContent.trim()));", table)
+
+
 def in_view(driver, section: str) -> bool:
     return driver.execute_script(
         "const r = document.getElementById(arguments[0]).getBoundingClientRect();"
@@ -51,8 +59,7 @@ def test_activity_section_shows_the_requests_just_made(demo: Demo, browser):  # 
     browser.get(demo.base_url + "/#activity")
 
     def chat_row(d):
-        for row in d.find_elements(By.CSS_SELECTOR, "#activity-table tbody tr"):
-            cells = [c.text for c in row.find_elements(By.TAG_NAME, "td")]
+        for cells in table_rows(d, "activity-table"):
             if cells and cells[1].startswith("chat") and int(cells[2]) >= 4:
                 return cells
         return None
@@ -60,13 +67,13 @@ def test_activity_section_shows_the_requests_just_made(demo: Demo, browser):  # 
     cells = wait_page(browser, chat_row, 20, "a chat row with the 4 requests", "dashboard-activity-failed.png")
     assert cells[0] == "127.0.0.1", f"while the API is open a request belongs to its client's address: {cells}"
     assert int(cells[3]) >= 1, f"the bad model is a client error: {cells}"
-    wait_page(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#activity-log tbody tr")) >= 4, 10,
+    wait_page(browser, lambda d: len(table_rows(d, "activity-log")) >= 4, 10,
               "the last requests in the log", "dashboard-activity-failed.png")
     assert browser.find_elements(By.CSS_SELECTOR, "#activity-chart rect"), "the chart has bars"
     browser.find_element(By.ID, "activity-log-errors").click()
 
     def only_errors(d):
-        statuses = [r.find_elements(By.TAG_NAME, "td")[4].text for r in d.find_elements(By.CSS_SELECTOR, "#activity-log tbody tr")]
+        statuses = [cells[4] for cells in table_rows(d, "activity-log")]
         return statuses and all(int(s.split()[0]) >= 400 for s in statuses) and statuses
     wait_page(browser, only_errors, 10, "the log filtered to errors", "dashboard-activity-failed.png")
     browser.save_screenshot(str(ARTIFACTS / "dashboard-activity.png"))

@@ -93,9 +93,11 @@ struct ActivityAnswer: ResponseEncodable {
         var tokensIn: Int
         var tokensOut: Int
         var documents: Int
+        var audioSeconds: Double
 
         enum CodingKeys: String, CodingKey {
             case app, route, upstream, requests, errors, documents
+            case audioSeconds = "audio_seconds"
             case latencyP50Ms = "latency_p50_ms"
             case latencyP95Ms = "latency_p95_ms"
             case queueMsAverage = "queue_ms_avg"
@@ -115,6 +117,7 @@ struct ActivityAnswer: ResponseEncodable {
             tokensIn = counts.tokensIn
             tokensOut = counts.tokensOut
             documents = counts.documents
+            audioSeconds = (counts.audioSeconds * 10).rounded() / 10
         }
     }
 

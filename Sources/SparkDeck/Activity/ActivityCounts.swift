@@ -48,6 +48,8 @@ public struct ActivityCounts: Sendable, Equatable {
     public var tokensOut = 0
     /// Texts embedded (dense or sparse) for the app.
     public var documents = 0
+    /// Seconds of audio transcribed or diarized through audio jobs.
+    public var audioSeconds = 0.0
 
     /// Upper bounds of the latency buckets, in ms: about three per decade, enough for p50/p95 within a bucket.
     public static let latencyBoundsMs: [Double] = [
@@ -72,6 +74,7 @@ public struct ActivityCounts: Sendable, Equatable {
         tokensIn += other.tokensIn
         tokensOut += other.tokensOut
         documents += other.documents
+        audioSeconds += other.audioSeconds
     }
 
     public func errors(_ kind: RequestOutcome.ErrorKind) -> Int { errors[kind.index] }

@@ -25,13 +25,14 @@ public struct ActivityStore: Sendable {
                     sql: """
                         INSERT OR REPLACE INTO activity_minute
                           (minute, app, route, upstream, requests, client_errors, overloaded, swapping, upstream_errors,
-                           latency, queue_ms, tokens_in, tokens_out, documents)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                           latency, queue_ms, tokens_in, tokens_out, documents, audio_seconds)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
                         key.minute, key.app, key.route, key.upstream, merged.requests, merged.errors(.client),
                         merged.errors(.overloaded), merged.errors(.swapping), merged.errors(.upstream), merged.latencyText,
                         merged.queueMs, merged.tokensIn, merged.tokensOut, merged.documents,
+                        merged.audioSeconds,
                     ])
             }
             let oldest = Int(now) / 60 - Self.retentionDays * 24 * 60
@@ -69,6 +70,7 @@ public struct ActivityStore: Sendable {
         counts.tokensIn = row["tokens_in"]
         counts.tokensOut = row["tokens_out"]
         counts.documents = row["documents"]
+        counts.audioSeconds = row["audio_seconds"]
         return counts
     }
 }

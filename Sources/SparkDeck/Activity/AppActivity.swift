@@ -46,6 +46,12 @@ public final class AppActivity: Sendable {
         state.withLock { state in state.minutes[key, default: ActivityCounts()].documents += count }
     }
 
+    /// Seconds of audio a job processed, counted to the minute it ended in.
+    public func audio(app: RequestApp?, route: String, upstream: String, seconds: Double, at time: Double = Timestamp.now()) {
+        let key = ActivityKey(minute: Int(time) / 60, app: app?.name ?? "unknown", route: route, upstream: upstream)
+        state.withLock { state in state.minutes[key, default: ActivityCounts()].audioSeconds += seconds }
+    }
+
     /// The log, newest first, filtered; at most `limit` entries.
     public func log(app: String? = nil, route: String? = nil, errorsOnly: Bool = false, limit: Int = 200) -> [RequestLogEntry] {
         state.withLock { state in

@@ -51,6 +51,12 @@ public struct GatewayObserver: Sendable {
         apps.documents(app: RequestApp.current, route: route, upstream: upstream, count: count)
     }
 
+    /// Seconds of audio a job processed for the request that started it (read in the job's task, which inherits the
+    /// request's app).
+    func audio(route: String, upstream: String, seconds: Double) {
+        apps.audio(app: RequestApp.current, route: route, upstream: upstream, seconds: seconds)
+    }
+
     /// Runs a route that SparkDeck answers itself, with no upstream (`/scrub`, `/rehydrate`), and counts its answer or
     /// its error under `upstream` "local".
     func local(route: String, _ handle: () async throws -> Response) async throws -> Response {

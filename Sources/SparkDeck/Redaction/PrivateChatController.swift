@@ -43,7 +43,7 @@ struct PrivateChatController {
         }
         let id = try sessionID(request)
         let privateRequest = PrivateChatRequest(scrubber: scrubber)
-        let caller = RedactionController.caller(request, context: context)
+        let caller = RequestCaller.of(request, context: context)
         let (scrubbed, session) = try await vault.exclusively(id) { [body] in
             let stored = try await vault.session(id)
             guard stored?.isUsable(by: caller) ?? true else { throw RedactionController.taken(id) }

@@ -28,7 +28,7 @@ struct RedactionController {
         }
         router.delete("/scrub/sessions/:id") { request, context in
             let id = try context.parameters.require("id")
-            let caller = Self.caller(request, context: context)
+            let caller = RequestCaller.of(request, context: context)
             // Under the session's lock: a scrub that loaded it before the delete cannot save it back after.
             let deleted = try await vault.exclusively(id) {
                 guard let session = try await vault.session(id), session.isUsable(by: caller) else { return false }
@@ -105,7 +105,7 @@ struct RedactionController {
         } else {
             id = "scrub-" + UUID().uuidString.lowercased()
         }
-        let caller = Self.caller(request, context: context)
+        let caller = RequestCaller.of(request, context: context)
         let (result, session) = try await vault.exclusively(id) {
             let stored = try await vault.session(id)
             guard stored?.isUsable(by: caller) ?? true else { throw Self.taken(id) }
@@ -141,22 +141,11 @@ struct RedactionController {
         let body = try await JSONBody.decode(RehydrateRequest.self, request, context: context, limit: Self.bodyLimit)
         let text = body.text
         let id = body.sessionID
-        guard let session = try await vault.session(id), session.isUsable(by: Self.caller(request, context: context)) else {
+        guard let session = try await vault.session(id), session.isUsable(by: RequestCaller.of(request, context: context)) else {
             throw APIError.notFound("No scrub session \(id): it expired or was deleted, so its placeholders cannot be filled in.")
         }
         let (output, unresolved) = Rehydrator.rehydrate(text, session: session)
         return Response.json(.object(["text": .string(output), "unresolved": .array(unresolved.map(JSONValue.string))]))
-    }
-
-    /// Who is calling, for the sessions they own: the API key's hash; with no key (none are set, or the middleware
-    /// would have refused the request) the client's IP address, so another machine on the LAN cannot read a session's
-    /// values either. Nil only where there is no address (a test router).
-    static func caller(_ request: Request, context: some RequestContext) -> String? {
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
-            let address = context.clientAddress
-            return address == "unknown" ? nil : "client:" + address
-        }
-        return "key:" + APIKeyStore.hash(String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces))
     }
 
     /// A session id another caller's session has: 409, and nothing of it is read or changed.

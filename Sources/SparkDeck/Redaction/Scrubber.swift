@@ -61,7 +61,7 @@ public struct ScrubSession: Codable, Sendable, Equatable {
         try container.encodeIfPresent(owner, forKey: .owner)
     }
 
-    /// Whether `caller` (an owner as `RedactionController.caller` says) may use the session.
+    /// Whether `caller` (an owner as `RequestCaller.of` says) may use the session.
     public func isUsable(by caller: String?) -> Bool { owner == nil || owner == caller }
 
     /// Forgets every mapping but keeps the storage, for a tool that scrubs many unrelated texts one after another.

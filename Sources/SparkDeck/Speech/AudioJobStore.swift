@@ -22,6 +22,12 @@ public struct AudioJob: Sendable, Equatable {
     public var errorCode: String?
     public var errorMessage: String?
     public var errorParam: String?
+    /// Who submitted the job (`RequestCaller.of`), and so who alone may read or cancel it; nil for jobs made with no
+    /// address (a test router) or before 0.8.0: then anyone may.
+    public var owner: String? = nil
+
+    /// Whether `caller` may read or cancel the job.
+    public func isUsable(by caller: String?) -> Bool { owner == nil || owner == caller }
 
     public var json: JSONValue {
         var object: [String: JSONValue] = [
@@ -78,15 +84,15 @@ public struct AudioJobStore: Sendable {
             try db.execute(
                 sql: """
                     INSERT INTO audio_job (id, kind, state, request, progress, created_at, updated_at, result, result_type,
-                      error_code, error_message, error_param)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                      error_code, error_message, error_param, owner)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(id) DO UPDATE SET state = excluded.state, progress = excluded.progress,
                       updated_at = excluded.updated_at, result = excluded.result, result_type = excluded.result_type,
                       error_code = excluded.error_code, error_message = excluded.error_message, error_param = excluded.error_param
                     """,
                 arguments: [
                     job.id, job.request.kind.rawValue, job.state.rawValue, request, progress, job.createdAt, job.updatedAt,
-                    job.result, job.resultType, job.errorCode, job.errorMessage, job.errorParam,
+                    job.result, job.resultType, job.errorCode, job.errorMessage, job.errorParam, job.owner,
                 ])
         }
     }
@@ -122,6 +128,6 @@ public struct AudioJobStore: Sendable {
         return AudioJob(
             id: row["id"], request: request, state: state, progress: progress, createdAt: row["created_at"], updatedAt: row["updated_at"],
             result: row["result"], resultType: row["result_type"], errorCode: row["error_code"], errorMessage: row["error_message"],
-            errorParam: row["error_param"])
+            errorParam: row["error_param"], owner: row["owner"])
     }
 }

@@ -35,9 +35,12 @@ public actor AudioJobs {
     }
 
     /// Starts a job on an upload already in `spool`'s folder for `id`. `stored` keeps it in SQLite (an async job).
-    func start(id: String, request: AudioJobRequest, stored: Bool) async throws -> Task<TranscriptFormat.Rendered, any Error> {
+    func start(id: String, request: AudioJobRequest, stored: Bool, owner: String? = nil) async throws
+        -> Task<TranscriptFormat.Rendered, any Error>
+    {
         let now = Timestamp.now()
-        let job = AudioJob(id: id, request: request, state: .queued, progress: AudioJobProgress(), createdAt: now, updatedAt: now)
+        var job = AudioJob(id: id, request: request, state: .queued, progress: AudioJobProgress(), createdAt: now, updatedAt: now)
+        job.owner = owner
         if stored { try await store.save(job) }
         return launch(job, stored: stored)
     }
@@ -47,6 +50,7 @@ public actor AudioJobs {
         let task = Task<TranscriptFormat.Rendered, any Error> {
             do {
                 let rendered = try await self.process(job, stored: stored)
+                await self.countAudio(job.id)
                 await self.finish(job.id, stored: stored) {
                     $0.state = .succeeded
                     $0.result = rendered.body
@@ -89,6 +93,15 @@ public actor AudioJobs {
         }
     }
 
+    /// Counts the seconds of audio a finished job processed to the app that sent it (a job resumed after a restart
+    /// counts to "unknown": its request's app is gone).
+    private func countAudio(_ id: String) {
+        guard let job = live[id], let service = inventory.services(of: .asr).first else { return }
+        core.observer.audio(
+            route: job.request.kind == .diarization ? "diarizations" : "transcriptions", upstream: service.id,
+            seconds: job.progress.audioSeconds)
+    }
+
     private func update(_ id: String, stored: Bool, _ change: (inout AudioJob) -> Void) async {
         guard var job = live[id] else { return }
         change(&job)
@@ -126,8 +139,10 @@ public actor AudioJobs {
         return try await store.job(id)
     }
 
-    /// Cancels a job that has not finished: its chunk calls stop, its spool is removed. Nil for an unknown job.
-    public func cancel(_ id: String) async throws -> AudioJob? {
+    /// Cancels a job that has not finished: its chunk calls stop, its spool is removed. Nil for an unknown job, and
+    /// for one `caller` may not use (it is left running).
+    public func cancel(_ id: String, by caller: String?) async throws -> AudioJob? {
+        guard let found = try await job(id), found.isUsable(by: caller) else { return nil }
         if let task = running[id] {
             task.cancel()
             _ = await task.result

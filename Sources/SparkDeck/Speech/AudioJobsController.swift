@@ -18,14 +18,18 @@ struct AudioJobsController {
                 try await submit(.diarization, request, context: context)
             }
         }
-        router.get("/v1/audio/jobs/{id}") { _, context in
+        // A job is its submitter's (their API key, or their address while the API is open): to anyone else it does
+        // not exist, as a scrub session.
+        router.get("/v1/audio/jobs/{id}") { request, context in
             let id = try context.parameters.require("id")
-            guard let job = try await jobs.job(id) else { throw Self.unknown(id) }
+            guard let job = try await jobs.job(id), job.isUsable(by: RequestCaller.of(request, context: context)) else {
+                throw Self.unknown(id)
+            }
             return Response.json(job.json)
         }
-        router.delete("/v1/audio/jobs/{id}") { _, context in
+        router.delete("/v1/audio/jobs/{id}") { request, context in
             let id = try context.parameters.require("id")
-            guard let job = try await jobs.cancel(id) else { throw Self.unknown(id) }
+            guard let job = try await jobs.cancel(id, by: RequestCaller.of(request, context: context)) else { throw Self.unknown(id) }
             return Response.json(job.json)
         }
     }
@@ -50,7 +54,7 @@ struct AudioJobsController {
             spool.remove(id)
             throw error
         }
-        let task = try await jobs.start(id: id, request: job, stored: async)
+        let task = try await jobs.start(id: id, request: job, stored: async, owner: RequestCaller.of(request, context: context))
         guard !async else {
             var response = Response.json(try await jobs.job(id)?.json ?? .object(["id": .string(id)]), status: .accepted)
             response.headers[.location] = "/v1/audio/jobs/\(id)"

@@ -118,7 +118,10 @@ public final class Store: Sendable {
             }
             try db.create(index: "audio_job_state", on: "audio_job", columns: ["state", "created_at"])
         }
-        migrator.registerMigration("v7-activity") { db in
+        migrator.registerMigration("v7-audio-job-owner") { db in
+            try db.alter(table: "audio_job") { t in t.add(column: "owner", .text) }
+        }
+        migrator.registerMigration("v8-activity") { db in
             try db.create(table: "activity_minute") { t in
                 t.column("minute", .integer).notNull()
                 t.column("app", .text).notNull()
@@ -134,6 +137,7 @@ public final class Store: Sendable {
                 t.column("tokens_in", .integer).notNull()
                 t.column("tokens_out", .integer).notNull()
                 t.column("documents", .integer).notNull()
+                t.column("audio_seconds", .double).notNull()
                 t.primaryKey(["minute", "app", "route", "upstream"])
             }
         }

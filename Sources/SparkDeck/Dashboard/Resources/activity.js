@@ -28,7 +28,8 @@
         cell(String(g.errors.swapping), 'num'), cell(String(g.errors.upstream), g.errors.upstream ? 'num err' : 'num'),
         cell(ms(g.latency_p50_ms), 'num'), cell(ms(g.latency_p95_ms), 'num'), cell(ms(g.queue_ms_avg), 'num'),
         cell(g.tokens_in || g.tokens_out ? `${g.tokens_in} / ${g.tokens_out}` : '—', 'num'),
-        cell(g.documents ? String(g.documents) : '—', 'num'));
+        cell(g.documents ? String(g.documents) : '—', 'num'),
+        cell(g.audio_seconds ? `${Math.round(g.audio_seconds)} s` : '—', 'num'));
       return tr;
     });
     $('activity-wrap').hidden = rows.length === 0;
