@@ -63,8 +63,11 @@ struct ActivityTests {
             let app = RequestApp(name: "notes", isKey: true)
             apps.record(app: app, route: "chat", upstream: "vllm", outcome: RequestOutcome(status: 200, durationMs: 12), at: now - 120)
             apps.record(app: app, route: "chat", upstream: "vllm", outcome: RequestOutcome(status: 200, durationMs: 30), at: now)
-            apps.tokens(app: app, route: "chat", upstream: "vllm", prompt: 5, completion: 9, at: now)
-            apps.documents(app: app, route: "chat", upstream: "vllm", count: 3, at: now)
+            apps.add(app: app, route: "chat", upstream: "vllm", at: now) {
+                $0.tokensIn += 5
+                $0.tokensOut += 9
+                $0.documents += 3
+            }
             try await apps.flush(now: now)
             #expect(apps.unsavedCounts(since: 0).count == 1, "the running minute stays in memory")
             try await apps.flush(everything: true, now: now)

@@ -31,25 +31,13 @@ public final class AppActivity: Sendable {
         }
     }
 
-    /// Tokens an answer reported, counted to the minute it ended in.
-    public func tokens(app: RequestApp?, route: String, upstream: String, prompt: Int, completion: Int, at time: Double = Timestamp.now()) {
+    /// Adds what an answer reported beyond its outcome (tokens, texts embedded, seconds of audio) to the counts of
+    /// the minute it ended in.
+    public func add(
+        app: RequestApp?, route: String, upstream: String, at time: Double = Timestamp.now(), _ change: (inout ActivityCounts) -> Void
+    ) {
         let key = ActivityKey(minute: Int(time) / 60, app: app?.name ?? "unknown", route: route, upstream: upstream)
-        state.withLock { state in
-            state.minutes[key, default: ActivityCounts()].tokensIn += prompt
-            state.minutes[key, default: ActivityCounts()].tokensOut += completion
-        }
-    }
-
-    /// Texts an answer embedded, counted to the minute it ended in.
-    public func documents(app: RequestApp?, route: String, upstream: String, count: Int, at time: Double = Timestamp.now()) {
-        let key = ActivityKey(minute: Int(time) / 60, app: app?.name ?? "unknown", route: route, upstream: upstream)
-        state.withLock { state in state.minutes[key, default: ActivityCounts()].documents += count }
-    }
-
-    /// Seconds of audio a job processed, counted to the minute it ended in.
-    public func audio(app: RequestApp?, route: String, upstream: String, seconds: Double, at time: Double = Timestamp.now()) {
-        let key = ActivityKey(minute: Int(time) / 60, app: app?.name ?? "unknown", route: route, upstream: upstream)
-        state.withLock { state in state.minutes[key, default: ActivityCounts()].audioSeconds += seconds }
+        state.withLock { state in change(&state.minutes[key, default: ActivityCounts()]) }
     }
 
     /// The log, newest first, filtered; at most `limit` entries.

@@ -16,3 +16,11 @@ public enum Timestamp {
         return (try? Date.ISO8601FormatStyle().parse(text))?.timeIntervalSince1970
     }
 }
+
+extension Duration {
+    /// The duration in seconds, as a `Double`.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+
+    /// The duration in milliseconds, as a `Double`.
+    var milliseconds: Double { seconds * 1_000 }
+}

@@ -100,8 +100,7 @@ public final class AdmissionGate: Sendable {
     public func release(held: Duration? = nil) -> Load {
         let (next, load) = state.withLock { state -> (CheckedContinuation<Bool, Never>?, Load) in
             if let held {
-                let seconds = Double(held.components.seconds) + Double(held.components.attoseconds) / 1e18
-                state.averageHoldSeconds = state.averageHoldSeconds * 0.8 + seconds * 0.2
+                state.averageHoldSeconds = state.averageHoldSeconds * 0.8 + held.seconds * 0.2
             }
             guard let next = state.queue.leave() else { return (nil, state.load) }
             guard let continuation = state.waiters.removeValue(forKey: next) else {

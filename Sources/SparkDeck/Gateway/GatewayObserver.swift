@@ -43,18 +43,21 @@ public struct GatewayObserver: Sendable {
 
     func tokens(route: String, upstream: String, usage: TokenUsage, app: RequestApp?) {
         metrics.tokens(upstream: upstream, prompt: usage.prompt, completion: usage.completion)
-        apps.tokens(app: app, route: route, upstream: upstream, prompt: usage.prompt, completion: usage.completion)
+        apps.add(app: app, route: route, upstream: upstream) {
+            $0.tokensIn += usage.prompt
+            $0.tokensOut += usage.completion
+        }
     }
 
     /// Texts embedded for the request being served (read in its task).
     func documents(route: String, upstream: String, count: Int) {
-        apps.documents(app: RequestApp.current, route: route, upstream: upstream, count: count)
+        apps.add(app: RequestApp.current, route: route, upstream: upstream) { $0.documents += count }
     }
 
     /// Seconds of audio a job processed for the request that started it (read in the job's task, which inherits the
     /// request's app).
     func audio(route: String, upstream: String, seconds: Double) {
-        apps.audio(app: RequestApp.current, route: route, upstream: upstream, seconds: seconds)
+        apps.add(app: RequestApp.current, route: route, upstream: upstream) { $0.audioSeconds += seconds }
     }
 
     /// Runs a route that SparkDeck answers itself, with no upstream (`/scrub`, `/rehydrate`), and counts its answer or
@@ -83,13 +86,5 @@ public struct GatewayObserver: Sendable {
             failed(route: route, upstream: named, error: apiError, duration: ContinuousClock.now - arrived, app: app)
             throw error
         }
-    }
-}
-
-extension Duration {
-    /// The duration in milliseconds.
-    var milliseconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) * 1_000 + Double(attoseconds) / 1e15
     }
 }

@@ -132,7 +132,7 @@ public struct HealthMonitor: Service {
 
     static func observation(_ answer: ProbeAnswer, kind: ServiceKind, sent: Double, elapsed: Duration) -> Observation {
         let (verdict, cause) = ReadinessRule.verdict(kind: kind, answer: answer)
-        let elapsedMs = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        let elapsedMs = elapsed.milliseconds
         var latency: Double?
         if case .http = answer { latency = elapsedMs }
         return Observation(verdict: verdict, latencyMs: latency, cause: cause, sentAt: sent, finishedAt: sent + elapsedMs / 1000)

@@ -176,7 +176,7 @@ actor ProgressTracker {
     private func estimate() {
         guard progress.chunksDone > 0 else { return }
         let elapsed = ContinuousClock.now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.seconds
         progress.etaSeconds = max(0, seconds / Double(progress.chunksDone) * Double(progress.chunksPlanned - progress.chunksDone))
     }
 }

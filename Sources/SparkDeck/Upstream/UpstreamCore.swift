@@ -137,7 +137,7 @@ public struct UpstreamCore: Sendable {
     static let queueHeader = HTTPField.Name("X-SparkDeck-Queue-Ms")!
 
     static func milliseconds(_ duration: Duration) -> Int {
-        Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+        Int(duration.milliseconds)
     }
 }
 
