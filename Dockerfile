@@ -1,6 +1,6 @@
 # SparkDeck's container image (the StartOS package's only image), for linux/amd64 and linux/arm64.
 #
-#   docker buildx build --platform linux/amd64,linux/arm64 -t sparkdeck:0.8.0 .
+#   docker buildx build --platform linux/amd64,linux/arm64 -t sparkdeck:0.9.0 .
 #
 # scripts/check-image proves the runtime stage's contents without Docker: the same release build, a bookworm root
 # filesystem from the same package list (package/runtime-packages.txt), the same user, paths and port.

@@ -14,11 +14,14 @@ public enum SimASR {
         public var stallEvery: Int
         /// false: `/v1/audio/diarizations` answers 501, as with diarization disabled.
         public var diarization: Bool
+        /// How the GPU slows past its capacity (none: every request as fast as it is decoded).
+        public var capacity: SimCapacityModel?
 
         public init(
             maxUploadBytes: Int = 200 * 1024 * 1024, stallSeconds: Double = 0, stallEvery: Int = 1,
-            diarization: Bool = true
+            diarization: Bool = true, capacity: SimCapacityModel? = nil
         ) {
+            self.capacity = capacity
             self.maxUploadBytes = maxUploadBytes
             self.stallSeconds = stallSeconds
             self.stallEvery = max(1, stallEvery)
@@ -41,6 +44,14 @@ public enum SimASR {
         }
         let router = SimServer.router(options)
         let counter = SimCounter()
+        let gpu = settings.capacity.map(SimCapacity.init)
+        @Sendable func served(_ work: () async -> (Response, Double)) async -> Response {
+            guard let gpu else { return await work().0 }
+            return await gpu.serve {
+                let (response, seconds) = await work()
+                return (response, audioSeconds: seconds)
+            }
+        }
         @Sendable func stall() async {
             guard settings.stallSeconds > 0 else { return }
             let number = counter.next()
@@ -57,8 +68,10 @@ public enum SimASR {
         router.post("/v1/audio/transcriptions") { request, _ in
             await stall()
             guard Date() >= readyAt else { return SimServer.json(["detail": "Model is loading"], status: .serviceUnavailable) }
-            return await handle(request, settings: settings) { form, words, duration in
-                transcription(form: form, words: words, duration: duration)
+            return await served {
+                await handle(request, settings: settings) { form, words, duration in
+                    transcription(form: form, words: words, duration: duration)
+                }
             }
         }
         router.post("/v1/audio/diarizations") { request, _ in
@@ -67,23 +80,26 @@ public enum SimASR {
             guard settings.diarization else {
                 return SimServer.json(["detail": "Diarization is disabled on this server"], status: .notImplemented)
             }
-            return await handle(request, settings: settings) { form, words, duration in
-                diarization(form: form, words: words, duration: duration)
+            return await served {
+                await handle(request, settings: settings) { form, words, duration in
+                    diarization(form: form, words: words, duration: duration)
+                }
             }
         }
         try await SimServer.run(router, options: options, name: "asr") { SimStartup.running(options) }
     }
 
-    /// Reads the form, decodes `file` and analyses it, then lets `answer` build the response.
+    /// Reads the form, decodes `file` and analyses it, then lets `answer` build the response. Returns it with the
+    /// seconds of audio the upload held (0 when it was refused).
     static func handle(
         _ request: Request, settings: Settings,
         answer: (SimForm, [SimSpeechAnalysis.Word], Double) -> Response
-    ) async -> Response {
+    ) async -> (Response, Double) {
         let tooLarge = SimServer.json(
             ["detail": "File too large. Maximum size is \(settings.maxUploadBytes / 1024 / 1024)MB"],
             status: .contentTooLarge)
         if let length = request.headers[.contentLength].flatMap(Int.init), length > settings.maxUploadBytes + 64 * 1024 {
-            return tooLarge
+            return (tooLarge, 0)
         }
         let missingFile = SimServer.json(
             [
@@ -95,29 +111,29 @@ public enum SimASR {
                 ]
             ], status: .unprocessableContent)
         // FastAPI finds no form at all in a body that is not multipart: the file is then missing.
-        guard (request.headers[.contentType] ?? "").lowercased().hasPrefix("multipart/form-data") else { return missingFile }
+        guard (request.headers[.contentType] ?? "").lowercased().hasPrefix("multipart/form-data") else { return (missingFile, 0) }
         let form: SimForm
         do {
             var request = request
             let body = try await request.collectBody(upTo: settings.maxUploadBytes + 64 * 1024)
             form = try SimForm(body: body, contentType: request.headers[.contentType])
         } catch let error as HTTPResponseError where error.status == .contentTooLarge {
-            return tooLarge
+            return (tooLarge, 0)
         } catch {
-            return SimServer.json(["detail": "\(error)"], status: .badRequest)
+            return (SimServer.json(["detail": "\(error)"], status: .badRequest), 0)
         }
-        guard let file = form.file() else { return missingFile }
-        guard file.data.count <= settings.maxUploadBytes else { return tooLarge }
-        guard !file.data.isEmpty else { return SimServer.json(["detail": "Empty audio file"], status: .badRequest) }
+        guard let file = form.file() else { return (missingFile, 0) }
+        guard file.data.count <= settings.maxUploadBytes else { return (tooLarge, 0) }
+        guard !file.data.isEmpty else { return (SimServer.json(["detail": "Empty audio file"], status: .badRequest), 0) }
         let samples: [Int16]
         do {
             samples = try await SimAudio.decode(file.data)
         } catch {
-            return SimServer.json(["detail": "Could not decode audio file: \(error)"], status: .badRequest)
+            return (SimServer.json(["detail": "Could not decode audio file: \(error)"], status: .badRequest), 0)
         }
-        guard !samples.isEmpty else { return SimServer.json(["detail": "The audio file holds no audio"], status: .badRequest) }
+        guard !samples.isEmpty else { return (SimServer.json(["detail": "The audio file holds no audio"], status: .badRequest), 0) }
         let duration = Double(samples.count) / Double(SimSpeechAnalysis.sampleRate)
-        return answer(form, SimSpeechAnalysis.words(samples), duration)
+        return (answer(form, SimSpeechAnalysis.words(samples), duration), duration)
     }
 
     static func transcription(form: SimForm, words: [SimSpeechAnalysis.Word], duration: Double) -> Response {

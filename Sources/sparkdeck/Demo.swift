@@ -28,7 +28,7 @@ struct Demo: AsyncParsableCommand {
             throw ValidationError("the generated demo inventory is invalid (a bug): \(error.description)")
         }
         let configuration = ServerConfiguration(
-            host: host, port: port, dataDirectory: data, inventory: inventory, demo: true,
+            host: host, port: port, dataDirectory: data, inventory: inventory, inventoryPath: cluster.inventoryPath, demo: true,
             allowedHosts: AllowedHosts.fromEnvironment())
         let dependencies = try AppDependencies(configuration: configuration, logger: logger)
         let launcher = DemoModelLauncher(

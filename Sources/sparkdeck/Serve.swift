@@ -36,7 +36,7 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         let configuration = ServerConfiguration(
-            host: host, port: port, dataDirectory: data, inventory: loaded,
+            host: host, port: port, dataDirectory: data, inventory: loaded, inventoryPath: inventory,
             allowedHosts: allowedHosts + AllowedHosts.fromEnvironment())
         let app = try buildApplication(configuration, logger: logger) {
             Console.say(

@@ -64,10 +64,16 @@ struct Sim: AsyncParsableCommand {
         var stallEvery = 1
         @Flag(help: "Answer /v1/audio/diarizations with 501, as with diarization disabled.")
         var noDiarization = false
+        @Option(
+            help:
+                "Requests the simulated GPU serves at full speed; past it they share it, past one more they stall 1-4 s. Unset: no capacity model."
+        )
+        var capacity: Int?
 
         func validate() throws {
             guard maxUploadMb > 0 else { throw ValidationError("--max-upload-mb must be positive") }
             guard stallSeconds >= 0, stallEvery >= 1 else { throw ValidationError("--stall-seconds >= 0, --stall-every >= 1") }
+            if let capacity, capacity < 1 { throw ValidationError("--capacity must be at least 1") }
         }
 
         func run() async throws {
@@ -75,7 +81,7 @@ struct Sim: AsyncParsableCommand {
                 common.options,
                 settings: .init(
                     maxUploadBytes: maxUploadMb * 1024 * 1024, stallSeconds: stallSeconds, stallEvery: stallEvery,
-                    diarization: !noDiarization))
+                    diarization: !noDiarization, capacity: capacity.map { SimCapacityModel(capacity: $0) }))
         }
     }
 

@@ -74,6 +74,11 @@ struct APIKeyTests {
             "GET /api/status": nil, "GET /api/events": nil, "GET /api/models": nil, "GET /api/connectivity": nil,
             "GET /api/activity": nil, "GET /api/activity/log": nil, // counts and a log of routes and statuses, no bodies
             "GET /api/guidance": nil,
+            // A sweep's levels and proposals: timings and limits, no request bodies. Starting, cancelling and
+            // applying one loads the GPUs or changes the gates: admin.
+            "GET /api/capacity/sweeps": nil, "GET /api/capacity/sweeps/{id}": nil,
+            "POST /api/capacity/sweeps": .admin, "DELETE /api/capacity/sweeps/{id}": .admin,
+            "POST /api/capacity/sweeps/{id}/apply": .admin,
             "GET /api/swaps": nil, "GET /api/swaps/{id}": nil,
             "GET /api/actions": .admin, // an action's output can hold anything its command printed
             "POST /api/swaps": .admin, "POST /api/swaps/{id}/cancel": .admin, "POST /api/actions/{id}": .admin,

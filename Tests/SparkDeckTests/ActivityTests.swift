@@ -193,7 +193,7 @@ struct GuidanceTests {
         inventory.services[1].limits = AdmissionLimits(maxInFlight: 2, queueDepth: 8, queueTimeoutMs: 60_000)
         inventory.services[1].admissionGroup = AdmissionGroup(
             name: "audio", limits: AdmissionLimits(maxInFlight: 1, queueDepth: 4, queueTimeoutMs: 1_000))
-        let answer = GuidanceController(inventory: inventory).guidance()
+        let answer = GuidanceController(inventory: inventory, gates: GatewayGates()).guidance()
         let chat = try #require(answer.endpoints.first { $0.route == "POST /v1/chat/completions" })
         #expect(chat.recommendedConcurrency == AdmissionLimits.vllmDefaultMaxNumSeqs && chat.limitsFrom == "kind_default")
         let transcriptions = try #require(answer.endpoints.first { $0.route == "POST /v1/audio/transcriptions" })

@@ -9,7 +9,7 @@ from selenium.webdriver.common.by import By
 from e2e_support import ARTIFACTS, Demo
 from test_dashboard import browser, open_dashboard, wait_page  # noqa: F401 - `browser` is a fixture
 
-SECTIONS = ["nodes", "models", "playground", "speech", "search", "scrub", "activity", "connectivity", "maintenance"]
+SECTIONS = ["nodes", "models", "playground", "speech", "search", "scrub", "activity", "capacity", "connectivity", "maintenance"]
 
 
 def table_rows(driver, table: str) -> list[list[str]]:

@@ -11,6 +11,8 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     public var dataDirectory: String
     public var inventory: Inventory
+    /// The file the inventory was read from: a capacity sweep's applied limits are written to it.
+    public var inventoryPath: String?
     /// Demo mode: the cluster is SparkSim on loopback; the dashboard says so.
     public var demo: Bool
     /// Host names besides IP addresses and local names that requests may name SparkDeck by (`HostPolicy`).
@@ -19,9 +21,10 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeout: Duration = .seconds(60)
 
     public init(
-        host: String = "0.0.0.0", port: Int = 9999, dataDirectory: String, inventory: Inventory, demo: Bool = false,
-        allowedHosts: [String] = []
+        host: String = "0.0.0.0", port: Int = 9999, dataDirectory: String, inventory: Inventory, inventoryPath: String? = nil,
+        demo: Bool = false, allowedHosts: [String] = []
     ) {
+        self.inventoryPath = inventoryPath
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory
@@ -60,6 +63,7 @@ public struct AppDependencies: Sendable {
     public let actions: MaintenanceActions
     public let spool: AudioSpool
     public let audioJobs: AudioJobs
+    public let sweeps: CapacitySweeps
     /// Caps the `/api/events` streams open at once (followed logs have their own, smaller cap).
     public let streams: StreamLimiter
 
@@ -105,6 +109,11 @@ public struct AppDependencies: Sendable {
             store: AudioJobStore(store: store), spool: spool, events: events, inventory: configuration.inventory, core: core,
             logger: logger)
         streams = StreamLimiter()
+        let orchestrator = orchestrator
+        sweeps = CapacitySweeps(
+            inventory: configuration.inventory, inventoryPath: configuration.inventoryPath, sender: sender, gates: gates,
+            store: SweepStore(store: store), events: events, currentSwap: { orchestrator.current() },
+            activeModel: { await orchestrator.activeModelID() }, logger: logger)
     }
 }
 
@@ -147,7 +156,8 @@ public func buildRouter(_ dependencies: AppDependencies) -> Router<SparkDeckRequ
         to: router)
     ActionsController(actions: dependencies.actions).addRoutes(to: router)
     ActivityController(apps: dependencies.apps).addRoutes(to: router)
-    GuidanceController(inventory: dependencies.configuration.inventory).addRoutes(to: router)
+    CapacityController(sweeps: dependencies.sweeps).addRoutes(to: router)
+    GuidanceController(inventory: dependencies.configuration.inventory, gates: dependencies.gates).addRoutes(to: router)
     let orchestrator = dependencies.orchestrator
     ServiceLogsController(
         inventory: dependencies.configuration.inventory, runners: dependencies.runners,
@@ -199,6 +209,7 @@ public func buildApplication(
             ActivityFlusher(apps: dependencies.apps, logger: logger),
             monitor, EventHeartbeat(events: dependencies.events),
             SwapReconciler(orchestrator: dependencies.orchestrator),
+            SweepReconciler(sweeps: dependencies.sweeps),
             HTTPClientShutdown(clients: dependencies.httpClients),
             // After the HTTP clients: services shut down in reverse order, so jobs stop while the clients still work.
             AudioJobResumer(jobs: dependencies.audioJobs),

@@ -32,7 +32,11 @@ enum JSONBody {
 
     /// The body decoded as `T`, with a 400 that names the field and what it must be when it does not fit.
     static func decode<T: Decodable>(_ type: T.Type, _ request: Request, context: some RequestContext, limit: Int) async throws -> T {
-        let buffer = try await collect(request, context: context, limit: limit)
+        try decode(type, from: try await collect(request, context: context, limit: limit))
+    }
+
+    /// Bytes already read (by `scan`) decoded as `T`, with the same 400s.
+    static func decode<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer) throws -> T {
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
         } catch let error as DecodingError {

@@ -20,6 +20,9 @@ public struct DemoCluster: Service {
     /// Pause before a sim that exited is started again.
     let restartDelay: Duration
 
+    /// Requests the demo's ASR sim serves at full speed: the knee a capacity sweep of it finds.
+    public static let asrCapacity = 2
+
     public var demoDirectory: String { Self.path(dataDirectory, "demo") }
     var pidDirectory: String { Self.path(demoDirectory, "pids") }
     var logDirectory: String { Self.path(demoDirectory, "logs") }
@@ -37,7 +40,9 @@ public struct DemoCluster: Service {
         let controller = ProcessInfo.processInfo.processIdentifier
         let common = ["--exit-with", "\(controller)", "--access-log"]
         let sims = [
-            Sim(serviceID: "asr", arguments: ["sim", "asr", "--port", "\(ports[1])", "--load-seconds", "3"] + common),
+            Sim(
+                serviceID: "asr",
+                arguments: ["sim", "asr", "--port", "\(ports[1])", "--load-seconds", "3", "--capacity", "\(Self.asrCapacity)"] + common),
             Sim(serviceID: "tts", arguments: ["sim", "tts", "--port", "\(ports[2])", "--load-seconds", "1"] + common),
             Sim(
                 serviceID: "embeddings",

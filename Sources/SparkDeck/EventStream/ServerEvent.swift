@@ -13,6 +13,11 @@ public struct ServerEvent: Sendable, Equatable {
         ServerEvent(name: name, data: String(decoding: value.encoded(), as: UTF8.self))
     }
 
+    /// An event carrying `value` encoded as JSON.
+    public static func named(_ name: String, encoding value: some Encodable) throws -> ServerEvent {
+        ServerEvent(name: name, data: String(decoding: try JSONEncoder().encode(value), as: UTF8.self))
+    }
+
     /// An event whose whole form (`admin`) goes only to admin streams; the others get `value`.
     public static func named(_ name: String, _ value: JSONValue, admin: JSONValue) -> ServerEvent {
         ServerEvent(

@@ -21,11 +21,11 @@ public final class AdmissionGate: Sendable {
     public typealias Load = (inFlight: Int, queued: Int)
 
     public let name: String
-    let queueTimeout: Duration
     private let state: Mutex<State>
 
     private struct State {
         var queue: AdmissionQueue<UInt64>
+        var limits: AdmissionLimits
         var lastID: UInt64 = 0
         var waiters: [UInt64: CheckedContinuation<Bool, Never>] = [:]
         /// Outcomes decided before the waiter had registered its continuation (admitted, or gave up).
@@ -42,8 +42,26 @@ public final class AdmissionGate: Sendable {
 
     public init(name: String, limits: AdmissionLimits) {
         self.name = name
-        state = Mutex(State(queue: AdmissionQueue(maxInFlight: limits.maxInFlight, maxQueued: limits.queueDepth)))
-        queueTimeout = .milliseconds(limits.queueTimeoutMs)
+        state = Mutex(State(queue: AdmissionQueue(maxInFlight: limits.maxInFlight, maxQueued: limits.queueDepth), limits: limits))
+    }
+
+    /// The limits the gate admits by now.
+    public var limits: AdmissionLimits { state.withLock { $0.limits } }
+
+    /// Admits by `limits` from now on, without a restart: waiters that fit under a higher cap start at once; a
+    /// new queue timeout applies to requests that queue after the change.
+    public func update(_ limits: AdmissionLimits) {
+        let admitted = state.withLock { state -> [CheckedContinuation<Bool, Never>] in
+            state.limits = limits
+            return state.queue.resize(maxInFlight: limits.maxInFlight, maxQueued: limits.queueDepth).compactMap { id in
+                guard let continuation = state.waiters.removeValue(forKey: id) else {
+                    state.decided[id] = true
+                    return nil
+                }
+                return continuation
+            }
+        }
+        for continuation in admitted { continuation.resume(returning: true) }
     }
 
     public var inFlight: Int { state.withLock { $0.queue.inFlight } }
@@ -58,10 +76,13 @@ public final class AdmissionGate: Sendable {
     /// Waits for a slot. Returns how long it waited and the gate's load once admitted (one call for both).
     public func enter() async throws(AdmissionRejection) -> (waited: Duration, inFlight: Int, queued: Int) {
         let start = ContinuousClock.now
-        let (id, decision, load, retryAfter) = state.withLock { state in
+        let (id, decision, load, retryAfter, timeout) = state.withLock { state in
             state.lastID &+= 1
             let decision = state.queue.arrive(state.lastID)
-            return (state.lastID, decision, state.load, decision == .reject ? state.retryAfter(position: state.queue.queued + 1) : 0)
+            return (
+                state.lastID, decision, state.load, decision == .reject ? state.retryAfter(position: state.queue.queued + 1) : 0,
+                Duration.milliseconds(state.limits.queueTimeoutMs)
+            )
         }
         switch decision {
         case .admit:
@@ -69,7 +90,6 @@ public final class AdmissionGate: Sendable {
         case .reject:
             throw AdmissionRejection(gate: name, reason: .queueFull, retryAfterSeconds: retryAfter)
         case .wait:
-            let timeout = queueTimeout
             let timer = Task { [weak self] in
                 try? await Task.sleep(for: timeout)
                 self?.giveUp(id)

@@ -41,8 +41,11 @@ struct GatewayStatusPublisher: Service {
             while !Task.isCancelled {
                 let minute = activity.lastMinute()
                 var gateLoad: [String: JSONValue] = [:]
-                for (name, load) in gates.snapshot() {
-                    gateLoad[name] = .object(["in_flight": .number(Double(load.inFlight)), "queued": .number(Double(load.queued))])
+                for (name, gate) in gates.loads() {
+                    gateLoad[name] = .object([
+                        "in_flight": .number(Double(gate.load.inFlight)), "queued": .number(Double(gate.load.queued)),
+                        "max_in_flight": .number(Double(gate.limits.maxInFlight)), "queue": .number(Double(gate.limits.queueDepth)),
+                    ])
                 }
                 await board.setAccess(
                     open: await keys.isOpen(),

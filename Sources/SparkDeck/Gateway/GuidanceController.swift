@@ -4,6 +4,8 @@ import Hummingbird
 /// gateway lets through at once and queues (the limits in force), and how to retry.
 struct GuidanceController {
     let inventory: Inventory
+    /// The limits in force: the inventory's, or a capacity sweep's applied since.
+    let gates: GatewayGates
 
     /// The routes each kind of service answers.
     static let routes: [(kind: ServiceKind, routes: [String])] = [
@@ -24,14 +26,17 @@ struct GuidanceController {
         for (kind, routes) in Self.routes {
             guard let service = inventory.services(of: kind).first else { continue }
             let group = service.admissionGroup
-            let cap = min(service.limits.maxInFlight, group?.limits.maxInFlight ?? .max)
+            let limits = gates.limits(of: service.id, configured: service.limits)
+            let groupLimits = group.map { gates.limits(of: $0.name, configured: $0.limits) }
+            let cap = min(limits.maxInFlight, groupLimits?.maxInFlight ?? .max)
+            let swept = limits != service.limits || groupLimits != group?.limits
             for route in routes {
                 endpoints.append(
                     GuidanceAnswer.Endpoint(
-                        route: route, service: service.id, kind: kind.rawValue, maxInFlight: service.limits.maxInFlight,
-                        queue: service.limits.queueDepth, queueTimeoutMs: service.limits.queueTimeoutMs, group: group?.name,
-                        groupMaxInFlight: group?.limits.maxInFlight, recommendedConcurrency: cap,
-                        limitsFrom: service.limitsOrigin.rawValue))
+                        route: route, service: service.id, kind: kind.rawValue, maxInFlight: limits.maxInFlight,
+                        queue: limits.queueDepth, queueTimeoutMs: limits.queueTimeoutMs, group: group?.name,
+                        groupMaxInFlight: groupLimits?.maxInFlight, recommendedConcurrency: cap,
+                        limitsFrom: swept ? "capacity_sweep" : service.limitsOrigin.rawValue))
             }
         }
         return GuidanceAnswer(endpoints: endpoints)

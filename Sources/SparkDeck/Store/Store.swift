@@ -141,6 +141,14 @@ public final class Store: Sendable {
                 t.primaryKey(["minute", "app", "route", "upstream"])
             }
         }
+        migrator.registerMigration("v9-capacity-sweeps") { db in
+            try db.create(table: "capacity_sweep") { t in
+                t.primaryKey("id", .text)
+                t.column("state", .text).notNull()
+                t.column("started_at", .double).notNull()
+                t.column("document", .text).notNull()
+            }
+        }
         return migrator
     }
 }

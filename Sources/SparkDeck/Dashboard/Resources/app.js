@@ -563,6 +563,7 @@
     dialogAction = onYes;
     if (!dlg.open) dlg.showModal();
   }
+  window.sparkdeckConfirm = openDialog;
 
   function closeDialog() {
     dialogAction = null;
