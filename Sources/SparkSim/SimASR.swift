@@ -49,7 +49,7 @@ public enum SimASR {
             guard let gpu else { return await work().0 }
             return await gpu.serve {
                 let (response, seconds) = await work()
-                return (response, audioSeconds: seconds)
+                return (response, units: seconds)
             }
         }
         @Sendable func stall() async {

@@ -16,9 +16,13 @@ public enum SimTTS {
     public struct Settings: Sendable {
         /// false: the tone voice even where espeak-ng is installed.
         public var useEspeak: Bool
+        /// How the GPU slows past its capacity (none: every request as fast as it is spoken). Each request holds
+        /// it for the model's fixed time before its audio starts.
+        public var capacity: SimCapacityModel?
 
-        public init(useEspeak: Bool = true) {
+        public init(useEspeak: Bool = true, capacity: SimCapacityModel? = nil) {
             self.useEspeak = useEspeak
+            self.capacity = capacity
         }
     }
 
@@ -35,8 +39,10 @@ public enum SimTTS {
                 "object": "list", "data": models.map { ["id": $0, "object": "model", "created": 1_700_000_000, "owned_by": "sparksim"] },
             ])
         }
+        let gpu = settings.capacity.map(SimCapacity.init)
         router.post("/v1/audio/speech") { request, _ in
-            try await speech(request, useEspeak: espeak)
+            guard let gpu else { return try await speech(request, useEspeak: espeak) }
+            return try await gpu.serve { (try await speech(request, useEspeak: espeak), units: 0) }
         }
         try await SimServer.run(router, options: options, name: "tts") { SimStartup.running(options) }
     }

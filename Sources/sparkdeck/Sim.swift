@@ -91,7 +91,22 @@ struct Sim: AsyncParsableCommand {
         @OptionGroup var common: Common
         @Flag(help: "Speak with the tone pattern even where espeak-ng is installed.")
         var tones = false
-        func run() async throws { try await SimTTS.run(common.options, settings: .init(useEspeak: !tones)) }
+        @Option(
+            help:
+                "Requests the simulated GPU serves at full speed (0.3 s each before the audio starts); past it they share it, past one more they stall 1-4 s. Unset: no capacity model."
+        )
+        var capacity: Int?
+
+        func validate() throws {
+            if let capacity, capacity < 1 { throw ValidationError("--capacity must be at least 1") }
+        }
+
+        func run() async throws {
+            try await SimTTS.run(
+                common.options,
+                settings: .init(
+                    useEspeak: !tones, capacity: capacity.map { SimCapacityModel(capacity: $0, fixedSeconds: 0.3, secondsPerUnit: 0) }))
+        }
     }
 
     struct Embeddings: AsyncParsableCommand {

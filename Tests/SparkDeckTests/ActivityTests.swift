@@ -90,6 +90,38 @@ struct ActivityTests {
         #expect(recent.values.map(\.requests) == [2], "only the last minute")
     }
 
+    @Test func aSummaryDuringFlushesCountsEveryRequestOnce() async throws {
+        let apps = AppActivity(store: ActivityStore(store: try Store(dataDirectory: try TestSupport.temporaryDirectory())))
+        let now = Timestamp.now()
+        let app = RequestApp(name: "notes", isKey: true)
+        var recorded = 0
+        // Rounds of requests in minutes that are over, each flushed while summaries read: a summary that reads the
+        // store and then the memory, with a flush moving counts in between, would miss or double them.
+        for round in 0..<20 {
+            for index in 0..<25 {
+                apps.record(
+                    app: app, route: "chat", upstream: "vllm", outcome: RequestOutcome(status: 200, durationMs: 5),
+                    at: now - Double(60 * (index % 5 + 1) + round))
+                recorded += 1
+            }
+            let expected = recorded
+            try await withThrowingTaskGroup(of: Int?.self) { group in
+                group.addTask {
+                    try await apps.flush(now: now)
+                    return nil
+                }
+                for _ in 0..<4 {
+                    group.addTask {
+                        try await apps.summary(minutes: 30, byRoute: false, now: now).groups.values.map(\.requests).reduce(0, +)
+                    }
+                }
+                for try await total in group {
+                    if let total { #expect(total == expected, "round \(round)") }
+                }
+            }
+        }
+    }
+
     @Test func requestsFromTwoKeysAreCountedToTheirApps() async throws {
         try await GatewayTests.fakeUpstream().test(.live) { upstream in
             let dependencies = try await TestSupport.dependencies(

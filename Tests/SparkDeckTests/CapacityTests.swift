@@ -85,14 +85,14 @@ struct KneeFinderTests {
 @Suite("SparkSim capacity model (pure)")
 struct SimCapacityModelTests {
     @Test func fullSpeedToTheCapacityThenSharedThenStalls() {
-        let model = SimCapacityModel(capacity: 2, fixedSeconds: 0.2, secondsPerAudioSecond: 0.01)
-        #expect(model.seconds(audioSeconds: 30, inFlight: 1, draw: 0.5) == 0.5)
-        #expect(model.seconds(audioSeconds: 30, inFlight: 2, draw: 0.5) == 0.5)
+        let model = SimCapacityModel(capacity: 2, fixedSeconds: 0.2, secondsPerUnit: 0.01)
+        #expect(model.seconds(units: 30, inFlight: 1, draw: 0.5) == 0.5)
+        #expect(model.seconds(units: 30, inFlight: 2, draw: 0.5) == 0.5)
         // Three share two slots' worth of GPU: each takes 1.5 times as long, so throughput stays flat.
-        #expect(abs(model.seconds(audioSeconds: 30, inFlight: 3, draw: 0.5) - 0.75) < 1e-9)
+        #expect(abs(model.seconds(units: 30, inFlight: 3, draw: 0.5) - 0.75) < 1e-9)
         // Past one more, 1 to 4 s of stall on top.
-        #expect(abs(model.seconds(audioSeconds: 30, inFlight: 4, draw: 0) - 2.0) < 1e-9)
-        #expect(abs(model.seconds(audioSeconds: 30, inFlight: 4, draw: 1) - 5.0) < 1e-9)
+        #expect(abs(model.seconds(units: 30, inFlight: 4, draw: 0) - 2.0) < 1e-9)
+        #expect(abs(model.seconds(units: 30, inFlight: 4, draw: 1) - 5.0) < 1e-9)
     }
 }
 

@@ -290,8 +290,10 @@ struct DiarizationTests {
         let before = try await Self.sparkDeck(asrPort: port, data: data)
         let request = try AudioJobRequest.parse(.diarization, fields: ["speaker_names": ["Ann,Ben,Cid"]], fileName: "call.wav")
         let now = Timestamp.now()
-        try await AudioJobStore(store: before.store).save(
-            AudioJob(id: "audjob_resumed", request: request, state: .running, progress: AudioJobProgress(), createdAt: now, updatedAt: now))
+        var resumed = AudioJob(
+            id: "audjob_resumed", request: request, state: .running, progress: AudioJobProgress(), createdAt: now, updatedAt: now)
+        resumed.app = RequestApp(name: "call-recaps", isKey: true)
+        try await AudioJobStore(store: before.store).save(resumed)
         try await AudioJobStore(store: before.store).save(
             AudioJob(id: "audjob_lost", request: request, state: .running, progress: AudioJobProgress(), createdAt: now, updatedAt: now))
         _ = try before.spool.folder(for: "audjob_resumed")
@@ -310,6 +312,9 @@ struct DiarizationTests {
         let result = try #require(job.result)
         let object = try #require(JSONSerialization.jsonObject(with: Data(result.utf8)) as? [String: Any])
         #expect(object["speakers"] as? [String] == ["Ann", "Ben", "Cid"])
+        let (groups, _) = try await after.apps.summary(minutes: 5, byRoute: true)
+        let counted = groups.first { $0.key.app == "call-recaps" && $0.key.route == "diarizations" }?.value
+        #expect((counted?.audioSeconds ?? 0) > 1, "the resumed job's audio counts to the app that sent it: \(groups.keys)")
         let lost = try #require(try await after.audioJobs.job("audjob_lost"))
         #expect(lost.state == .failed && lost.errorCode == "upload_lost")
     }

@@ -16,8 +16,9 @@ from selenium.webdriver.common.by import By
 from e2e_support import ARTIFACTS, Demo, poll
 from test_dashboard import browser, open_dashboard, wait_page  # noqa: F401 - `browser` is a fixture
 
-# DemoCluster.asrCapacity: the demo starts its ASR sim with `--capacity 2`.
+# DemoCluster.asrCapacity and ttsCapacity: the demo starts its ASR and TTS sims with `--capacity 2`.
 ASR_CAPACITY = 2
+TTS_CAPACITY = 2
 
 
 def post(demo: Demo, path: str, body: dict) -> requests.Response:
@@ -56,8 +57,15 @@ def tone_wav(seconds: float = 2.0) -> bytes:
     return out.getvalue()
 
 
+def wait_no_swap(demo: Demo, timeout: float = 120) -> None:
+    """The demo loads its first model when it starts: wait until that swap (or any) has ended."""
+    poll(lambda: ((status := demo.status())["swap"] is None and status["loaded_model"] is not None, status["swap"]),
+         timeout, "no swap running and a model loaded", interval=0.5)
+
+
 def test_a_sweep_during_a_swap_is_refused(demo: Demo):
     demo.wait_all_up(timeout=60)
+    wait_no_swap(demo)
     swap = post(demo, "/api/swaps", {"model": "demo-large-tp2", "confirm": True})
     assert swap.status_code == 202, swap.text
     refused = post(demo, "/api/capacity/sweeps", {"services": ["asr"], "confirm": True})
@@ -80,10 +88,10 @@ def test_the_asr_sweep_finds_the_sims_knee_and_its_proposal_applies_live_and_to_
     assert "asr" in asked.json()["error"]["message"] and "confirm" in asked.json()["error"]["message"]
     assert demo.get_json("/api/capacity/sweeps")["sweeps"] == [], "nothing runs without confirmation"
 
-    started = post(demo, "/api/capacity/sweeps", {"services": ["asr"], "max_concurrency": 6, "confirm": True})
+    started = post(demo, "/api/capacity/sweeps", {"services": ["asr", "tts"], "max_concurrency": 6, "confirm": True})
     assert started.status_code == 202, started.text
     sweep_id = started.json()["id"]
-    again = post(demo, "/api/capacity/sweeps", {"services": ["tts"], "confirm": True})
+    again = post(demo, "/api/capacity/sweeps", {"services": ["embeddings"], "confirm": True})
     assert again.status_code == 409 and error_code(again) == "sweep_running", again.text
 
     sweep = wait_sweep(demo, sweep_id)
@@ -96,6 +104,8 @@ def test_the_asr_sweep_finds_the_sims_knee_and_its_proposal_applies_live_and_to_
     assert asr["limited_at"] == asr["knee"] + 1, asr
     proposal = asr["proposal"]
     assert proposal["max_in_flight"] == asr["knee"], asr
+    tts = next(s for s in sweep["services"] if s["service"] == "tts")
+    assert tts["payload"] and abs(tts["knee"] - TTS_CAPACITY) <= 1, tts
 
     inventory = demo.data_dir / "demo" / "inventory.yaml"
     before = inventory.read_text()
@@ -104,8 +114,8 @@ def test_the_asr_sweep_finds_the_sims_knee_and_its_proposal_applies_live_and_to_
     assert inventory.read_text() == before, "nothing changes without confirmation"
     applied = post(demo, f"/api/capacity/sweeps/{sweep_id}/apply", {"confirm": True})
     assert applied.status_code == 200, applied.text
-    change = next(c for c in applied.json()["changes"] if c["name"] == "asr")
-    assert change["to"] == proposal
+    changes = {c["name"]: c for c in applied.json()["changes"]}
+    assert changes["asr"]["to"] == proposal and changes["tts"]["to"] == tts["proposal"], changes
 
     # Live: the gate in use admits by the new limits, no restart.
     def gate_changed():
@@ -118,9 +128,13 @@ def test_the_asr_sweep_finds_the_sims_knee_and_its_proposal_applies_live_and_to_
 
     # In the inventory: the asr entry holds the limits, the rest of the file is as it was, the old file is kept.
     after = inventory.read_text()
-    line = f"limits: {{ max_in_flight: {proposal['max_in_flight']}, queue: {proposal['queue']} }}"
-    assert line in after, after
-    assert after.replace("    " + line + "\n", "", 1) == before
+    stripped = after
+    for entry in (asr, tts):
+        line = f"    limits: {{ max_in_flight: {entry['proposal']['max_in_flight']}, queue: {entry['proposal']['queue']} }}\n"
+        at = after.index(f"  - id: {entry['service']}\n")
+        assert after[at:].split("\n", 1)[1].startswith(line), after
+        stripped = stripped.replace(f"  - id: {entry['service']}\n" + line, f"  - id: {entry['service']}\n", 1)
+    assert stripped == before
     kept = inventory.with_name(f"inventory.yaml.before-{sweep_id}")
     assert kept.read_text() == before
 

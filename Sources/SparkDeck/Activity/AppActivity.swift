@@ -73,20 +73,18 @@ public final class AppActivity: Sendable {
         state.withLock { state in state.minutes.filter { $0.key.minute >= minute } }
     }
 
-    /// Saves the minutes that are over (all of them with `everything`, at shutdown).
+    /// Saves the minutes that are over (all of them with `everything`, at shutdown). A busy or full disk loses no
+    /// counts: they stay for the next flush.
     public func flush(everything: Bool = false, now: Double = Timestamp.now()) async throws {
         guard let store else { return }
-        let counts = takeCounts(before: everything ? nil : Int(now) / 60)
-        guard !counts.isEmpty else { return }
-        do {
-            try await store.add(counts)
-        } catch {
-            // Kept for the next flush: a busy or full disk loses no counts.
-            state.withLock { state in
-                for (key, value) in counts { state.minutes[key, default: ActivityCounts()].add(value) }
-            }
-            throw error
-        }
+        let before = everything ? nil : Int(now) / 60
+        try await store.add(
+            taking: { self.takeCounts(before: before) },
+            restore: { counts in
+                self.state.withLock { state in
+                    for (key, value) in counts { state.minutes[key, default: ActivityCounts()].add(value) }
+                }
+            }, now: now)
     }
 
     /// The counts of the last `minutes` minutes, saved and not, summed by the key with its minute set to 0 (and
@@ -95,8 +93,12 @@ public final class AppActivity: Sendable {
         -> (groups: [ActivityKey: ActivityCounts], perMinute: [Int: ActivityCounts])
     {
         let since = Int(now) / 60 - minutes + 1
-        var rows = try await store?.counts(since: since) ?? [:]
-        for (key, value) in unsavedCounts(since: since) { rows[key, default: ActivityCounts()].add(value) }
+        let rows: [ActivityKey: ActivityCounts]
+        if let store {
+            rows = try await store.counts(since: since, plus: { self.unsavedCounts(since: since) })
+        } else {
+            rows = unsavedCounts(since: since)
+        }
         var groups: [ActivityKey: ActivityCounts] = [:]
         var perMinute: [Int: ActivityCounts] = [:]
         for (key, value) in rows {

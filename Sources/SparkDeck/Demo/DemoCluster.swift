@@ -22,6 +22,8 @@ public struct DemoCluster: Service {
 
     /// Requests the demo's ASR sim serves at full speed: the knee a capacity sweep of it finds.
     public static let asrCapacity = 2
+    /// The same for the TTS sim.
+    public static let ttsCapacity = 2
 
     public var demoDirectory: String { Self.path(dataDirectory, "demo") }
     var pidDirectory: String { Self.path(demoDirectory, "pids") }
@@ -43,7 +45,9 @@ public struct DemoCluster: Service {
             Sim(
                 serviceID: "asr",
                 arguments: ["sim", "asr", "--port", "\(ports[1])", "--load-seconds", "3", "--capacity", "\(Self.asrCapacity)"] + common),
-            Sim(serviceID: "tts", arguments: ["sim", "tts", "--port", "\(ports[2])", "--load-seconds", "1"] + common),
+            Sim(
+                serviceID: "tts",
+                arguments: ["sim", "tts", "--port", "\(ports[2])", "--load-seconds", "1", "--capacity", "\(Self.ttsCapacity)"] + common),
             Sim(
                 serviceID: "embeddings",
                 arguments: ["sim", "embeddings", "--port", "\(ports[3])", "--load-seconds", "1", "--sparse-format", "lexical_weights"]

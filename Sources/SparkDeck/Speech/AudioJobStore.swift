@@ -25,6 +25,8 @@ public struct AudioJob: Sendable, Equatable {
     /// Who submitted the job (`RequestCaller.of`), and so who alone may read or cancel it; nil for jobs made with no
     /// address (a test router) or before 0.8.0: then anyone may.
     public var owner: String? = nil
+    /// The app that submitted it (`RequestApp`), so a job resumed after a restart counts its audio to it too.
+    public var app: RequestApp? = nil
 
     /// Whether `caller` may read or cancel the job.
     public func isUsable(by caller: String?) -> Bool { owner == nil || owner == caller }
@@ -84,8 +86,8 @@ public struct AudioJobStore: Sendable {
             try db.execute(
                 sql: """
                     INSERT INTO audio_job (id, kind, state, request, progress, created_at, updated_at, result, result_type,
-                      error_code, error_message, error_param, owner)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                      error_code, error_message, error_param, owner, app, app_is_key)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(id) DO UPDATE SET state = excluded.state, progress = excluded.progress,
                       updated_at = excluded.updated_at, result = excluded.result, result_type = excluded.result_type,
                       error_code = excluded.error_code, error_message = excluded.error_message, error_param = excluded.error_param
@@ -93,6 +95,7 @@ public struct AudioJobStore: Sendable {
                 arguments: [
                     job.id, job.request.kind.rawValue, job.state.rawValue, request, progress, job.createdAt, job.updatedAt,
                     job.result, job.resultType, job.errorCode, job.errorMessage, job.errorParam, job.owner,
+                    job.app?.name, job.app?.isKey,
                 ])
         }
     }
@@ -125,9 +128,10 @@ public struct AudioJobStore: Sendable {
         else { return nil }
         let progress =
             (try? JSONDecoder().decode(AudioJobProgress.self, from: Data((row["progress"] as String).utf8))) ?? AudioJobProgress()
+        let app = (row["app"] as String?).map { RequestApp(name: $0, isKey: row["app_is_key"] ?? false) }
         return AudioJob(
             id: row["id"], request: request, state: state, progress: progress, createdAt: row["created_at"], updatedAt: row["updated_at"],
             result: row["result"], resultType: row["result_type"], errorCode: row["error_code"], errorMessage: row["error_message"],
-            errorParam: row["error_param"], owner: row["owner"])
+            errorParam: row["error_param"], owner: row["owner"], app: app)
     }
 }

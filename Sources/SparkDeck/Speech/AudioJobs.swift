@@ -41,6 +41,7 @@ public actor AudioJobs {
         let now = Timestamp.now()
         var job = AudioJob(id: id, request: request, state: .queued, progress: AudioJobProgress(), createdAt: now, updatedAt: now)
         job.owner = owner
+        job.app = RequestApp.current
         if stored { try await store.save(job) }
         return launch(job, stored: stored)
     }
@@ -93,13 +94,15 @@ public actor AudioJobs {
         }
     }
 
-    /// Counts the seconds of audio a finished job processed to the app that sent it (a job resumed after a restart
-    /// counts to "unknown": its request's app is gone).
+    /// Counts the seconds of audio a finished job processed to the app that sent it (kept with the job, so a job
+    /// resumed after a restart counts to it as well).
     private func countAudio(_ id: String) {
         guard let job = live[id], let service = inventory.services(of: .asr).first else { return }
-        core.observer.audio(
-            route: job.request.kind == .diarization ? "diarizations" : "transcriptions", upstream: service.id,
-            seconds: job.progress.audioSeconds)
+        RequestApp.$current.withValue(job.app) {
+            core.observer.audio(
+                route: job.request.kind == .diarization ? "diarizations" : "transcriptions", upstream: service.id,
+                seconds: job.progress.audioSeconds)
+        }
     }
 
     private func update(_ id: String, stored: Bool, _ change: (inout AudioJob) -> Void) async {

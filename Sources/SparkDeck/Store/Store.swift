@@ -149,6 +149,12 @@ public final class Store: Sendable {
                 t.column("document", .text).notNull()
             }
         }
+        migrator.registerMigration("v10-audio-job-app") { db in
+            try db.alter(table: "audio_job") { t in
+                t.add(column: "app", .text)
+                t.add(column: "app_is_key", .boolean)
+            }
+        }
         return migrator
     }
 }
