@@ -14,6 +14,9 @@ struct PrivateChatTests {
     final class Recorder: Sendable {
         let bodies = Mutex<[String]>([])
         let authorizations = Mutex<[String]>([])
+        /// A `SLOW` request is answered once this is set (or after a minute), so it holds its slot for as long as the
+        /// test needs, however slow the machine.
+        let releaseSlow = Mutex(false)
         var all: String { bodies.withLock { $0.joined(separator: "\n") } }
     }
 
@@ -26,8 +29,11 @@ struct PrivateChatTests {
             recorder.bodies.withLock { $0.append(body) }
             recorder.authorizations.withLock { $0.append(request.headers[.authorization] ?? "") }
             if body.contains("SLOW") {
-                // Long enough that a second request reaches admission while this one holds the slot, on a busy machine too.
-                try await Task.sleep(for: .seconds(2))
+                // Held until the test lets it go: a second request reaches admission while this one holds the slot.
+                let deadline = ContinuousClock.now + .seconds(60)
+                while !recorder.releaseSlow.withLock({ $0 }), ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
                 return Response(
                     status: .ok, headers: [.contentType: "application/json"],
                     body: .init(byteBuffer: ByteBuffer(string: #"{"object":"chat.completion","choices":[]}"#)))
@@ -388,8 +394,8 @@ extension PrivateChatTests {
                 slow.headers.add(name: "Content-Type", value: "application/json")
                 slow.body = .bytes(body)
                 // Before: the proxy called the outside model directly, so the second request went out too.
-                async let first = http.execute(slow, timeout: .seconds(10)).status.code
-                let admitted = await TestSupport.eventually(timeout: .seconds(5)) {
+                async let first = http.execute(slow, timeout: .seconds(90)).status.code
+                let admitted = await TestSupport.eventually(timeout: .seconds(30)) {
                     dependencies.gates.inFlight(serviceID: "external") == 1
                 }
                 #expect(admitted)
@@ -402,6 +408,7 @@ extension PrivateChatTests {
                     #expect(String(buffer: response.body).contains("\"type\":\"overloaded\""))
                     #expect(response.headers[UpstreamCore.upstreamHeader] == "external")
                 }
+                recorder.releaseSlow.withLock { $0 = true }
                 #expect(try await first == 200)
                 #expect(dependencies.gates.inFlight(serviceID: "external") == 0, "the slot came back")
                 let minute = dependencies.activity.lastMinute()

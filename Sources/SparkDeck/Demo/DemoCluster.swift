@@ -63,7 +63,7 @@ public struct DemoCluster: Service {
     }
 
     public func run() async throws {
-        let stopping = StopFlag()
+        let stopping = CancelFlag()
         await withTaskGroup(of: Void.self) { group in
             for sim in sims {
                 group.addTask { await supervise(sim, stopping: stopping) }
@@ -75,7 +75,7 @@ public struct DemoCluster: Service {
     }
 
     /// Starts `sim`, and starts it again whenever it exits, until shutdown; then stops it.
-    func supervise(_ sim: Sim, stopping: StopFlag) async {
+    func supervise(_ sim: Sim, stopping: CancelFlag) async {
         let pidFile = Self.path(pidDirectory, "\(sim.serviceID).pid")
         while !stopping.isSet {
             let child: SpawnedProcess
@@ -107,22 +107,6 @@ public struct DemoCluster: Service {
 
     static func path(_ directory: String, _ name: String) -> String {
         (directory as NSString).appendingPathComponent(name)
-    }
-}
-
-/// A flag set once, read from any task.
-final class StopFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    var isSet: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return value
-    }
-    func set() {
-        lock.lock()
-        value = true
-        lock.unlock()
     }
 }
 

@@ -1,6 +1,5 @@
 import Dispatch
 import Foundation
-import Synchronization
 
 /// Where scrubbing runs: CPU-heavy work on threads of its own (a Dispatch queue, not the Swift concurrency pool that
 /// serves requests and runs the health monitor), behind an admission gate like any upstream's (`redaction` in the
@@ -64,12 +63,4 @@ public final class RedactionWorkers: Sendable {
             stop.set()
         }
     }
-}
-
-/// A flag a long computation checks between its steps: set when whoever waits for it no longer does.
-public final class CancelFlag: Sendable {
-    private let value = Atomic<Bool>(false)
-    public init() {}
-    public var isSet: Bool { value.load(ordering: .relaxed) }
-    public func set() { value.store(true, ordering: .relaxed) }
 }

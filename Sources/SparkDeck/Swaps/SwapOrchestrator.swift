@@ -29,6 +29,9 @@ public actor SwapOrchestrator {
         public var pollInterval: Duration = .milliseconds(250)
         /// How often `/health` is asked while a model loads: SparkDeck's own share of a swap is about half of it.
         public var loadPollInterval: Duration = .milliseconds(100)
+        /// How long a model that answers healthy waits for its log to show the server up (vLLM's "Application
+        /// startup complete."), so the record's log ends with it; a log that never says so costs this much once.
+        public var logGrace: Duration = .seconds(3)
         public var rollback = true
         public init() {}
     }
@@ -486,10 +489,15 @@ public actor SwapOrchestrator {
         }
         let logCommand = try model.commands.logs.render(model.templateValues)
         let pollInterval = settings.loadPollInterval
+        let logGrace = settings.logGrace
+        // Set when the log shows the server up: a healthy model whose log lags (a slow SSH session) gets a moment
+        // for its last lines to arrive, so the swap's record ends with them.
+        let logCaughtUp = CancelFlag()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 for try await line in runner.follow(logCommand) {
                     let event = LoadProgressParser.parse(line)
+                    if case .progress(let progress) = event, progress.stage == .ready { logCaughtUp.set() }
                     await self.publishLog(line, model: model.id)
                     await self.update(force: event != nil) { record in
                         record.appendLog(line)
@@ -505,7 +513,11 @@ public actor SwapOrchestrator {
             group.addTask {
                 var checks = 0
                 while true {
-                    if await endpoint.isHealthy(timeoutMs: 1000) { return }
+                    if await endpoint.isHealthy(timeoutMs: 1000) {
+                        let waitUntil = ContinuousClock.now + logGrace
+                        while !logCaughtUp.isSet, ContinuousClock.now < waitUntil { try await Task.sleep(for: .milliseconds(50)) }
+                        return
+                    }
                     checks += 1
                     if checks % 10 == 0, model.commands.status != nil, await self.isRunning(model) == false {
                         let last = await self.running?.logTail.last ?? "no log lines"
