@@ -245,6 +245,27 @@ struct InventoryTests {
             contains: "applies only to asr, tts, embeddings and rerank services")
     }
 
+    @Test func aTTSNamesTheFormatsItStreamsAsOneFile() throws {
+        let tts = """
+            nodes:
+              - { id: n, host: 127.0.0.1, transport: local }
+            services:
+              - id: tts
+                kind: tts
+                node: n
+                port: 8880
+                api: { streams: [mp3, opus, pcm] }
+            """
+        let inventory = try InventoryLoader.parse(tts, file: "t")
+        #expect(inventory.services.first?.api.streamedFormats == ["mp3", "opus", "pcm"])
+        #expect(throws: InventoryError.self) {
+            try InventoryLoader.parse(tts.replacingOccurrences(of: "[mp3, opus, pcm]", with: "[mp3, ogg]"), file: "t")
+        }
+        #expect(throws: InventoryError.self, "`formats` is an ASR's") {
+            try InventoryLoader.parse(tts.replacingOccurrences(of: "streams:", with: "formats:"), file: "t")
+        }
+    }
+
     @Test func healthAndLimits() {
         expectIssue(
             issues(replacing: "path: /health,", with: "path: health,"), path: "services[1].health.path", contains: "must start with '/'")

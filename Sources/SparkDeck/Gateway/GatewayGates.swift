@@ -31,7 +31,12 @@ public final class GatewayGates: Sendable {
 
     /// The limits gate `name` admits by: applied ones, else `configured` (the inventory's).
     public func limits(of name: String, configured: AdmissionLimits) -> AdmissionLimits {
-        state.withLock { $0.applied[name] } ?? configured
+        applied(name) ?? configured
+    }
+
+    /// The limits applied to gate `name` since SparkDeck started (a capacity sweep's), if any.
+    public func applied(_ name: String) -> AdmissionLimits? {
+        state.withLock { $0.applied[name] }
     }
 
     /// The gate named `name`, made with `limits` when first asked for (work that is no upstream but is capped like

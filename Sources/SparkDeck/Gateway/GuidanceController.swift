@@ -29,7 +29,8 @@ struct GuidanceController {
             let limits = gates.limits(of: service.id, configured: service.limits)
             let groupLimits = group.map { gates.limits(of: $0.name, configured: $0.limits) }
             let cap = min(limits.maxInFlight, groupLimits?.maxInFlight ?? .max)
-            let swept = limits != service.limits || groupLimits != group?.limits
+            // Applied from a sweep, even where the sweep found what was set: the value is now a measured one.
+            let swept = gates.applied(service.id) != nil || group.map { gates.applied($0.name) != nil } == true
             for route in routes {
                 endpoints.append(
                     GuidanceAnswer.Endpoint(

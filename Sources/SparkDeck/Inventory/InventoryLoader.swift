@@ -316,23 +316,27 @@ struct InventoryValidator {
         return service
     }
 
-    /// `{model}` of a tts service, `{model, formats}` of an asr service.
+    /// `{model, streams}` of a tts service, `{model, formats}` of an asr service.
     private func speechAPI(_ yaml: Yams.Node, at path: String, kind: ServiceKind) -> ServiceAPI {
         var api = ServiceAPI()
-        guard let a = reader.mapping(yaml, at: path, allowedKeys: kind == .asr ? ["model", "formats"] : ["model"]) else {
-            return api
-        }
+        let listKey = kind == .asr ? "formats" : "streams"
+        guard let a = reader.mapping(yaml, at: path, allowedKeys: ["model", listKey]) else { return api }
         api.model = reader.optionalString(a, "model", at: path)
-        guard let node = a["formats"] else { return api }
+        guard let node = a[listKey] else { return api }
+        let known = kind == .asr ? TranscriptionAnswer.formats : SpeechRequest.formats
         let formats = node.sequence?.compactMap(\.string) ?? []
-        let unknown = formats.filter { !TranscriptionAnswer.formats.contains($0) }
-        if formats.isEmpty || !unknown.isEmpty || node.sequence?.count != formats.count {
+        let unknown = formats.filter { !known.contains($0) }
+        if (kind == .asr && formats.isEmpty) || !unknown.isEmpty || node.sequence?.count != formats.count {
             reader.report(
-                "\(path).formats", node,
-                "must be a list of the formats the ASR answers, from \(list(TranscriptionAnswer.formats))"
+                "\(path).\(listKey)", node,
+                (kind == .asr
+                    ? "must be a list of the formats the ASR answers, from \(list(known))"
+                    : "must be a list of the formats the TTS streams as one file, from \(list(known))")
                     + (unknown.isEmpty ? "" : "; got \(list(unknown))"))
-        } else {
+        } else if kind == .asr {
             api.formats = formats
+        } else {
+            api.streamedFormats = formats
         }
         return api
     }

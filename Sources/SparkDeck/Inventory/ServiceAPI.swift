@@ -1,5 +1,6 @@
 /// How a service speaks where servers of its kind differ (inventory `api:`): bge-m3 servers in their sparse and rerank
-/// shapes and in how many inputs one request may carry; ASR servers in the transcription formats they answer.
+/// shapes and in how many inputs one request may carry; ASR servers in the transcription formats they answer; TTS
+/// servers in the formats they stream whole.
 public struct ServiceAPI: Sendable, Equatable {
     /// The shape of the service's sparse answers.
     public enum SparseShape: String, Sendable, Equatable, CaseIterable {
@@ -26,6 +27,10 @@ public struct ServiceAPI: Sendable, Equatable {
     /// answers only `json` and `verbose_json`), SparkDeck spools each upload, asks for `verbose_json` and renders the
     /// format asked for itself.
     public var formats: [String]?
+    /// The speech formats a TTS service streams as one file; nil: all of them. Any other format is asked for whole
+    /// (`stream: false`) and passed on as it comes: fastkokoro streams a wav or flac as one file per sentence,
+    /// joined, which no player reads past the first.
+    public var streamedFormats: [String]?
     /// The most inputs one upstream request may carry (TEI's `max_client_batch_size`); larger batches are split.
     public var maxBatch = 32
     public var sparse = SparseShape.tei

@@ -33,7 +33,9 @@ struct SpeechController {
         let body = try await JSONBody.decode(SpeechRequest.self, request, context: context, limit: Self.bodyLimit)
         // The voice list is checked only when it can be had: a TTS that cannot list its voices still speaks.
         let known = try? await catalog(of: service)
-        let checked = try body.validated(voices: known)
+        var checked = try body.validated(voices: known)
+        let streams = service.api.streamedFormats.map { $0.contains(checked.responseFormat ?? "mp3") } ?? true
+        checked.stream = (checked.stream ?? true) && streams
         let payload = ByteBuffer(bytes: try JSONEncoder().encode(checked))
         let outbound = UpstreamRequest(route: "speech", path: "/v1/audio/speech", body: .bytes(payload), streaming: checked.stream ?? true)
         return try await core.forward(outbound, to: Upstream(service: service))
