@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import statistics
 import time
 
 import openai
@@ -87,28 +86,29 @@ def test_bad_request_raises_bad_request_error(client: openai.OpenAI):
 
 
 def test_streaming_is_not_buffered(demo: Demo, client: openai.OpenAI):
-    """Each token reaches the client within a few ms of the sim sending it (the sim stamps when it sent each)."""
+    """Each token reaches the client before the sim sends the next one (the sim stamps when it sent each): an order,
+    not a time bound, so a busy machine's hiccup on one token does not fail it, and a buffering proxy (bursts, or all
+    at the end) does."""
     model = loaded_model(client)
     body = {"model": model, "messages": PROMPT, "max_tokens": 40, "stream": True}
-    delays = []
-    arrivals = []
+    sent = []
+    received = []
     with requests.post(demo.url("/v1/chat/completions"), json=body, stream=True, timeout=30) as response:
         assert response.status_code == 200
         assert response.headers["Content-Type"].startswith("text/event-stream")
         for line in response.iter_lines(chunk_size=1):
             if not line.startswith(b"data: {"):
                 continue
-            received = time.time() * 1000
+            arrived = time.time() * 1000
             event = json.loads(line[6:])
             if "sparksim_sent_at_ms" in event:
-                delays.append(received - event["sparksim_sent_at_ms"])
-                arrivals.append(received)
-    assert len(delays) == 40
-    gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
-    # The sim sends a token every 20 ms: a buffering proxy would deliver them in bursts (gaps near 0) or late.
-    assert statistics.median(delays) < 5, f"median sim-to-client delay {statistics.median(delays):.1f} ms"
-    assert max(delays) < 50, f"worst sim-to-client delay {max(delays):.1f} ms"
-    assert statistics.median(gaps) > 12, f"tokens arrive in bursts: median gap {statistics.median(gaps):.1f} ms"
+                sent.append(event["sparksim_sent_at_ms"])
+                received.append(arrived)
+    assert len(sent) == 40
+    # The sim sends a token every 20 ms. Passed on as it comes, token i is at the client before token i+1 leaves
+    # the sim; held back, it is not.
+    in_time = sum(1 for i in range(len(sent) - 1) if received[i] < sent[i + 1])
+    assert in_time >= 0.8 * (len(sent) - 1), f"only {in_time} of {len(sent) - 1} tokens arrived before the next was sent"
 
 
 def test_503_model_swapping_during_a_swap(demo: Demo, client: openai.OpenAI):

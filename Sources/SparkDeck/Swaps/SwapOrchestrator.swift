@@ -239,23 +239,27 @@ public actor SwapOrchestrator {
 
     private func publish(_ record: SwapRecord) async {
         let document = record.json()
-        await board.setSwap(record.isFinished ? .null : document)
+        // A finished swap clears the board's swap only if no other has started since.
+        if !record.isFinished || running == nil { await board.setSwap(record.isFinished ? .null : document) }
         await events.publish(.named("swap", document))
         await board.publishStatus()
     }
 
+    /// Ends the running swap. It stops being the running one before its last state is saved and published: an actor
+    /// call that runs during those awaits (a client that read `ready` and asks for the next swap at once) must find
+    /// no swap running, never a finished one still holding the slot.
     private func finish(_ result: SwapResult, error: String? = nil) async {
-        await update { record in
-            record.result = result
-            record.finishedAt = Timestamp.now()
-            if let error { record.error = error }
-        }
-        if let record = running {
-            logger.info("swap \(record.id) to \(record.model) ended: \(result.rawValue)", metadata: error.map { ["error": "\($0)"] } ?? [:])
-            await board.setMaintenance(inventory.model(record.model)?.service ?? "", false)
-        }
+        guard var record = running else { return }
+        record.result = result
+        record.finishedAt = Timestamp.now()
+        if let error { record.error = error }
         running = nil
         task = nil
+        logger.info("swap \(record.id) to \(record.model) ended: \(result.rawValue)", metadata: error.map { ["error": "\($0)"] } ?? [:])
+        lastPublished = ContinuousClock.now
+        do { try await store.save(record) } catch { logger.error("swap \(record.id): cannot save: \(error)") }
+        await publish(record)
+        await board.setMaintenance(inventory.model(record.model)?.service ?? "", false)
     }
 
     // MARK: The swap
