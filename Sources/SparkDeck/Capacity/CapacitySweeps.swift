@@ -423,7 +423,10 @@ public actor CapacitySweeps {
     private func save(_ sweep: CapacitySweep) async {
         sweepMirror = sweep
         do {
-            try await store.save(sweep)
+            // In a task of its own: a cancelled sweep's last state must still be written, and GRDB refuses work to
+            // a cancelled task.
+            let store = store
+            try await Task { try await store.save(sweep) }.value
         } catch {
             logger.error("capacity sweep not saved", metadata: ["sweep": "\(sweep.id)", "error": "\(error)"])
         }

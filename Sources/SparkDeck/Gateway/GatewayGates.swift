@@ -34,6 +34,12 @@ public final class GatewayGates: Sendable {
         applied(name) ?? configured
     }
 
+    /// The most requests `upstream` takes at once now: the tightest of its gates, applied limits counted (for work
+    /// that fans out, so it sends no more at once than the gates would let through).
+    public func maxInFlight(for upstream: Upstream) -> Int {
+        upstream.gateLimits.map { limits(of: $0.name, configured: $0.limits).maxInFlight }.min() ?? 1
+    }
+
     /// The limits applied to gate `name` since SparkDeck started (a capacity sweep's), if any.
     public func applied(_ name: String) -> AdmissionLimits? {
         state.withLock { $0.applied[name] }

@@ -63,7 +63,7 @@ struct Embedder: Sendable {
     }
 
     /// Requests of one call sent at once: as many as the service (and its group) admit.
-    var parallel: Int { min(service.limits.maxInFlight, service.admissionGroup?.limits.maxInFlight ?? .max, 8) }
+    var parallel: Int { min(core.gates.maxInFlight(for: Upstream(service: service)), 8) }
 
     func dense(_ texts: [String], model: String? = nil, dimensions: Int? = nil, route: String) async throws -> Dense {
         let (core, service) = (self.core, self.service)
@@ -135,7 +135,7 @@ struct Reranker: Sendable {
     func scores(query: String, documents: [String], model: String? = nil, route: String) async throws -> [Double] {
         let (core, service) = (self.core, self.service)
         let model = service.api.model ?? model
-        let parallel = min(service.limits.maxInFlight, service.admissionGroup?.limits.maxInFlight ?? .max, 8)
+        let parallel = min(core.gates.maxInFlight(for: Upstream(service: service)), 8)
         let parts = try await BatchPlan.run(BatchPlan.ranges(count: documents.count, size: service.api.maxBatch), parallel: parallel) {
             range in
             let texts = JSONValue.array(documents[range].map(JSONValue.string))

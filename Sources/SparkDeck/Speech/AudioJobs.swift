@@ -88,7 +88,7 @@ public actor AudioJobs {
         let work = AudioWork(
             request: job.request, upload: spool.uploadPath(for: job.id), folder: try spool.folder(for: job.id),
             asr: ASRClient(core: core, service: service),
-            maxConcurrent: upstream.gateLimits.map(\.limits.maxInFlight).min() ?? 2)
+            maxConcurrent: core.gates.maxInFlight(for: upstream))
         return try await work.run { progress in
             await self.update(job.id, stored: stored) { $0.progress = progress }
         }
