@@ -83,6 +83,12 @@ def test_the_asr_sweep_finds_the_sims_knee_and_its_proposal_applies_live_and_to_
                       data={"model": "parakeet"}, timeout=60)
     assert r.status_code == 200, r.text
 
+    for body, param in [({"services": ["asr", "asr"], "confirm": True}, "services"),
+                        ({"services": ["qdrant"], "confirm": True}, "services"),
+                        ({"services": ["asr"], "max_concurrency": 0, "confirm": True}, "max_concurrency"),
+                        ({"services": "asr", "confirm": True}, "services")]:
+        refused = post(demo, "/api/capacity/sweeps", body)
+        assert refused.status_code == 400 and refused.json()["error"]["param"] == param, (body, refused.text)
     asked = post(demo, "/api/capacity/sweeps", {"services": ["asr"]})
     assert asked.status_code == 400 and error_code(asked) == "invalid_request", asked.text
     assert "asr" in asked.json()["error"]["message"] and "confirm" in asked.json()["error"]["message"]

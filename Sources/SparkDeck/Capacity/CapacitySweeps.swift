@@ -73,6 +73,9 @@ public actor CapacitySweeps {
             guard !serviceIDs.isEmpty else {
                 throw .invalid("`services` is empty; name at least one, or leave it out for all.", param: "services")
             }
+            guard Set(serviceIDs).count == serviceIDs.count else {
+                throw .invalid("`services` names a service more than once; name each once.", param: "services")
+            }
             services = try serviceIDs.map { id throws(SweepRequestError) in
                 guard let service = sweepable.first(where: { $0.id == id }) else { throw .unknownService(id, known: known) }
                 return service

@@ -245,19 +245,19 @@ public actor SwapOrchestrator {
         await board.publishStatus()
     }
 
-    /// Ends the running swap. It stops being the running one before its last state is saved and published: an actor
-    /// call that runs during those awaits (a client that read `ready` and asks for the next swap at once) must find
-    /// no swap running, never a finished one still holding the slot.
+    /// Ends the running swap: its last state is saved, and with no `await` in between it stops being the running one.
+    /// So whoever reads the stored result (a client that saw `ready` and asks for the next swap at once) finds the slot
+    /// free, and whoever sees the slot free finds the result stored.
     private func finish(_ result: SwapResult, error: String? = nil) async {
         guard var record = running else { return }
         record.result = result
         record.finishedAt = Timestamp.now()
         if let error { record.error = error }
+        do { try await store.save(record) } catch { logger.error("swap \(record.id): cannot save: \(error)") }
         running = nil
         task = nil
-        logger.info("swap \(record.id) to \(record.model) ended: \(result.rawValue)", metadata: error.map { ["error": "\($0)"] } ?? [:])
         lastPublished = ContinuousClock.now
-        do { try await store.save(record) } catch { logger.error("swap \(record.id): cannot save: \(error)") }
+        logger.info("swap \(record.id) to \(record.model) ended: \(result.rawValue)", metadata: error.map { ["error": "\($0)"] } ?? [:])
         await publish(record)
         await board.setMaintenance(inventory.model(record.model)?.service ?? "", false)
     }
